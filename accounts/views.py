@@ -1,0 +1,23 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.middleware import SESSION_KEY
+from accounts.models import Membership
+
+
+@login_required
+@require_POST
+def organization_switch(request):
+    membership = Membership.objects.filter(
+        user=request.user, organization_id=request.POST.get("organization")
+    ).first()
+    if membership is None:
+        raise Http404("Not found.")
+    request.session[SESSION_KEY] = membership.organization_id
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)

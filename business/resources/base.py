@@ -1,0 +1,214 @@
+"""One declaration per model: the fields Ferry imports and exports.
+
+Import (mapping, parsing, validation, duplicate matching, reference resolution) and export
+(columns, filters, writers) and the API's field listing all read these declarations. Adding a
+model to Ferry means writing one ``Resource`` subclass in ``business/resources/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.db import models
+
+from accounts.permissions import export_code, export_pdf_code, import_code
+
+
+class FieldType:
+    TEXT = "text"
+    EMAIL = "email"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    MONEY = "money"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    REFERENCE = "reference"
+
+    ALL = (TEXT, EMAIL, INTEGER, DECIMAL, MONEY, DATE, DATETIME, BOOLEAN, CHOICE, REFERENCE)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A related record found by its natural key, e.g. a contact's account by name."""
+
+    resource: str  # the related resource's name, e.g. "accounts"
+    key: str  # the related model's natural-key field, e.g. "name"
+    # Whether an import may create a missing related record (still only when the user opts in).
+    creatable: bool = False
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: str = FieldType.TEXT
+    required: bool = False
+    synonyms: tuple[str, ...] = ()
+    choices: tuple[tuple[str, str], ...] = ()
+    ref: Ref | None = None
+    max_length: int | None = None
+    # The model attribute written on import; defaults to ``name`` (for a reference: the FK).
+    attr: str | None = None
+    # Whether the field can be imported, and whether it is a default export column.
+    importable: bool = True
+    default_export: bool = True
+    help_text: str = ""
+    default: Any = None
+
+    @property
+    def model_attr(self) -> str:
+        return self.attr or self.name
+
+    @property
+    def export_path(self) -> str:
+        """The ``values()`` path that reads this field for export."""
+        if self.ref is not None:
+            return f"{self.model_attr}__{self.ref.key}"
+        return self.model_attr
+
+    def describe(self, key_fields: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "type": self.type,
+            "required": self.required,
+            "key": self.name in key_fields,
+            "synonyms": list(self.synonyms),
+            "choices": [value for value, _ in self.choices],
+            "reference": (
+                {"resource": self.ref.resource, "key": self.ref.key}
+                if self.ref is not None
+                else None
+            ),
+            "help_text": self.help_text,
+        }
+
+
+class Resource:
+    """Declares how one model is imported and exported. Subclasses set the class attributes."""
+
+    name: ClassVar[str]  # plural, hyphenated: "contacts", "sales-orders"
+    label: ClassVar[str]  # "Contacts"
+    model: ClassVar[type[models.Model]]
+    key: ClassVar[tuple[str, ...]]  # natural key field names (Field.name), unique per organization
+    fields: ClassVar[tuple[Field, ...]]
+    description: ClassVar[str] = ""
+    # Whether a person may import into this resource (the audit trail is export-only).
+    importable: ClassVar[bool] = True
+
+    # --- declaration helpers ---------------------------------------------------------------
+    @classmethod
+    def field_map(cls) -> dict[str, Field]:
+        return {f.name: f for f in cls.fields}
+
+    @classmethod
+    def get_field(cls, name: str) -> Field:
+        return cls.field_map()[name]
+
+    @classmethod
+    def key_fields(cls) -> tuple[Field, ...]:
+        fm = cls.field_map()
+        return tuple(fm[k] for k in cls.key)
+
+    @classmethod
+    def importable_fields(cls) -> tuple[Field, ...]:
+        return tuple(f for f in cls.fields if f.importable)
+
+    @classmethod
+    def default_export_fields(cls) -> tuple[Field, ...]:
+        return tuple(f for f in cls.fields if f.default_export)
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {
+            "name": cls.name,
+            "label": cls.label,
+            "description": cls.description,
+            "key": list(cls.key),
+            "importable": cls.importable,
+            "fields": [f.describe(cls.key) for f in cls.fields],
+        }
+
+    # --- permissions -----------------------------------------------------------------------
+    @classmethod
+    def model_code(cls) -> str:
+        return cls.model._meta.model_name
+
+    @classmethod
+    def import_permission(cls) -> str:
+        return import_code(cls.model_code())
+
+    @classmethod
+    def export_permission(cls) -> str:
+        return export_code(cls.model_code())
+
+    @classmethod
+    def export_pdf_permission(cls) -> str:
+        return export_pdf_code(cls.model_code())
+
+    # --- data ------------------------------------------------------------------------------
+    @classmethod
+    def queryset(cls, organization) -> models.QuerySet:
+        """Every record of this resource in one organization (the only way to reach them)."""
+        return cls.model._default_manager.filter(organization=organization)
+
+
+@dataclass
+class ResourceRegistry:
+    _resources: dict[str, type[Resource]] = field(default_factory=dict)
+
+    def register(self, resource: type[Resource]) -> type[Resource]:
+        self._resources[resource.name] = resource
+        return resource
+
+    def get(self, name: str) -> type[Resource]:
+        return self._resources[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._resources
+
+    def all(self) -> list[type[Resource]]:
+        return list(self._resources.values())
+
+    def for_model(self, model: type[models.Model]) -> type[Resource]:
+        for resource in self._resources.values():
+            if resource.model is model:
+                return resource
+        raise KeyError(model)
+
+
+registry = ResourceRegistry()
+
+
+class UnknownResource(LookupError):
+    def __init__(self, name: str):
+        super().__init__(
+            f"Unknown resource '{name}'. Known: {', '.join(sorted(registry._resources))}."
+        )
+
+
+def resource_get(name: str) -> type[Resource]:
+    try:
+        return registry.get(name)
+    except KeyError as exc:
+        raise UnknownResource(name) from exc
+
+
+def resources_for(membership, action: str) -> list[type[Resource]]:
+    """The resources a membership may import into (``import``), export, or export as PDF."""
+    if membership is None:
+        return []
+    out = []
+    for resource in registry.all():
+        if action == "import":
+            ok = resource.importable and membership.has_perm(resource.import_permission())
+        elif action == "export_pdf":
+            ok = membership.has_perm(resource.export_pdf_permission())
+        else:
+            ok = membership.has_perm(resource.export_permission())
+        if ok:
+            out.append(resource)
+    return out

@@ -1,0 +1,238 @@
+"""Ferry settings. Everything that differs between machines comes from the environment.
+
+Embedded default: SQLite + Huey's SQLite storage under var/. Scale-out: DATABASE_URL
+(PostgreSQL via psycopg 3) and REDIS_URL (Huey on Redis, any number of consumers).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("FERRY_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+TESTING = "pytest" in sys.modules or os.environ.get("FERRY_TESTING") == "1"
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")
+    # Only for local development; a production deployment sets DEBUG=0 and SECRET_KEY.
+    SECRET_KEY = "ferry-insecure-development-key"
+
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h
+]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_tables2",
+    "django_filters",
+    "huey.contrib.djhuey",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
+    "jobs",
+    "business",
+    "wizard",
+    "reports",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.OrganizationMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.organization",
+            ],
+        },
+    },
+]
+
+# Database: SQLite under var/ unless DATABASE_URL says otherwise.
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'ferry.sqlite3'}",
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while the worker writes; the timeout rides out short locks.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    # A file (not :memory:) so a real Huey consumer process can share the test database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("FERRY_TEST_DB", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))
+    }
+else:
+    # One test database per test run, so parallel runs on one server do not collide.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get(
+            "FERRY_TEST_DB", f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+        )
+    }
+# A consumer started by the test-suite is pointed at the test database by name.
+if os.environ.get("FERRY_DB_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["FERRY_DB_NAME"]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Huey: SQLite storage under var/ by default, Redis when REDIS_URL is set.
+HUEY_NAME = os.environ.get("HUEY_NAME", "ferry-test-%d" % os.getpid() if TESTING else "ferry")
+REDIS_URL = os.environ.get("REDIS_URL", "")
+HUEY_CONSUMER = {
+    "workers": env_int("HUEY_WORKERS", 2),
+    "worker_type": "thread",
+    # SQLite storage is polled: keep the longest idle wait short so a queued job starts promptly.
+    "initial_delay": 0.1,
+    "backoff": 1.15,
+    "max_delay": 1.0,
+}
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": HUEY_NAME,
+        "url": REDIS_URL,
+        "immediate": False,
+        "results": False,
+        "consumer": HUEY_CONSUMER,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": HUEY_NAME,
+        "filename": os.environ.get(
+            "HUEY_SQLITE_PATH",
+            str(VAR_DIR / (f"{HUEY_NAME}.huey.sqlite3" if TESTING else "huey.sqlite3")),
+        ),
+        "immediate": False,
+        "results": False,
+        "consumer": HUEY_CONSUMER,
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Uploaded and generated files. Never served by a public URL: downloads go through jobs.views.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media-not-public/"
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "jobs:dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# E-mail: console by default; SMTP through the standard settings.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ferry@localhost")
+
+# Ferry's own limits (each refused with a clear message).
+FERRY = {
+    "MAX_UPLOAD_BYTES": env_int("FERRY_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
+    "MAX_IMPORT_ROWS": env_int("FERRY_MAX_IMPORT_ROWS", 5_000_000),
+    "MAX_CONCURRENT_IMPORTS": env_int("FERRY_MAX_CONCURRENT_IMPORTS", 3),
+    "IMPORT_BATCH_SIZE": env_int("FERRY_IMPORT_BATCH_SIZE", 2000),
+    "PDF_MAX_ROWS": env_int("FERRY_PDF_MAX_ROWS", 20_000),
+    "JOB_RETENTION_DAYS": env_int("FERRY_JOB_RETENTION_DAYS", 30),
+    # A running job whose heartbeat is older than this is shown as stalled.
+    "JOB_STALLED_AFTER_SECONDS": env_int("FERRY_JOB_STALLED_AFTER_SECONDS", 600),
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ferry API",
+    "DESCRIPTION": "Imports, exports, reports, jobs and templates.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

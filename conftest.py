@@ -1,0 +1,268 @@
+"""Fixtures shared by tests/ and e2e/: the cast of users, a real Huey consumer, Chromium.
+
+The cast: ``org`` with ``owner`` (admin), ``manager``, ``member`` (ops) and ``viewer``;
+``outsider`` has no membership at all; ``other_user`` is the admin of ``other_org``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.permissions import Role
+
+ROOT = Path(__file__).resolve().parent
+SAMPLES = (ROOT.parent / "shared" / "samples").resolve()
+PASSWORD = "pass-Word-123"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # The Huey storage of this test run is a file under var/; remove it with the run.
+    filename = settings.HUEY.get("filename")
+    if filename:
+        for suffix in ("", "-wal", "-shm"):
+            Path(filename + suffix).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def samples() -> Path:
+    """The shared sample files; tests using them skip where the folder is absent."""
+    if not SAMPLES.is_dir():
+        pytest.skip(f"sample files not found at {SAMPLES} (a plain clone has no ../shared)")
+    return SAMPLES
+
+
+# --- the cast ------------------------------------------------------------------------------
+
+
+def _member(org, username: str, role: str):
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username=username, email=f"{username}@example.com")
+    MembershipFactory(user=user, organization=org, role=role)
+    return user
+
+
+@pytest.fixture
+def org(db):
+    from tests.factories import OrganizationFactory
+
+    return OrganizationFactory(name="Demo Trading Co.", slug="demo")
+
+
+@pytest.fixture
+def other_org(db):
+    from tests.factories import OrganizationFactory
+
+    return OrganizationFactory(name="Rival Imports Ltd", slug="rival")
+
+
+@pytest.fixture
+def owner(org):
+    return _member(org, "owner", Role.ADMIN)
+
+
+@pytest.fixture
+def manager(org):
+    return _member(org, "manager", Role.MANAGER)
+
+
+@pytest.fixture
+def member(org):
+    return _member(org, "member", Role.OPS)
+
+
+@pytest.fixture
+def viewer(org):
+    return _member(org, "viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def other_user(other_org):
+    return _member(other_org, "other", Role.ADMIN)
+
+
+def _client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner):
+    return _client_for(owner)
+
+
+@pytest.fixture
+def manager_client(manager):
+    return _client_for(manager)
+
+
+@pytest.fixture
+def member_client(member):
+    return _client_for(member)
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    return _client_for(viewer)
+
+
+@pytest.fixture
+def other_client(other_user):
+    return _client_for(other_user)
+
+
+@pytest.fixture
+def client_for():
+    return _client_for
+
+
+# --- a real Huey consumer ------------------------------------------------------------------
+
+
+def consumer_env() -> dict[str, str]:
+    """Environment that points a consumer process at this test run's database and queue."""
+    env = os.environ.copy()
+    env["FERRY_TESTING"] = "1"
+    env["FERRY_DB_NAME"] = str(connection.settings_dict["NAME"])
+    env["HUEY_NAME"] = settings.HUEY["name"]
+    if settings.HUEY.get("filename"):
+        env["HUEY_SQLITE_PATH"] = settings.HUEY["filename"]
+    env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    env["EMAIL_BACKEND"] = settings.EMAIL_BACKEND
+    return env
+
+
+@pytest.fixture
+def huey_consumer(transactional_db, tmp_path):
+    """Start ``manage.py run_huey`` as a separate process on the test database.
+
+    Data the test creates must be committed for the consumer to see it, hence transactional_db.
+    """
+    log_path = tmp_path / "huey-consumer.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "run_huey", "--workers", "2", "--worker-type", "thread"],
+        cwd=ROOT,
+        env=consumer_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    proc.log_path = log_path
+    time.sleep(0.5)
+    if proc.poll() is not None:
+        log.close()
+        pytest.fail("Huey consumer did not start:\n" + log_path.read_text())
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def wait_for_job(job, *, timeout: float = 60.0, until=("completed", "failed", "cancelled")):
+    """Poll the database until the job reaches one of the given statuses."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in until:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job.pk} still {job.status} after {timeout}s")
+
+
+@pytest.fixture
+def job_waiter():
+    return wait_for_job
+
+
+# --- Chromium for browser tests ------------------------------------------------------------
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str | None:
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright. Skips outside CI when there is none; fails in CI."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI=true but no Chromium found (apt-get install chromium)")
+        pytest.skip("Chromium not found at /usr/bin/chromium: browser tests skipped")
+    # Playwright's sync API refuses to run inside an asyncio loop; Django's ORM must be allowed.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    path = ROOT / "e2e" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def browser_login(page, live_server, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login" not in url)
+
+
+@pytest.fixture
+def login():
+    return browser_login
