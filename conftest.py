@@ -158,7 +158,7 @@ def huey_consumer(transactional_db, tmp_path):
     Data the test creates must be committed for the consumer to see it, hence transactional_db.
     """
     log_path = tmp_path / "huey-consumer.log"
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # noqa: SIM115  (held open for the process lifetime)
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "run_huey", "--workers", "2", "--worker-type", "thread"],
         cwd=ROOT,

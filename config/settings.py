@@ -130,7 +130,7 @@ if os.environ.get("FERRY_DB_NAME"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Huey: SQLite storage under var/ by default, Redis when REDIS_URL is set.
-HUEY_NAME = os.environ.get("HUEY_NAME", "ferry-test-%d" % os.getpid() if TESTING else "ferry")
+HUEY_NAME = os.environ.get("HUEY_NAME", f"ferry-test-{os.getpid()}" if TESTING else "ferry")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 HUEY_CONSUMER = {
     "workers": env_int("HUEY_WORKERS", 2),
