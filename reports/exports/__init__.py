@@ -1,0 +1,1 @@
+"""The export builder: any resource, filtered, chosen columns, any format, as a job."""

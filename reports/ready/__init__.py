@@ -1,0 +1,1 @@
+"""Ready-made reports: a registry of exporter classes (sales, aging, valuation, audit)."""
