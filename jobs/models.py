@@ -19,6 +19,8 @@ class DataJob(models.Model):
         IMPORT = "import", "Import"
         EXPORT = "export", "Export"
         REPORT = "report", "Report"
+        # Housekeeping jobs such as the worker check: no business data involved.
+        SYSTEM = "system", "System"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
