@@ -1,5 +1,7 @@
 """Wizard models, one module per idea. Each module's models are re-exported here."""
 
+from wizard.models.changes import ImportChange
+from wizard.models.rows import ImportRow
 from wizard.models.templates import DataTemplate
 
-__all__ = ["DataTemplate"]
+__all__ = ["DataTemplate", "ImportChange", "ImportRow"]
