@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -21,3 +21,11 @@ def organization_switch(request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
+
+
+@login_required
+def no_organization(request):
+    # A member who lands here (old bookmark, or just added to an organization) goes on to work.
+    if request.membership is not None:
+        return redirect("jobs:dashboard")
+    return render(request, "accounts/no_organization.html", status=403)
