@@ -1,2 +1,28 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from api import pages, views
+
 app_name = "api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("v1/data-jobs", views.DataJobViewSet, basename="datajob")
+router.register("v1/resources", views.ResourceViewSet, basename="resource")
+router.register("v1/templates", views.DataTemplateViewSet, basename="template")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", pages.docs, name="docs"),
+    path("tokens/", pages.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", pages.token_revoke_view, name="token-revoke"),
+    path("v1/reports/", views.ReportListView.as_view(), name="report-list"),
+    path(
+        "v1/reports/<slug:report>/export/",
+        views.ReportExportView.as_view(),
+        name="report-export",
+    ),
+    *router.urls,
+    path("v1/<slug:resource>/export/", views.ResourceExportView.as_view(), name="resource-export"),
+    path("v1/<slug:resource>/import/", views.ResourceImportView.as_view(), name="resource-import"),
+]

@@ -1,0 +1,471 @@
+"""Request and response shapes of the API (they are also the OpenAPI schema)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from business.resources import registry
+from jobs.models import DataJob, JobLogEntry
+from wizard.models import DataTemplate
+
+FORMATS = ("csv", "xlsx", "json", "pdf")
+FORMAT_HELP = "One of CSV, XLSX, JSON or PDF (case-insensitive). PDF needs the PDF permission."
+
+
+class FormatField(serializers.CharField):
+    """A file format, case-insensitive on the way in, lower-case after validation."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", FORMAT_HELP)
+        kwargs.setdefault("max_length", 10)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).strip().lower()
+        if value not in FORMATS:
+            raise serializers.ValidationError(
+                f"'{data}' is not a format Ferry writes. Use one of: CSV, XLSX, JSON, PDF."
+            )
+        return value
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="A message safe to show a person.")
+    details = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per-field messages: {field: [message, …]}. Empty when not about fields.",
+    )
+
+
+# --- starting jobs -------------------------------------------------------------------------
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    format = FormatField()
+    filters = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="Filter name → value, as listed by GET /api/v1/resources/{resource}/ "
+        '(e.g. {"stage": ["customer"], "created_at_from": "2024-01-01"}).',
+    )
+    columns = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        allow_empty=True,
+        max_length=200,
+        help_text="Field names in the order wanted; the resource's default columns when absent.",
+    )
+    options = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text='Writer options, e.g. {"bom": true, "delimiter": ";"} for CSV.',
+    )
+    template = serializers.IntegerField(
+        required=False, min_value=1, help_text="An export template's id to start from."
+    )
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class JSONObjectField(serializers.Field):
+    """A JSON object given as an object (JSON body) or as a JSON string (multipart form)."""
+
+    default_error_messages = {"invalid": 'Expected a JSON object, e.g. {"E-mail": "email"}.'}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data) if data.strip() else {}
+            except ValueError:
+                self.fail("invalid")
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="The CSV, TSV, XLSX, XLS, ODS, JSON or JSON Lines file. The format is read "
+        "from the content, not the name."
+    )
+    template = serializers.IntegerField(
+        required=False, min_value=1, help_text="An import template's id (its saved mapping)."
+    )
+    mapping = JSONObjectField(
+        required=False,
+        help_text="File header → field name, as a JSON object. Unmapped headers are "
+        "auto-mapped (template, names, synonyms, then fuzzy).",
+    )
+    on_duplicate = serializers.ChoiceField(
+        choices=DataTemplate.OnDuplicate.choices,
+        required=False,
+        help_text="What to do with a row whose natural key already exists.",
+    )
+    mode = serializers.ChoiceField(
+        choices=DataTemplate.Mode.choices,
+        required=False,
+        help_text="atomic: any error writes nothing; skip-invalid: valid rows are written.",
+    )
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text="Validate everything, write nothing."
+    )
+    sheet = serializers.CharField(required=False, max_length=200, help_text="Spreadsheet sheet.")
+    encoding = serializers.CharField(
+        required=False, max_length=40, help_text="Text encoding; detected when absent."
+    )
+    delimiter = serializers.CharField(
+        required=False, max_length=1, min_length=1, help_text="CSV delimiter; detected when absent."
+    )
+    header_row = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1000,
+        help_text="Row number of the header (1 = first row); detected when absent.",
+    )
+
+    def read_options(self) -> dict[str, Any]:
+        data = self.validated_data
+        return {k: data[k] for k in ("sheet", "encoding", "delimiter", "header_row") if k in data}
+
+
+class ReportExportRequestSerializer(serializers.Serializer):
+    format = FormatField()
+    params = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="The report's parameters (see GET /api/v1/reports/). They may also be given "
+        "at the top level of the body next to 'format'.",
+    )
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+def _absolute(request, name: str, *args) -> str:
+    url = reverse(name, args=args)
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+def job_file_kinds(job: DataJob) -> dict[str, str]:
+    """File kind → download name, for the files this job has."""
+    out: dict[str, str] = {}
+    if job.input_file:
+        out["input"] = job.input_filename or job.input_file.name.rsplit("/", 1)[-1]
+    if job.output_file:
+        out["output"] = job.output_filename or job.output_file.name.rsplit("/", 1)[-1]
+    files = job.summary.get("files") if isinstance(job.summary, dict) else None
+    if isinstance(files, dict):
+        for kind, entry in files.items():
+            if isinstance(entry, dict) and entry.get("name"):
+                out[kind] = entry.get("filename") or entry["name"].rsplit("/", 1)[-1]
+    return out
+
+
+class JobFileSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    filename = serializers.CharField()
+    url = serializers.URLField()
+
+
+class JobLinksSerializer(serializers.Serializer):
+    self = serializers.URLField()
+    log = serializers.URLField()
+    cancel = serializers.URLField()
+    undo = serializers.URLField(allow_null=True)
+    download = serializers.URLField(allow_null=True)
+    input = serializers.URLField(allow_null=True)
+    failed_rows = serializers.URLField(allow_null=True)
+
+
+class CountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(allow_null=True)
+    processed = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+
+
+class DataJobSerializer(serializers.ModelSerializer):
+    job_id = serializers.IntegerField(source="pk", read_only=True)
+    url = serializers.SerializerMethodField()
+    type = serializers.CharField(source="job_type", read_only=True)
+    resource = serializers.CharField(
+        source="target", read_only=True, help_text="The resource name or report identifier."
+    )
+    progress = serializers.IntegerField(source="percent", read_only=True, help_text="0–100.")
+    counts = serializers.SerializerMethodField()
+    duration_seconds = serializers.SerializerMethodField()
+    stalled = serializers.BooleanField(source="is_stalled", read_only=True)
+    error = serializers.CharField(source="error_message", read_only=True)
+    user = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataJob
+        fields = [
+            "job_id",
+            "url",
+            "type",
+            "status",
+            "resource",
+            "format",
+            "progress",
+            "counts",
+            "created_at",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "stalled",
+            "cancel_requested",
+            "error",
+            "user",
+            "summary",
+            "files",
+            "links",
+        ]
+        read_only_fields = fields
+
+    def _request(self):
+        return self.context.get("request")
+
+    def get_url(self, job) -> str:
+        return _absolute(self._request(), "api:datajob-detail", job.pk)
+
+    @extend_schema_field(CountsSerializer)
+    def get_counts(self, job) -> dict[str, Any]:
+        return {
+            "total": job.total,
+            "processed": job.processed,
+            "succeeded": job.succeeded,
+            "failed": job.failed,
+            "skipped": job.skipped,
+        }
+
+    def get_duration_seconds(self, job) -> float | None:
+        duration = job.duration
+        return round(duration.total_seconds(), 3) if duration is not None else None
+
+    def get_user(self, job) -> str | None:
+        return job.user.get_username() if job.user_id and job.user else None
+
+    @extend_schema_field(JobFileSerializer(many=True))
+    def get_files(self, job) -> list[dict[str, str]]:
+        request = self._request()
+        out = []
+        for kind, filename in job_file_kinds(job).items():
+            out.append(
+                {
+                    "kind": kind,
+                    "filename": filename,
+                    "url": _absolute(request, "api:datajob-file", job.pk, kind),
+                }
+            )
+        return out
+
+    @extend_schema_field(JobLinksSerializer)
+    def get_links(self, job) -> dict[str, str | None]:
+        request = self._request()
+        kinds = job_file_kinds(job)
+
+        def file_link(name, kind):
+            return _absolute(request, name, job.pk) if kind in kinds else None
+
+        return {
+            "self": self.get_url(job),
+            "log": _absolute(request, "api:datajob-log", job.pk),
+            "cancel": _absolute(request, "api:datajob-cancel", job.pk),
+            "undo": (
+                _absolute(request, "api:datajob-undo", job.pk)
+                if job.job_type == DataJob.Type.IMPORT
+                else None
+            ),
+            "download": file_link("api:datajob-download", "output"),
+            "input": file_link("api:datajob-input", "input"),
+            "failed_rows": file_link("api:datajob-failed-rows", "failed-rows"),
+        }
+
+
+class JobLogEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobLogEntry
+        fields = ["id", "row_number", "column", "value", "message", "level"]
+        read_only_fields = fields
+
+
+class UndoRequestSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also undo records someone changed after the import.",
+    )
+
+
+class UndoResultSerializer(serializers.Serializer):
+    deleted = serializers.IntegerField()
+    restored = serializers.IntegerField()
+    conflicts = serializers.ListField(child=serializers.JSONField())
+    job = DataJobSerializer()
+
+
+# --- resources -----------------------------------------------------------------------------
+
+
+class ReferenceSerializer(serializers.Serializer):
+    resource = serializers.CharField()
+    key = serializers.CharField()
+
+
+class ResourceFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.CharField()
+    required = serializers.BooleanField()
+    key = serializers.BooleanField(help_text="Part of the natural key (duplicate matching).")
+    synonyms = serializers.ListField(child=serializers.CharField())
+    choices = serializers.ListField(child=serializers.CharField())
+    reference = ReferenceSerializer(allow_null=True)
+    help_text = serializers.CharField(allow_blank=True)
+
+
+class FilterChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class ResourceFilterSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.CharField()
+    choices = FilterChoiceSerializer(many=True)
+    field = serializers.CharField(allow_null=True, required=False)
+    lookup = serializers.CharField(allow_null=True, required=False)
+
+
+class ResourcePermissionsSerializer(serializers.Serializer):
+    can_import = serializers.BooleanField()
+    can_export = serializers.BooleanField()
+    can_export_pdf = serializers.BooleanField()
+
+
+class ResourceSummarySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    key = serializers.ListField(child=serializers.CharField())
+    importable = serializers.BooleanField()
+    permissions = ResourcePermissionsSerializer()
+    url = serializers.URLField()
+
+
+class ResourceDetailSerializer(ResourceSummarySerializer):
+    fields = ResourceFieldSerializer(many=True)
+    filters = ResourceFilterSerializer(many=True)
+
+
+class ReportFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.CharField()
+    required = serializers.BooleanField()
+    choices = serializers.ListField(child=serializers.JSONField())
+
+
+class ReportSummarySerializer(serializers.Serializer):
+    identifier = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    fields = serializers.ListField(child=serializers.DictField())
+    url = serializers.URLField(help_text="POST here to export the report.")
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+class DataTemplateSerializer(serializers.ModelSerializer):
+    type = serializers.ChoiceField(
+        source="template_type", choices=DataTemplate.Type.choices, default=DataTemplate.Type.IMPORT
+    )
+    resource = serializers.CharField(max_length=64)
+    mapping = JSONObjectField(required=False)
+    options = JSONObjectField(required=False)
+    rules = JSONObjectField(required=False)
+    created_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataTemplate
+        fields = [
+            "id",
+            "name",
+            "description",
+            "resource",
+            "type",
+            "mapping",
+            "options",
+            "rules",
+            "on_duplicate",
+            "mode",
+            "is_shared",
+            "is_active",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "last_used_at",
+        ]
+        read_only_fields = ["id", "created_by", "created_at", "updated_at", "last_used_at"]
+        extra_kwargs = {
+            "name": {"max_length": 200},
+            "is_shared": {
+                "help_text": "Shared with the whole organization (template managers only)."
+            },
+        }
+
+    def get_created_by(self, template) -> str | None:
+        user = template.created_by
+        return user.get_username() if user else None
+
+    def validate_name(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("Give the template a name.")
+        return value
+
+    def validate_resource(self, value: str) -> str:
+        if value not in registry:
+            known = ", ".join(sorted(r.name for r in registry.all()))
+            raise serializers.ValidationError(f"Unknown resource '{value}'. Known: {known}.")
+        return value
+
+    def validate(self, attrs):
+        organization = self.context["organization"]
+        instance = self.instance
+        name = attrs.get("name", instance.name if instance else None)
+        template_type = attrs.get(
+            "template_type", instance.template_type if instance else DataTemplate.Type.IMPORT
+        )
+        clash = DataTemplate.objects.filter(
+            organization=organization, template_type=template_type, name=name
+        )
+        if instance is not None:
+            clash = clash.exclude(pk=instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError(
+                {"name": [f"A {template_type} template named '{name}' already exists."]}
+            )
+        if attrs.get("is_shared") and not self.context.get("can_share"):
+            raise serializers.ValidationError(
+                {"is_shared": ["Only template managers can share a template."]}
+            )
+        return attrs

@@ -1,0 +1,592 @@
+"""REST API v1. Each view validates the request, makes one service call and answers JSON.
+
+Imports, exports and reports go through the same services as the wizard and the export
+builder; scoping and permission codes are the UI's (another organization's object is 404, a
+missing permission 403).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import FileResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.scoping import scoped
+from api import serializers as s
+from api.exceptions import PayloadTooLarge
+from api.filters import DataJobFilter, JobLogFilter
+from api.pagination import Pagination
+from api.permissions import can_manage_templates, membership_of, require_code
+from api.services import (
+    idempotency_key_of,
+    job_file,
+    job_start_idempotent,
+    request_fingerprint,
+)
+from business.filters import filters_describe
+from business.resources import registry, resource_get
+from jobs.models import DataJob
+from jobs.services import job_cancel
+from wizard.models import DataTemplate
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="Invalid request"),
+    401: OpenApiResponse(s.ErrorSerializer, description="Not authenticated"),
+    403: OpenApiResponse(s.ErrorSerializer, description="Permission denied"),
+    404: OpenApiResponse(s.ErrorSerializer, description="Not found"),
+    429: OpenApiResponse(s.ErrorSerializer, description="Too many requests (see Retry-After)"),
+}
+
+
+def errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in (401, 429, *codes)}
+
+
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retrying with the same key (per user, organization and endpoint, for 24 "
+    "hours) returns the same job instead of starting another; a different body → 422.",
+)
+STARTED = {
+    202: OpenApiResponse(s.DataJobSerializer, description="The job was queued."),
+    **errors(400, 403, 404),
+    422: OpenApiResponse(s.ErrorSerializer, description="Idempotency-Key reused for another body"),
+}
+FILE = {
+    (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file"),
+    **errors(403, 404),
+}
+
+
+def job_body(request, job: DataJob) -> dict:
+    return s.DataJobSerializer(job, context={"request": request}).data
+
+
+def _started(request, *, endpoint_key: str, fingerprint: str, start) -> Response:
+    """Start a job (once per Idempotency-Key) and answer 202 with it."""
+
+    def run():
+        job = start()
+        job.refresh_from_db()
+        return status.HTTP_202_ACCEPTED, job_body(request, job), job
+
+    result = job_start_idempotent(
+        user=request.user,
+        organization=request.organization,
+        endpoint=endpoint_key,
+        key=idempotency_key_of(request),
+        fingerprint=fingerprint,
+        start=run,
+    )
+    headers = {"Location": result.body.get("url", "")} if result.status == 202 else {}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(result.body, status=result.status, headers=headers)
+
+
+# --- starting jobs -------------------------------------------------------------------------
+
+
+class ResourceExportView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="resource_export",
+        summary="Export a resource",
+        request=s.ExportRequestSerializer,
+        parameters=[IDEMPOTENCY],
+        responses=STARTED,
+        tags=["exports"],
+    )
+    def post(self, request, resource: str):
+        from reports.exports.services import export_create, export_permission_check, export_start
+
+        resource_cls = resource_get(resource)
+        serializer = s.ExportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        export_permission_check(
+            membership=membership_of(request), resource=resource_cls, format=data["format"]
+        )
+        template = None
+        if "template" in data:
+            template = _template_for_use(
+                request, data["template"], resource_cls.name, DataTemplate.Type.EXPORT
+            )
+
+        def start() -> DataJob:
+            job = export_create(
+                organization=request.organization,
+                user=request.user,
+                resource=resource_cls,
+                format=data["format"],
+                filters=data.get("filters") or None,
+                columns=data.get("columns"),
+                options=data.get("options") or None,
+                template=template,
+            )
+            export_start(job=job)
+            return job
+
+        return _started(
+            request,
+            endpoint_key=f"POST export {resource_cls.name}",
+            fingerprint=request_fingerprint(data=request.data),
+            start=start,
+        )
+
+
+class ResourceImportView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="resource_import",
+        summary="Import a file into a resource",
+        request={"multipart/form-data": s.ImportRequestSerializer},
+        parameters=[IDEMPOTENCY],
+        responses={
+            **STARTED,
+            413: OpenApiResponse(s.ErrorSerializer, description="The file is too large"),
+        },
+        tags=["imports"],
+    )
+    def post(self, request, resource: str):
+        from wizard.services import import_configure, import_create, import_start
+
+        resource_cls = resource_get(resource)
+        if not resource_cls.importable:
+            raise PermissionDenied(f"{resource_cls.label} cannot be imported.")
+        require_code(request, resource_cls.import_permission())
+        limit = settings.FERRY["MAX_UPLOAD_BYTES"]
+        # Refuse an oversize upload before Django spools it to disk.
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > limit + 64 * 1024:
+            raise PayloadTooLarge(_too_large(limit))
+        serializer = s.ImportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        upload = data["file"]
+        if upload.size > limit:
+            raise PayloadTooLarge(_too_large(limit))
+        template = None
+        if "template" in data:
+            template = _template_for_use(
+                request, data["template"], resource_cls.name, DataTemplate.Type.IMPORT
+            )
+
+        def start() -> DataJob:
+            job = import_create(
+                organization=request.organization,
+                user=request.user,
+                resource=resource_cls.name,
+                file=upload,
+                filename=upload.name,
+                read=serializer.read_options() or None,
+            )
+            try:
+                import_configure(
+                    job=job,
+                    mapping=data.get("mapping"),
+                    on_duplicate=data.get("on_duplicate"),
+                    mode=data.get("mode"),
+                    template=template,
+                    dry_run=data.get("dry_run", False),
+                )
+                import_start(job=job)
+            except Exception:
+                # The job row rolls back with the transaction; its stored upload must go too.
+                if job.input_file:
+                    job.input_file.storage.delete(job.input_file.name)
+                raise
+            return job
+
+        fields = {k: v for k, v in request.data.items() if k != "file"}
+        return _started(
+            request,
+            endpoint_key=f"POST import {resource_cls.name}",
+            fingerprint=request_fingerprint(data=fields, files={"file": upload}),
+            start=start,
+        )
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"The file is larger than the {limit // (1024 * 1024)} MB upload limit. "
+        "Split it into smaller files."
+    )
+
+
+def _template_for_use(request, pk: int, resource: str, template_type: str) -> DataTemplate:
+    """A template the user may use: shared or their own, of this organization, resource and type."""
+    template = _templates_visible(request).filter(pk=pk).first()
+    if template is None:
+        raise s.serializers.ValidationError({"template": [f"No template with id {pk}."]})
+    if template.resource != resource or template.template_type != template_type:
+        raise s.serializers.ValidationError(
+            {
+                "template": [
+                    f"Template '{template.name}' is a {template.template_type} template for "
+                    f"{template.resource}, not a {template_type} template for {resource}."
+                ]
+            }
+        )
+    return template
+
+
+class ReportListView(APIView):
+    @extend_schema(
+        operation_id="reports_list",
+        summary="Ready-made reports you may run",
+        responses={200: s.ReportSummarySerializer(many=True), **errors(403)},
+        tags=["reports"],
+    )
+    def get(self, request):
+        from reports.ready.services import reports_for
+
+        return Response(
+            [_report_summary(request, report) for report in reports_for(membership_of(request))]
+        )
+
+
+class ReportExportView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="report_export",
+        summary="Run a ready-made report",
+        request=s.ReportExportRequestSerializer,
+        parameters=[IDEMPOTENCY],
+        responses=STARTED,
+        tags=["reports"],
+    )
+    def post(self, request, report: str):
+        from reports.ready.services import report_create, report_get, report_start
+
+        report_cls = report_get(report)
+        serializer = s.ReportExportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        params = dict(serializer.validated_data.get("params") or {})
+        if isinstance(request.data, dict):
+            # Parameters may sit next to "format" instead of inside "params".
+            params.update({k: v for k, v in request.data.items() if k not in ("format", "params")})
+        _report_permission_check(request, report_cls, serializer.validated_data["format"])
+
+        def start() -> DataJob:
+            job = report_create(
+                organization=request.organization,
+                user=request.user,
+                report=report_cls,
+                format=serializer.validated_data["format"],
+                params=params,
+            )
+            report_start(job=job)
+            return job
+
+        return _started(
+            request,
+            endpoint_key=f"POST report {report}",
+            fingerprint=request_fingerprint(data=request.data),
+            start=start,
+        )
+
+
+def _report_permission_check(request, report_cls, format: str) -> None:
+    from reports.ready.services import report_permission_check
+
+    report_permission_check(membership=membership_of(request), report=report_cls, format=format)
+
+
+def _report_summary(request, report) -> dict:
+    from reports.ready.services import report_describe
+
+    described = report_describe(report)
+    return {
+        **described,
+        "url": request.build_absolute_uri(
+            s.reverse("api:report-export", args=[described["identifier"]])
+        ),
+    }
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+def _may_see_files(request, job: DataJob) -> None:
+    code = (job.params or {}).get("permission")
+    membership = membership_of(request)
+    if code:
+        require_code(request, code, "You do not have the permission to see this job's files.")
+    elif not (membership.is_admin or job.user_id == request.user.pk):
+        raise PermissionDenied("You do not have the permission to see this job's files.")
+
+
+@extend_schema(tags=["jobs"])
+class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.DataJobSerializer
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DataJobFilter
+    lookup_value_regex = r"[0-9]+"
+    # Job ids are small integers; schema generation reads this to type the path parameter.
+    queryset = DataJob.objects.none()
+
+    def get_queryset(self):
+        return scoped(DataJob, self.request.organization).select_related("user")
+
+    @extend_schema(
+        summary="Your organization's jobs",
+        responses={200: s.DataJobSerializer(many=True), **errors(400, 403, 404)},
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="A job: status, progress, counts, timings and file links",
+        responses={200: s.DataJobSerializer, **errors(403, 404)},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="The job's row log",
+        parameters=[
+            OpenApiParameter("level", OpenApiTypes.STR, enum=["error", "warning", "info"]),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        filters=False,
+        responses={200: s.JobLogEntrySerializer(many=True), **errors(400, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def log(self, request, pk=None):
+        job = self.get_object()
+        entries = JobLogFilter(request.query_params, queryset=job.log_entries.all())
+        if not entries.is_valid():
+            raise s.serializers.ValidationError(entries.errors)
+        page = self.paginate_queryset(entries.qs)
+        return self.get_paginated_response(s.JobLogEntrySerializer(page, many=True).data)
+
+    def _file(self, kind: str) -> FileResponse:
+        job = self.get_object()
+        _may_see_files(self.request, job)
+        handle, filename = job_file(job=job, kind=kind)
+        return FileResponse(handle, as_attachment=True, filename=filename)
+
+    @extend_schema(summary="Download the job's output file", responses=FILE, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def download(self, request, pk=None):
+        return self._file("output")
+
+    @extend_schema(summary="Download the uploaded file", responses=FILE, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def input(self, request, pk=None):
+        return self._file("input")
+
+    @extend_schema(
+        summary="Download the failed rows (original columns plus an error column)",
+        responses=FILE,
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], url_path="failed-rows", filterset_class=None)
+    def failed_rows(self, request, pk=None):
+        return self._file("failed-rows")
+
+    @extend_schema(summary="Download any file of the job by kind", responses=FILE, filters=False)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"files/(?P<kind>[A-Za-z0-9_-]+)",
+        url_name="file",
+        filterset_class=None,
+    )
+    def file(self, request, pk=None, kind: str = ""):
+        return self._file(kind)
+
+    @extend_schema(
+        summary="Cancel the job (at once if not started; between batches if running)",
+        request=None,
+        responses={200: s.DataJobSerializer, **errors(403, 404)},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def cancel(self, request, pk=None):
+        job = self.get_object()
+        membership = membership_of(request)
+        if not (membership.is_admin or job.user_id == request.user.pk):
+            raise PermissionDenied("Only the person who started a job or an admin can cancel it.")
+        job_cancel(job=job)
+        job.refresh_from_db()
+        return Response(job_body(request, job))
+
+    @extend_schema(
+        summary="Undo a completed import",
+        request=s.UndoRequestSerializer,
+        responses={200: s.UndoResultSerializer, **errors(400, 403, 404)},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, parser_classes=[JSONParser])
+    def undo(self, request, pk=None):
+        from wizard.services import import_undo
+
+        job = self.get_object()
+        if job.job_type != DataJob.Type.IMPORT:
+            raise s.serializers.ValidationError({"job": ["Only an import can be undone."]})
+        require_code(request, resource_get(job.target).import_permission())
+        serializer = s.UndoRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = import_undo(job=job, user=request.user, force=serializer.validated_data["force"])
+        job.refresh_from_db()
+        return Response(
+            {
+                "deleted": result.deleted,
+                "restored": result.restored,
+                "conflicts": list(result.conflicts),
+                "job": job_body(request, job),
+            }
+        )
+
+
+# --- resources -----------------------------------------------------------------------------
+
+
+def _resource_summary(request, resource) -> dict:
+    membership = membership_of(request)
+    described = resource.describe()
+    return {
+        "name": described["name"],
+        "label": described["label"],
+        "description": described["description"],
+        "key": described["key"],
+        "importable": described["importable"],
+        "permissions": {
+            "can_import": resource.importable and membership.has_perm(resource.import_permission()),
+            "can_export": membership.has_perm(resource.export_permission()),
+            "can_export_pdf": membership.has_perm(resource.export_pdf_permission()),
+        },
+        "url": request.build_absolute_uri(s.reverse("api:resource-detail", args=[resource.name])),
+    }
+
+
+@extend_schema(tags=["resources"])
+class ResourceViewSet(viewsets.ViewSet):
+    lookup_field = "name"
+    lookup_value_regex = r"[a-z0-9-]+"
+
+    @extend_schema(
+        summary="What you can import and export",
+        responses={200: s.ResourceSummarySerializer(many=True), **errors(403)},
+    )
+    def list(self, request):
+        membership = membership_of(request)
+        visible = [
+            r
+            for r in registry.all()
+            if membership.has_perm(r.export_permission())
+            or (r.importable and membership.has_perm(r.import_permission()))
+        ]
+        return Response([_resource_summary(request, r) for r in visible])
+
+    @extend_schema(
+        summary="A resource's fields and filters (to build a mapping or an export)",
+        responses={200: s.ResourceDetailSerializer, **errors(403, 404)},
+    )
+    def retrieve(self, request, name: str):
+        resource = resource_get(name)
+        membership = membership_of(request)
+        if not (
+            membership.has_perm(resource.export_permission())
+            or (resource.importable and membership.has_perm(resource.import_permission()))
+        ):
+            raise PermissionDenied(f"You may neither import nor export {resource.label}.")
+        return Response(
+            {
+                **_resource_summary(request, resource),
+                "fields": resource.describe()["fields"],
+                "filters": filters_describe(resource),
+            }
+        )
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+def _templates_visible(request):
+    qs = scoped(DataTemplate, request.organization).select_related("created_by")
+    if can_manage_templates(request):
+        return qs
+    return qs.filter(Q(is_shared=True) | Q(created_by=request.user))
+
+
+@extend_schema(tags=["templates"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Templates you can use",
+        responses={200: s.DataTemplateSerializer(many=True), **errors(400, 403, 404)},
+    ),
+    retrieve=extend_schema(responses={200: s.DataTemplateSerializer, **errors(403, 404)}),
+    create=extend_schema(responses={201: s.DataTemplateSerializer, **errors(400, 403)}),
+    update=extend_schema(responses={200: s.DataTemplateSerializer, **errors(400, 403, 404)}),
+    partial_update=extend_schema(
+        responses={200: s.DataTemplateSerializer, **errors(400, 403, 404)}
+    ),
+    destroy=extend_schema(responses={204: None, **errors(403, 404)}),
+)
+class DataTemplateViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.DataTemplateSerializer
+    pagination_class = Pagination
+    parser_classes = [JSONParser]
+    lookup_value_regex = r"[0-9]+"
+    queryset = DataTemplate.objects.none()
+
+    def get_queryset(self):
+        return _templates_visible(self.request)
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "organization": self.request.organization,
+            "can_share": can_manage_templates(self.request),
+        }
+
+    def _check_may_change(self, template: DataTemplate) -> None:
+        if can_manage_templates(self.request):
+            return
+        if template.is_shared or template.created_by_id != self.request.user.pk:
+            raise PermissionDenied(
+                "Only template managers can change shared or other people's templates."
+            )
+
+    def perform_create(self, serializer):
+        serializer.save(organization=self.request.organization, created_by=self.request.user)
+
+    def perform_update(self, serializer):
+        self._check_may_change(serializer.instance)
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        self._check_may_change(instance)
+        instance.delete()
