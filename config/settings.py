@@ -218,15 +218,46 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Token first: its WWW-Authenticate header turns a missing login into 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsOrganizationMember"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    # Per token (per user for the session); e.g. FERRY_API_RATE=1000/hour.
+    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("FERRY_API_RATE", "600/minute")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ferry API",
-    "DESCRIPTION": "Imports, exports, reports, jobs and templates.",
+    "DESCRIPTION": (
+        "Imports, exports, reports, jobs and templates: the same engine and jobs as the web UI. "
+        "Authenticate with a personal token (`Authorization: Bearer fry_…`, create one at "
+        "/api/tokens/). Errors are JSON `{\"error\": message, \"details\": {field: [...]}}`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobs.models.DataJob.Status",
+        "JobTypeEnum": "jobs.models.DataJob.Type",
+        "OnDuplicateEnum": "wizard.models.DataTemplate.OnDuplicate",
+        "ImportModeEnum": "wizard.models.DataTemplate.Mode",
+        "TemplateTypeEnum": "wizard.models.DataTemplate.Type",
+    },
 }
 
 LOGGING = {
