@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class BusinessConfig(AppConfig):
     name = "business"
     verbose_name = "Business records"
+
+    def ready(self) -> None:
+        # Connects the login/logout audit receivers.
+        from business import signals  # noqa: F401

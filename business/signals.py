@@ -1,0 +1,87 @@
+"""Audit events for signing in and out.
+
+A login or logout is recorded in the organization the session acts under (the one the user
+last chose, else their first), because that is whose audit trail an admin reads.
+
+A failed login has no organization: nobody is signed in. It is recorded only when the
+username belongs to a member, in that member's first organization, so an admin can see
+someone trying their colleague's account. Attempts on unknown usernames are not written
+anywhere: no organization owns them, and putting them in an arbitrary organization's trail
+would show one customer the probing aimed at another. The password is never recorded.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from accounts.middleware import SESSION_KEY, membership_for
+from business.audit import audit_record
+from business.models import AuditEvent
+
+
+def _session_org_id(request):
+    session = getattr(request, "session", None)
+    return session.get(SESSION_KEY) if session is not None else None
+
+
+@receiver(user_logged_in, dispatch_uid="business.audit_login")
+def audit_login(sender, request, user, **kwargs):
+    membership = membership_for(user, _session_org_id(request))
+    if membership is None:
+        return
+    audit_record(
+        organization=membership.organization,
+        event_type=AuditEvent.Type.LOGIN,
+        user=user,
+        object_type="auth.User",
+        object_id=str(user.pk),
+        object_repr=user.get_username(),
+        request=request,
+    )
+
+
+@receiver(user_logged_out, dispatch_uid="business.audit_logout")
+def audit_logout(sender, request, user, **kwargs):
+    if user is None:
+        return
+    organization = getattr(request, "organization", None)
+    if organization is None:
+        membership = membership_for(user, _session_org_id(request))
+        organization = membership.organization if membership is not None else None
+    if organization is None:
+        return
+    audit_record(
+        organization=organization,
+        event_type=AuditEvent.Type.LOGOUT,
+        user=user,
+        object_type="auth.User",
+        object_id=str(user.pk),
+        object_repr=user.get_username(),
+        request=request,
+    )
+
+
+@receiver(user_login_failed, dispatch_uid="business.audit_login_failed")
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    User = get_user_model()
+    username = (credentials or {}).get(User.USERNAME_FIELD) or (credentials or {}).get("username")
+    if not username:
+        return
+    user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
+    if user is None:
+        return
+    membership = membership_for(user)
+    if membership is None:
+        return
+    # The user is not signed in: the event names the account tried, not an actor.
+    audit_record(
+        organization=membership.organization,
+        event_type=AuditEvent.Type.LOGIN_FAILED,
+        object_type="auth.User",
+        object_id=str(user.pk),
+        object_repr=user.get_username(),
+        details={"username": user.get_username()},
+        request=request,
+    )

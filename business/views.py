@@ -1,0 +1,83 @@
+"""The records pages: what is in each business table of the current organization."""
+
+from __future__ import annotations
+
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django_tables2 import RequestConfig
+
+from accounts.decorators import organization_required
+from business.filters import InvalidFilter, filters_active, filterset_bind
+from business.resources import UnknownResource, resource_get
+from business.selectors import records_filtered, records_overview
+from business.tables import PER_PAGE_CHOICES, per_page_from, table_for
+
+# Query parameters the page itself uses; everything else in the query string is a filter.
+PAGE_PARAMS = ("sort", "page", "per_page")
+
+
+@organization_required
+def index(request):
+    rows = records_overview(organization=request.organization, membership=request.membership)
+    return render(request, "business/index.html", {"rows": rows})
+
+
+@organization_required
+def records_list(request, resource: str):
+    try:
+        res = resource_get(resource)
+    except UnknownResource as exc:
+        raise Http404(str(exc)) from exc
+
+    error = None
+    try:
+        qs = records_filtered(
+            resource=res, organization=request.organization, data=request.GET, ignore=PAGE_PARAMS
+        )
+    except InvalidFilter as exc:
+        error = exc.message
+        qs = res.queryset(request.organization).none()
+
+    per_page = per_page_from(request.GET.get("per_page"))
+    table = table_for(res)(qs)
+    # Sorting from the request; paging by hand because tables2 would take any ?per_page=.
+    RequestConfig(request, paginate=False).configure(table)
+    try:
+        table.paginate(page=request.GET.get("page", 1), per_page=per_page)
+    except PageNotAnInteger:
+        table.paginate(page=1, per_page=per_page)
+    except EmptyPage:
+        table.paginate(page=table.paginator.num_pages, per_page=per_page)
+
+    filter_params = [
+        (key, value)
+        for key, values in request.GET.lists()
+        if key not in PAGE_PARAMS
+        for value in values
+        if value != ""
+    ]
+    context = {
+        "resource": res,
+        "table": table,
+        "error": error,
+        "filterset": filterset_bind(
+            resource=res, organization=request.organization, data=request.GET, ignore=PAGE_PARAMS
+        ),
+        "active_filters": []
+        if error
+        else filters_active(resource=res, data=request.GET, ignore=PAGE_PARAMS),
+        "per_page": per_page,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "sort": request.GET.get("sort", ""),
+        "export_url": "/export/?" + urlencode([("resource", res.name), *filter_params]),
+        "import_url": "/import/?" + urlencode([("resource", res.name)]),
+        "clear_url": reverse("business:list", args=[res.name]),
+        "can_export": request.membership.has_perm(res.export_permission()),
+        "can_import": res.importable and request.membership.has_perm(res.import_permission()),
+    }
+    if request.htmx and request.htmx.target == "records-results":
+        return render(request, "business/records_list_results.html", context)
+    return render(request, "business/records_list.html", context)
