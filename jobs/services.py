@@ -304,8 +304,10 @@ def jobs_purge(*, older_than: timedelta | None = None, now=None) -> tuple[int, i
                 f.storage.delete(f.name)
                 files += 1
         for extra in job.summary.get("files", {}).values() if isinstance(job.summary, dict) else ():
-            if isinstance(extra, str) and extra:
-                job.input_file.storage.delete(extra)
+            # The contract is {"name": <storage name>, "filename": ...}; a bare name is accepted too.
+            name = extra.get("name") if isinstance(extra, dict) else extra
+            if isinstance(name, str) and name:
+                job.input_file.storage.delete(name)
                 files += 1
         job.delete()
         count += 1
