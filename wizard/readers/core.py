@@ -1,0 +1,387 @@
+"""The two entry points: :func:`file_inspect` (what is in a file) and :func:`rows_read` (its rows).
+
+Every format is turned into the same thing, a stream of ``(row number, values)`` records; the
+header row is found among the first records (see ``header.py``), data rows follow it, fully
+blank rows are skipped. Nothing here holds more than the first few hundred records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from os import PathLike
+from typing import Any
+
+from wizard.readers import csv as csv_reader
+from wizard.readers import excel as excel_reader
+from wizard.readers import json as json_reader
+from wizard.readers.base import (
+    EXCEL_FORMATS,
+    FileInfo,
+    ReaderError,
+    ReadOptions,
+    SourceRow,
+    is_blank,
+    json_safe,
+)
+from wizard.readers.detect import file_sniff_format, path_size
+from wizard.readers.header import header_detect, header_names
+
+# Rows looked at to find the header; title blocks are a few rows, never hundreds.
+HEAD_ROWS = 200
+# CSV and JSON are counted exactly up to this many bytes, and estimated from the bytes beyond.
+EXACT_COUNT_BYTES = 8 * 1024 * 1024
+# A sheet's rows are in memory already; counting them costs a Python list per row, so very
+# long sheets are estimated from the last used row instead.
+EXCEL_EXACT_ROWS = 50_000
+# Warnings of one kind (duplicate JSON keys) are listed up to this many.
+MAX_WARNINGS = 5
+
+Record = tuple[int, list]
+
+
+def _blank(values: list) -> bool:
+    return all(is_blank(value) for value in values)
+
+
+@dataclass
+class _Scan:
+    header_row: int
+    headers: list[str]
+    width: int
+    sample: list[list] = field(default_factory=list)
+    counted: int = 0
+    finished: bool = True
+    skipped_above: int = 0
+
+
+def _table_scan(
+    records: Iterable[Record],
+    *,
+    header_row: int | None,
+    sample_size: int,
+    keep_counting: Callable[[int], bool],
+) -> _Scan:
+    iterator = iter(records)
+    head = list(islice(iterator, HEAD_ROWS))
+    if header_row is None:
+        header_row = header_detect(head)
+        if header_row is None:
+            # Nothing but blank rows and comments in the first rows.
+            return _Scan(header_row=1, headers=[], width=0, finished=len(head) < HEAD_ROWS)
+    scan = _Scan(header_row=header_row, headers=[], width=0)
+    found = header_row == 0
+    if found:
+        widths = [len(values) for _, values in head if not _blank(values)]
+        scan.width = max(widths, default=0)
+        scan.headers = [f"Column {index}" for index in range(1, scan.width + 1)]
+    for number, values in chain(head, iterator):
+        if not found:
+            if number >= header_row:
+                found = True
+                scan.header_row = number
+                scan.headers = header_names(values)
+                scan.width = len(values)
+            elif not _blank(values):
+                scan.skipped_above += 1
+            continue
+        if _blank(values):
+            continue
+        scan.counted += 1
+        if len(scan.sample) < sample_size:
+            scan.sample.append(values)
+        if not keep_counting(scan.counted):
+            scan.finished = False
+            break
+    if not found:
+        raise ReaderError(f"The header row {header_row} is past the last row of the file.")
+    return scan
+
+
+def _data_records(records: Iterable[Record], header_row: int) -> Iterator[Record]:
+    for number, values in records:
+        if number > header_row and not _blank(values):
+            yield number, values
+
+
+def _warnings_for(scan: _Scan) -> list[str]:
+    if scan.skipped_above:
+        plural = "row" if scan.skipped_above == 1 else "rows"
+        return [f"Skipped {scan.skipped_above} {plural} above the header (row {scan.header_row})."]
+    return []
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _inspect_csv(path: str | PathLike, options: ReadOptions, sample_size: int) -> FileInfo:
+    dialect = csv_reader.csv_dialect(path, encoding=options.encoding, delimiter=options.delimiter)
+    stats: dict = {"bytes": 0}
+    nuls = [0]
+    records = csv_reader.csv_records(
+        path, encoding=dialect.encoding, delimiter=dialect.delimiter, nul_counter=nuls, stats=stats
+    )
+    try:
+        scan = _table_scan(
+            records,
+            header_row=options.header_row,
+            sample_size=sample_size,
+            keep_counting=lambda _counted: stats["bytes"] <= EXACT_COUNT_BYTES,
+        )
+    finally:
+        records.close()
+    if scan.finished:
+        estimate, exact = scan.counted, True
+    else:
+        estimate, exact = int(path_size(path) * scan.counted / max(stats["bytes"], 1)), False
+    warnings = dialect.warnings + _warnings_for(scan)
+    if nuls[0]:
+        warnings.append(f"Removed {nuls[0]} NUL byte(s) from the file's text.")
+    return FileInfo(
+        format="csv",
+        encoding=dialect.encoding,
+        delimiter=dialect.delimiter,
+        sheets=[],
+        sheet=None,
+        header_row=scan.header_row,
+        headers=scan.headers,
+        row_estimate=estimate,
+        row_count_exact=exact,
+        sample_rows=[[json_safe(value) for value in row] for row in scan.sample],
+        warnings=warnings,
+    )
+
+
+def _rows_csv(path: str | PathLike, info: FileInfo) -> Iterator[SourceRow]:
+    records = csv_reader.csv_records(
+        path, encoding=info.encoding or "utf-8", delimiter=info.delimiter or ","
+    )
+    for number, values in _data_records(records, info.header_row):
+        yield SourceRow(number=number, values=values)
+
+
+# --- Excel -------------------------------------------------------------------------------
+
+
+def _pad(values: list, width: int) -> list:
+    # A spreadsheet row has no length of its own: cells up to the header's width exist (blank
+    # or not); only filled cells beyond it make a row "too long".
+    return values + [None] * (width - len(values)) if len(values) < width else values
+
+
+def _open_sheet(path: str | PathLike, fmt: str, sheet_name: str | None):
+    workbook = excel_reader.excel_open(path, fmt)
+    sheets, first = excel_reader.excel_sheets(workbook)
+    if not sheets:
+        raise ReaderError("The workbook has no worksheets.")
+    name = sheet_name or first
+    return workbook, sheets, name, excel_reader.excel_sheet(workbook, name, sheets, fmt)
+
+
+def _inspect_excel(
+    path: str | PathLike, fmt: str, options: ReadOptions, sample_size: int
+) -> FileInfo:
+    workbook, sheets, name, sheet = _open_sheet(path, fmt, options.sheet)
+    last_row = excel_reader.excel_last_row(sheet)
+    scan = _table_scan(
+        excel_reader.excel_records(sheet, fmt),
+        header_row=options.header_row,
+        sample_size=sample_size,
+        keep_counting=lambda counted: counted < EXCEL_EXACT_ROWS,
+    )
+    if scan.finished:
+        estimate, exact = scan.counted, True
+    else:
+        estimate, exact = max(last_row - scan.header_row, scan.counted), False
+    warnings = _warnings_for(scan)
+    if not scan.headers and len(sheets) > 1:
+        others = ", ".join(f"'{other}'" for other in sheets if other != name)
+        warnings.append(f"The sheet '{name}' is empty; the workbook also has {others}.")
+    workbook.close()
+    return FileInfo(
+        format=fmt,
+        encoding=None,
+        delimiter=None,
+        sheets=sheets,
+        sheet=name,
+        header_row=scan.header_row,
+        headers=scan.headers,
+        row_estimate=estimate,
+        row_count_exact=exact,
+        sample_rows=[[json_safe(value) for value in _pad(row, scan.width)] for row in scan.sample],
+        warnings=warnings,
+    )
+
+
+def _rows_excel(path: str | PathLike, info: FileInfo) -> Iterator[SourceRow]:
+    workbook, _sheets, _name, sheet = _open_sheet(path, info.format, info.sheet)
+    width = len(info.headers)
+    try:
+        for number, values in _data_records(
+            excel_reader.excel_records(sheet, info.format), info.header_row
+        ):
+            yield SourceRow(number=number, values=_pad(values, width))
+    finally:
+        workbook.close()
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+
+def _json_stream(path: str | PathLike, fmt: str, pairs, stats: dict | None = None):
+    if fmt == "jsonl":
+        return json_reader.jsonl_elements(path, pairs, stats)
+    return json_reader.json_elements(path, pairs, stats)
+
+
+def _inspect_json(
+    path: str | PathLike, fmt: str, options: ReadOptions, sample_size: int
+) -> FileInfo:
+    pairs = json_reader._Pairs()
+    stats: dict = {"bytes": 0}
+    elements = _json_stream(path, fmt, pairs, stats)
+    warnings: list[str] = []
+    try:
+        first = next(elements, None)
+        if first is not None and first[2] in ("arrays", "values"):
+            kind = first[2]
+            records = (
+                (number, [json_reader.cell_value(v) for v in item] if kind == "arrays" else [item])
+                for number, item, _ in chain([first], elements)
+            )
+            scan = _table_scan(
+                records,
+                header_row=options.header_row if kind == "arrays" else 0,
+                sample_size=sample_size,
+                keep_counting=lambda _counted: stats["bytes"] <= EXACT_COUNT_BYTES,
+            )
+            if kind == "values":
+                scan.headers, scan.width = ["value"], 1
+            warnings += _warnings_for(scan)
+            headers, keys, header_row = scan.headers, None, scan.header_row
+            counted, finished = scan.counted, scan.finished
+            sample_rows = [[json_safe(value) for value in row] for row in scan.sample]
+        else:
+            keys: list[str] = []
+            seen: set[str] = set()
+            sample: list[dict] = []
+            counted, finished, header_row = 0, True, 1
+            for _number, item, _kind in chain([first] if first else [], elements):
+                flat = dict(json_reader.record_flatten(item))
+                for key in flat:
+                    if key not in seen:
+                        seen.add(key)
+                        keys.append(key)
+                if all(is_blank(value) for value in flat.values()):
+                    continue
+                counted += 1
+                if len(sample) < sample_size:
+                    sample.append(flat)
+                if stats["bytes"] > EXACT_COUNT_BYTES:
+                    finished = False
+                    break
+            headers = header_names(keys)
+            sample_rows = [[json_safe(flat.get(key)) for key in keys] for flat in sample]
+    finally:
+        elements.close()
+    for key in pairs.duplicates[:MAX_WARNINGS]:
+        warnings.append(f"The key '{key}' appears twice in one record; the last value is used.")
+    if finished:
+        estimate, exact = counted, True
+    else:
+        estimate, exact = int(path_size(path) * counted / max(stats["bytes"], 1)), False
+    if not finished and keys is not None:
+        warnings.append(
+            "Columns were taken from the first records only; keys that appear first further down "
+            "the file are reported as extra values on their rows."
+        )
+    return FileInfo(
+        format=fmt,
+        encoding=json_reader.json_encoding(path),
+        delimiter=None,
+        sheets=[],
+        sheet=None,
+        header_row=header_row,
+        headers=headers,
+        row_estimate=estimate,
+        row_count_exact=exact,
+        sample_rows=sample_rows,
+        warnings=warnings,
+        keys=keys,
+    )
+
+
+def _rows_json(path: str | PathLike, info: FileInfo) -> Iterator[SourceRow]:
+    pairs = json_reader._Pairs()
+    index = {key: position for position, key in enumerate(info.keys or [])}
+    width = len(index)
+    for number, item, kind in _json_stream(path, info.format, pairs):
+        values: list[Any]
+        if kind in ("records", "object"):
+            values = [None] * width
+            extra: list[Any] = []
+            for key, value in json_reader.record_flatten(item):
+                position = index.get(key)
+                if position is None:
+                    extra.append(value)
+                else:
+                    values[position] = value
+            values += extra
+        elif kind == "arrays":
+            if number <= info.header_row:
+                continue
+            values = [json_reader.cell_value(value) for value in item]
+        else:
+            values = [json_reader.cell_value(item)]
+        if _blank(values):
+            continue
+        yield SourceRow(number=number, values=values)
+
+
+# --- the API -----------------------------------------------------------------------------
+
+
+def file_inspect(
+    path: str | PathLike, *, options: ReadOptions | None = None, sample_size: int = 20
+) -> FileInfo:
+    """What the readers find in the file: format, encoding, delimiter, sheets, header, first rows."""
+    options = options or ReadOptions()
+    fmt = options.format or file_sniff_format(path)
+    if fmt == "csv":
+        return _inspect_csv(path, options, sample_size)
+    if fmt in EXCEL_FORMATS:
+        return _inspect_excel(path, fmt, options, sample_size)
+    return _inspect_json(path, fmt, options, sample_size)
+
+
+def _resolve(path: str | PathLike, options: ReadOptions | None, info: FileInfo | None) -> FileInfo:
+    if info is None:
+        return file_inspect(path, options=options, sample_size=0)
+    if options is None:
+        return info
+    wanted = info.options().as_dict()
+    asked = {name: value for name, value in options.as_dict().items() if value is not None}
+    if all(wanted.get(name) == value for name, value in asked.items()):
+        return info
+    # An explicit option differs from what the inspection used: headers may change with it.
+    if "format" in asked and asked["format"] != info.format:
+        return file_inspect(path, options=ReadOptions.from_dict(asked), sample_size=0)
+    merged = ReadOptions.from_dict({**wanted, **asked})
+    if "header_row" not in asked:
+        # Another sheet, encoding or delimiter shows other rows: find their header again.
+        merged.header_row = None
+    return file_inspect(path, options=merged, sample_size=0)
+
+
+def rows_read(
+    path: str | PathLike, *, options: ReadOptions | None = None, info: FileInfo | None = None
+) -> Iterator[SourceRow]:
+    """The data rows after the header, lazily. Settings problems raise here, at once;
+    a problem further into the file (bad bytes, invalid JSON) raises ReaderError while iterating."""
+    info = _resolve(path, options, info)
+    if info.format == "csv":
+        return _rows_csv(path, info)
+    if info.format in EXCEL_FORMATS:
+        return _rows_excel(path, info)
+    return _rows_json(path, info)
