@@ -17,6 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from business.filters import InvalidFilter
 from business.resources import UnknownResource
 from jobs.errors import FerryError, LimitExceeded
 
@@ -66,18 +67,16 @@ def _details_of(data) -> dict[str, list[str]]:
 
 def _ferry_error_response(exc: FerryError) -> Response:
     """Map Ferry's domain errors to a status: oversize 413, unknown objects 404, else 400."""
-    details = getattr(exc, "details", None) or getattr(exc, "errors", None) or {}
+    details = getattr(exc, "errors", None) or getattr(exc, "details", None) or {}
+    if isinstance(exc, InvalidFilter) and exc.name:
+        details = {exc.name: [exc.message]}
     if not isinstance(details, dict):
         details = {"non_field_errors": _as_list(details)}
-    else:
-        details = {str(k): _as_list(v) for k, v in details.items()}
-    filter_name = getattr(exc, "filter", None) or getattr(exc, "name", None)
-    if filter_name and not details and type(exc).__name__ == "InvalidFilter":
-        details = {f"filters.{filter_name}": [exc.message]}
+    details = {str(k): _as_list(v) for k, v in details.items()}
     code = status.HTTP_400_BAD_REQUEST
     if isinstance(exc, LimitExceeded):
         code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    elif type(exc).__name__ in {"UnknownReport"}:
+    elif exc.code == "not_found":
         code = status.HTTP_404_NOT_FOUND
     return Response(error_body(exc.message, details), status=code)
 
@@ -88,8 +87,6 @@ def exception_handler(exc, context):
     if isinstance(exc, FerryError):
         return _ferry_error_response(exc)
     if isinstance(exc, UnknownResource):
-        return Response(error_body(str(exc)), status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, LookupError) and type(exc).__name__ == "UnknownReport":
         return Response(error_body(str(exc)), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body(str(exc)), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

@@ -78,7 +78,8 @@ class ExportRequestSerializer(serializers.Serializer):
 class JSONObjectField(serializers.Field):
     """A JSON object given as an object (JSON body) or as a JSON string (multipart form)."""
 
-    default_error_messages = {"invalid": 'Expected a JSON object, e.g. {"E-mail": "email"}.'}
+    # Doubled braces: DRF formats error messages with str.format.
+    default_error_messages = {"invalid": 'Expected a JSON object, e.g. {{"E-mail": "email"}}.'}
 
     def to_internal_value(self, data):
         if isinstance(data, str):
@@ -378,17 +379,68 @@ class ResourceDetailSerializer(ResourceSummarySerializer):
 class ReportFieldSerializer(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()
-    type = serializers.CharField()
+    type = serializers.CharField(
+        help_text="text, date, integer, decimal, boolean, choice or multiple_choice."
+    )
     required = serializers.BooleanField()
-    choices = serializers.ListField(child=serializers.JSONField())
+    choices = serializers.ListField(child=serializers.CharField())
+    help_text = serializers.CharField(allow_blank=True)
 
 
 class ReportSummarySerializer(serializers.Serializer):
     identifier = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
-    fields = serializers.ListField(child=serializers.DictField())
-    url = serializers.URLField(help_text="POST here to export the report.")
+    formats = serializers.ListField(
+        child=serializers.CharField(), help_text="The formats you may ask for (PDF if permitted)."
+    )
+    params = ReportFieldSerializer(many=True)
+    url = serializers.URLField(help_text="POST here to run the report.")
+
+
+def _form_field_type(field) -> str:
+    from django import forms
+
+    for cls, name in (
+        (forms.MultipleChoiceField, "multiple_choice"),
+        (forms.ChoiceField, "choice"),
+        (forms.BooleanField, "boolean"),
+        (forms.DateTimeField, "datetime"),
+        (forms.DateField, "date"),
+        (forms.IntegerField, "integer"),
+        (forms.DecimalField, "decimal"),
+        (forms.FloatField, "decimal"),
+    ):
+        if isinstance(field, cls):
+            return name
+    return "text"
+
+
+def report_describe(request, report, *, membership) -> dict[str, Any]:
+    """A report and its parameters as a client needs them (choices from this organization)."""
+    form = report.form(organization=membership.organization)
+    params = []
+    for name, field in form.fields.items():
+        choices = [str(v) for v, _ in getattr(field, "choices", ()) if str(v) != ""]
+        params.append(
+            {
+                "name": name,
+                "label": str(field.label or name),
+                "type": _form_field_type(field),
+                "required": bool(field.required),
+                "choices": choices,
+                "help_text": str(field.help_text or ""),
+            }
+        )
+    formats = [f for f in FORMATS if f != "pdf" or report.may_export_pdf(membership)]
+    return {
+        "identifier": report.identifier,
+        "name": report.name,
+        "description": report.description,
+        "formats": formats,
+        "params": params,
+        "url": _absolute(request, "api:report-export", report.identifier),
+    }
 
 
 # --- templates -----------------------------------------------------------------------------

@@ -253,15 +253,19 @@ def _template_for_use(request, pk: int, resource: str, template_type: str) -> Da
 class ReportListView(APIView):
     @extend_schema(
         operation_id="reports_list",
-        summary="Ready-made reports you may run",
+        summary="Ready-made reports you may run, with their parameters",
         responses={200: s.ReportSummarySerializer(many=True), **errors(403)},
         tags=["reports"],
     )
     def get(self, request):
-        from reports.ready.services import reports_for
+        from reports.ready.registry import reports_for
 
+        membership = membership_of(request)
         return Response(
-            [_report_summary(request, report) for report in reports_for(membership_of(request))]
+            [
+                s.report_describe(request, report, membership=membership)
+                for report in reports_for(membership)
+            ]
         )
 
 
@@ -282,18 +286,17 @@ class ReportExportView(APIView):
         report_cls = report_get(report)
         serializer = s.ReportExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        params = dict(serializer.validated_data.get("params") or {})
-        if isinstance(request.data, dict):
-            # Parameters may sit next to "format" instead of inside "params".
-            params.update({k: v for k, v in request.data.items() if k not in ("format", "params")})
-        _report_permission_check(request, report_cls, serializer.validated_data["format"])
+        data = serializer.validated_data
+        params = dict(data.get("params") or {})
+        # Parameters may also sit next to "format" instead of inside "params".
+        params.update({k: v for k, v in request.data.items() if k not in ("format", "params")})
 
         def start() -> DataJob:
             job = report_create(
                 organization=request.organization,
                 user=request.user,
-                report=report_cls,
-                format=serializer.validated_data["format"],
+                report=report_cls.identifier,
+                format=data["format"],
                 params=params,
             )
             report_start(job=job)
@@ -301,28 +304,10 @@ class ReportExportView(APIView):
 
         return _started(
             request,
-            endpoint_key=f"POST report {report}",
+            endpoint_key=f"POST report {report_cls.identifier}",
             fingerprint=request_fingerprint(data=request.data),
             start=start,
         )
-
-
-def _report_permission_check(request, report_cls, format: str) -> None:
-    from reports.ready.services import report_permission_check
-
-    report_permission_check(membership=membership_of(request), report=report_cls, format=format)
-
-
-def _report_summary(request, report) -> dict:
-    from reports.ready.services import report_describe
-
-    described = report_describe(report)
-    return {
-        **described,
-        "url": request.build_absolute_uri(
-            s.reverse("api:report-export", args=[described["identifier"]])
-        ),
-    }
 
 
 # --- jobs ----------------------------------------------------------------------------------
@@ -443,14 +428,14 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None, parser_classes=[JSONParser])
     def undo(self, request, pk=None):
-        from wizard.services import import_undo
-
         job = self.get_object()
         if job.job_type != DataJob.Type.IMPORT:
             raise s.serializers.ValidationError({"job": ["Only an import can be undone."]})
         require_code(request, resource_get(job.target).import_permission())
         serializer = s.UndoRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        from wizard.services import import_undo
+
         result = import_undo(job=job, user=request.user, force=serializer.validated_data["force"])
         job.refresh_from_db()
         return Response(
