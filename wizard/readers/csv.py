@@ -93,6 +93,9 @@ def csv_records(
             delimiter=delimiter,
             quotechar='"',
             doublequote=True,
+            # 'a, "b, c"' is how people hand-write CSV; RFC 4180 keeps the space, which breaks
+            # the quoting. Leading spaces of unquoted values carry no meaning in an import.
+            skipinitialspace=True,
             strict=False,
         )
         next_line = 1

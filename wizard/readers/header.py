@@ -19,6 +19,7 @@ from typing import Any
 from wizard.readers.base import is_blank
 
 _WHITESPACE = re.compile(r"\s+")
+_NUMBER_LIKE = re.compile(r"^[\s(+-]*[$€£¥]?\s*\d[\d.,\s/:-]*%?\)?$")
 
 
 def filled_count(row: Sequence[Any]) -> int:
@@ -28,6 +29,13 @@ def filled_count(row: Sequence[Any]) -> int:
 def is_comment(row: Sequence[Any]) -> bool:
     first = next((value for value in row if not is_blank(value)), None)
     return isinstance(first, str) and first.lstrip().startswith("#")
+
+
+def looks_like_data(value: Any) -> bool:
+    """A number, date or number-like text: what data cells hold and label cells do not."""
+    if isinstance(value, bool | int | float | Decimal | dt.date | dt.time):
+        return True
+    return isinstance(value, str) and bool(_NUMBER_LIKE.match(value))
 
 
 def header_detect(rows: Sequence[tuple[int, Sequence[Any]]]) -> int | None:
@@ -45,10 +53,26 @@ def header_detect(rows: Sequence[tuple[int, Sequence[Any]]]) -> int | None:
         return candidates[0][0]
     best = max(wide.items(), key=lambda item: (item[1], item[0]))[0]
     threshold = max(2, math.ceil(best / 2))
-    for (number, _row), count in zip(candidates, counts, strict=True):
+    for position, count in enumerate(counts):
         if count >= threshold:
-            return number
+            return _last_header_line(candidates, counts, position, best)
     return candidates[0][0]
+
+
+def _last_header_line(candidates, counts, position: int, width: int) -> int:
+    """The last row of a header written over several rows (group titles above column titles).
+
+    A row well short of the table's width is followed by a wider row made only of labels: the
+    wider row names the columns. Stops at the first row holding a number or a date (data).
+    """
+    while position + 1 < len(candidates) and counts[position] < 0.75 * width:
+        row = candidates[position + 1][1]
+        if counts[position + 1] <= counts[position] or counts[position + 1] < width:
+            break
+        if any(looks_like_data(value) for value in row if not is_blank(value)):
+            break
+        position += 1
+    return candidates[position][0]
 
 
 def header_cell_text(value: Any) -> str:
