@@ -21,6 +21,8 @@ CENT = Decimal("0.01")
 # quantizing there restores the exact decimal before money is rounded.
 EXACT = Decimal("0.000001")
 ZERO = Decimal("0")
+REPORT_FORMATS = ("csv", "xlsx", "json", "pdf")
+FORMAT_LABELS = {"xlsx": "Excel (XLSX)", "pdf": "PDF", "csv": "CSV", "json": "JSON"}
 # How many rows are written between two progress reports and cancellation checks.
 PROGRESS_EVERY = 500
 

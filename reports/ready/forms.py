@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from accounts.models import Membership
 from accounts.scoping import scoped
 from business.models import AuditEvent, Customer, ProductCategory, SalesOrder, Warehouse
+from reports.ready.base import FORMAT_LABELS
 
 ANY = ("", "Any")
 
@@ -42,6 +43,15 @@ class ReportForm(forms.Form):
 
     def setup(self) -> None:
         """Fill choices from the organization's records."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # Screen readers announce the field as invalid and read its message with it.
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"id_{name}_error"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -205,3 +215,16 @@ class AuditLogReportForm(ReportForm):
             .values_list("username", flat=True)
         )
         self.fields["user"].choices = [ANY] + [(n, n) for n in names]
+
+
+class ReportRunForm(forms.Form):
+    """The output format; PDF is offered only with the report's PDF permission."""
+
+    format = forms.ChoiceField(label="Format", widget=forms.RadioSelect, initial="xlsx")
+
+    def __init__(self, data=None, *, pdf_allowed: bool):
+        super().__init__(data=data)
+        self.pdf_allowed = pdf_allowed
+        self.fields["format"].choices = [
+            (key, label) for key, label in FORMAT_LABELS.items() if key != "pdf" or pdf_allowed
+        ]

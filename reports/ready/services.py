@@ -11,6 +11,7 @@ import tempfile
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -19,8 +20,8 @@ from business.models import AuditEvent
 from jobs.errors import FerryError
 from jobs.models import DataJob
 from jobs.services import job_create, job_queue, job_save_output
-from reports.ready.base import Progress, ReportParamsInvalid
-from reports.ready.registry import UnknownReport, report_get
+from reports.ready.base import REPORT_FORMATS, Progress, ReportParamsInvalid
+from reports.ready.registry import UnknownReport, report_get, reports_for
 
 __all__ = [
     "REPORT_FORMATS",
@@ -28,13 +29,12 @@ __all__ = [
     "ReportPermissionDenied",
     "UnknownReport",
     "report_create",
+    "report_get",
     "report_render",
     "report_run",
     "report_start",
+    "reports_for",
 ]
-
-REPORT_FORMATS = ("csv", "xlsx", "json", "pdf")
-FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "json": "JSON", "pdf": "PDF"}
 
 
 class ReportPermissionDenied(PermissionDenied):
@@ -91,7 +91,7 @@ def report_create(
         report_class, membership=_membership(organization=organization, user=user), format=fmt
     )
     form = report_class.clean_params(organization=organization, params=params)
-    return job_create(
+    job = job_create(
         organization=organization,
         user=user,
         job_type=DataJob.Type.REPORT,
@@ -104,6 +104,12 @@ def report_create(
             "permission": report_class.file_permission(fmt),
         },
     )
+    # The job page links here: the report's own page shows its key figures and download.
+    job.params["result_url"] = reverse(
+        "reports:report_job", kwargs={"identifier": report_class.identifier, "pk": job.pk}
+    )
+    DataJob.objects.filter(pk=job.pk).update(params=job.params)
+    return job
 
 
 def report_start(*, job: DataJob) -> DataJob:
@@ -135,11 +141,32 @@ def report_render(
         filters_text=form.describe(),
         options={"sections": True},
     )
+    tap = _SummaryTap(writer)
     with writer:
         result = report_class().render(
-            organization=organization, params=params or {}, writer=writer, progress=progress
+            organization=organization, params=params or {}, writer=tap, progress=progress
         )
+    result["summary_items"] = tap.items
     return result
+
+
+class _SummaryTap:
+    """Passes everything to the writer and keeps the summary block's figures as shown text,
+    so the report's page can show the key figures without opening the file."""
+
+    def __init__(self, writer):
+        self._writer = writer
+        self.items: list[list[str]] = []
+
+    def summary(self, title, items):
+        from reports.writers.base import display_value
+
+        items = list(items)
+        self.items = [[str(label), display_value(value, "")] for label, value in items]
+        self._writer.summary(title, items)
+
+    def __getattr__(self, name):
+        return getattr(self._writer, name)
 
 
 def report_run(*, job: DataJob, progress: Progress) -> dict[str, Any]:
@@ -187,6 +214,7 @@ def report_run(*, job: DataJob, progress: Progress) -> dict[str, Any]:
         "report": report_class.identifier,
         "rows": result.get("rows", 0),
         "figures": _json_safe(result.get("figures", {})),
+        "key_figures": result.get("summary_items", []),
     }
 
 

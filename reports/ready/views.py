@@ -1,0 +1,122 @@
+"""Reports pages: the list of reports, one report's filter form, and its job's progress.
+
+Thin views: a form validates, one service call creates and queues the job, a redirect to the
+job's page, which polls a small status fragment until the file is ready.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import organization_required
+from jobs.models import DataJob
+from reports.ready.forms import ReportRunForm
+from reports.ready.registry import UnknownReport, report_get, reports_for
+from reports.ready.selectors import report_job_get, report_jobs_recent
+from reports.ready.services import (
+    ReportParamsInvalid,
+    ReportPermissionDenied,
+    report_create,
+    report_start,
+)
+
+# htmx stops polling an element when its request is answered with this status.
+STOP_POLLING = 286
+
+
+def _report_or_404(identifier: str):
+    try:
+        return report_get(identifier)
+    except UnknownReport as exc:
+        raise Http404(exc.message) from exc
+
+
+def _runnable(request, identifier: str):
+    report = _report_or_404(identifier)
+    if not report.may_run(request.membership):
+        raise PermissionDenied(f"You do not have the permission to run the report '{report.name}'.")
+    return report
+
+
+@require_GET
+@organization_required
+def report_list(request):
+    reports = reports_for(request.membership)
+    recent = report_jobs_recent(
+        organization=request.organization, identifiers=[r.identifier for r in reports]
+    )
+    return render(request, "reports/reports.html", {"reports": reports, "recent": recent})
+
+
+@require_http_methods(["GET", "POST"])
+@organization_required
+def report_page(request, identifier: str):
+    report = _runnable(request, identifier)
+    pdf_allowed = report.may_export_pdf(request.membership)
+    data = request.POST if request.method == "POST" else None
+    form = report.form(organization=request.organization, data=data)
+    run_form = ReportRunForm(data, pdf_allowed=pdf_allowed)
+    if request.method == "POST" and form.is_valid() and run_form.is_valid():
+        try:
+            job = report_create(
+                organization=request.organization,
+                user=request.user,
+                report=report.identifier,
+                format=run_form.cleaned_data["format"],
+                params=form.params(),
+            )
+        except ReportPermissionDenied as exc:
+            run_form.add_error("format", exc.message)
+        except ReportParamsInvalid as exc:
+            for name, messages in exc.errors.items():
+                target = form if name in form.fields else run_form
+                target.add_error(name if name in target.fields else None, messages)
+        else:
+            report_start(job=job)
+            return redirect("reports:report_job", identifier=report.identifier, pk=job.pk)
+    recent = report_jobs_recent(organization=request.organization, identifiers=[report.identifier])
+    return render(
+        request,
+        "reports/report.html",
+        {
+            "report": report,
+            "form": form,
+            "run_form": run_form,
+            "pdf_allowed": pdf_allowed,
+            "recent": recent,
+        },
+    )
+
+
+def _job_context(request, report, job: DataJob) -> dict:
+    code = (job.params or {}).get("permission")
+    return {
+        "report": report,
+        "job": job,
+        "may_download": not code or request.membership.has_perm(code),
+        "filters_text": (job.params or {}).get("filters_text", []),
+        "figures": (job.summary or {}).get("figures", {}),
+    }
+
+
+@require_GET
+@organization_required
+def report_job(request, identifier: str, pk: int):
+    report = _report_or_404(identifier)
+    job = report_job_get(organization=request.organization, identifier=report.identifier, pk=pk)
+    return render(request, "reports/report_job.html", _job_context(request, report, job))
+
+
+@require_GET
+@organization_required
+def report_job_status(request, identifier: str, pk: int):
+    """The polled fragment: progress while running; the download button once done."""
+    report = _report_or_404(identifier)
+    job = report_job_get(organization=request.organization, identifier=report.identifier, pk=pk)
+    response = render(request, "reports/report_job_status.html", _job_context(request, report, job))
+    if job.is_finished:
+        response.status_code = STOP_POLLING
+    return response
