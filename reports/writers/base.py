@@ -1,0 +1,192 @@
+"""The streaming writer interface shared by the export builder and the ready-made reports.
+
+A writer receives an optional key-figures block (``summary``), then one or more tables
+(``section`` followed by ``row`` calls) and ``close``. Writers never hold all rows: each row is
+written (or, for PDF, rendered in a bounded chunk) as it arrives.
+
+Layout rule for CSV and JSON: a first section that is not preceded by ``summary()`` is written
+plain (CSV: header and rows; JSON: an array of objects; JSON Lines: one object per line) so a
+single-table export re-imports through the import wizard. Calling ``summary()`` first, or passing
+``options={"sections": True}``, switches to the multi-section layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from business.resources import FieldType
+from jobs.errors import FerryError
+
+# Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NUMERIC_TYPES = (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY)
+
+FORMATS: dict[str, str] = {
+    "csv": "CSV",
+    "xlsx": "Excel (XLSX)",
+    "json": "JSON",
+    "jsonl": "JSON Lines",
+    "pdf": "PDF",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    type: str = FieldType.TEXT
+
+
+class UnknownFormat(FerryError):
+    def __init__(self, format: str):
+        super().__init__(
+            f"Unknown export format '{format}'. Choose one of: {', '.join(FORMATS)}.",
+            code="unknown_format",
+        )
+
+
+def neutralize(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe.
+
+    Real numbers are left alone: a negative amount is data, not a formula.
+    """
+    if isinstance(value, str) and value and value[0] in FORMULA_PREFIXES:
+        return "'" + value
+    return value
+
+
+def naive_local(value: dt.datetime) -> dt.datetime:
+    """Spreadsheets have no time zones: show aware datetimes in the site's local time."""
+    if timezone.is_aware(value):
+        return timezone.localtime(value).replace(tzinfo=None)
+    return value
+
+
+def text_value(value: Any) -> str:
+    """The plain-text form of a value for CSV (ISO dates, '.' decimals, true/false)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return naive_local(value).isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def display_value(value: Any, type: str) -> str:
+    """The human form of a value for PDF pages (thousands separators, Yes/No)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.datetime):
+        return naive_local(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal | float) and not isinstance(value, bool):
+        if type == FieldType.MONEY:
+            return f"{value:,.2f}"
+        text = f"{value:,.2f}" if isinstance(value, float) else f"{value:,f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(value, int):
+        return f"{value:,}" if type in NUMERIC_TYPES else str(value)
+    return str(value)
+
+
+class Writer:
+    """Base class; subclasses implement ``_summary``, ``_section``, ``row`` and ``_close``."""
+
+    extension: str = ""
+    content_type: str = "application/octet-stream"
+
+    def __init__(
+        self,
+        path,
+        *,
+        title: str,
+        organization_name: str = "",
+        filters_text: list[str] | None = None,
+        options: dict | None = None,
+    ):
+        self.path = Path(path)
+        self.title = title
+        self.organization_name = organization_name
+        self.filters_text = list(filters_text or [])
+        self.options = dict(options or {})
+        self.generated_at = timezone.localtime(timezone.now())
+        self.columns: list[Column] = []
+        self.section_title = ""
+        self.sections = 0
+        self.rows_written = 0
+        self.has_summary = False
+        self.closed = False
+        # Multi-section layout when asked for, or as soon as a summary block was written.
+        self.multi = bool(self.options.get("sections"))
+
+    # --- public API -----------------------------------------------------------------------
+    def summary(self, title: str, items: list[tuple[str, Any]]) -> None:
+        self.has_summary = True
+        self.multi = True
+        self._summary(title, list(items))
+
+    def section(self, title: str, columns: list[Column]) -> None:
+        if self.sections and not self.multi:
+            raise ValueError(
+                "A plain single-table export cannot take a second section: call summary() "
+                "first or pass options={'sections': True}."
+            )
+        self.columns = list(columns)
+        self.section_title = title
+        self.sections += 1
+        self._section(title, self.columns)
+
+    def row(self, values: list) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._close()
+
+    def abort(self) -> None:
+        """Stop writing and remove the partial file, so nothing half-written is kept."""
+        try:
+            self.closed = True
+            self._abort()
+        finally:
+            if self.path.exists():
+                os.unlink(self.path)
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    # --- for subclasses -------------------------------------------------------------------
+    def _summary(self, title: str, items: list[tuple[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def _section(self, title: str, columns: list[Column]) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def _abort(self) -> None:
+        self._close()

@@ -1,0 +1,268 @@
+"""PDF through WeasyPrint, rendered in bounded chunks and joined with continuous page numbers.
+
+WeasyPrint lays out a whole document in memory (about 7 MB a page) and slows down on very long
+tables, so rows are rendered ``chunk_rows`` at a time into separate PDFs in a temporary folder.
+At close the chunks are joined with pypdf and every page is stamped "Page n of N": the total is
+only known once all chunks exist, and stamping is cheap compared with a second layout pass.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+)
+
+from jobs.errors import LimitExceeded
+from reports.writers.base import NUMERIC_TYPES, Column, Writer, display_value
+
+DEFAULT_CHUNK_ROWS = 1500
+# More columns than this (or more estimated text than WIDE_CHARS) prints on landscape pages.
+WIDE_COLUMNS = 6
+WIDE_CHARS = 110
+PAGE_NUMBER_FONT = "/FerryPageNo"
+PAGE_NUMBER_SIZE = 7
+# Points above the page's bottom edge: the baseline of the @bottom-left footer in base_table.css
+# (16 mm bottom margin, 7 pt text at the top of the margin box), so both sit on one line.
+PAGE_NUMBER_BASELINE = 39.0
+# Helvetica advance widths (1/1000 em) for the characters of "Page n of N", to right-align it.
+_HELVETICA = {"P": 667, "a": 556, "g": 556, "e": 556, " ": 278, "o": 556, "f": 278}
+_HELVETICA.update({d: 556 for d in "0123456789"})
+
+
+class PdfRowLimit(LimitExceeded):
+    def __init__(self, limit: int):
+        super().__init__(
+            f"A PDF holds at most {limit:,} rows and this export has more. "
+            "Narrow the filters, or export to Excel (XLSX) or CSV, which have no such limit."
+        )
+
+
+# WeasyPrint matches every element against its full HTML5 user-agent stylesheet; our print
+# templates use a handful of elements, and this short sheet cuts layout time by about a quarter
+# on long tables (measured on 1,000 rows: 6.2-7.3 s down to 4.3-4.9 s).
+PRINT_UA_CSS = """
+html, body, div, section, header, footer, h1, h2, h3, p, ul, ol, dl, dt, dd, figure { display: block }
+li { display: list-item }
+head, style, title, script, link, meta { display: none }
+table { display: table; box-sizing: border-box; border-spacing: 0 }
+caption { display: table-caption }
+thead { display: table-header-group } tbody { display: table-row-group }
+tfoot { display: table-footer-group } tr { display: table-row }
+td, th { display: table-cell } colgroup { display: table-column-group } col { display: table-column }
+h1, h2, h3, th, strong, b { font-weight: bold } em, i { font-style: italic }
+span, a, small, abbr { display: inline } small { font-size: smaller }
+"""
+
+
+def _html_class():
+    from weasyprint import CSS, HTML  # imported late: slow to import, and only PDF needs it
+
+    class PrintHTML(HTML):
+        # A private WeasyPrint hook: if a release drops it, the default sheet simply applies.
+        def _ua_stylesheets(self, forms=False):
+            return [CSS(string=PRINT_UA_CSS)]
+
+    return PrintHTML
+
+
+def _text_width(text: str, size: float) -> float:
+    return sum(_HELVETICA.get(ch, 556) for ch in text) * size / 1000
+
+
+class PdfWriterTable(Writer):
+    extension = "pdf"
+    content_type = "application/pdf"
+    template_name = "reports/pdf/base_table.html"
+
+    def __init__(self, path, **kwargs):
+        super().__init__(path, **kwargs)
+        self.chunk_rows = int(self.options.get("chunk_rows") or DEFAULT_CHUNK_ROWS)
+        self.max_rows = int(self.options.get("max_rows") or settings.FERRY["PDF_MAX_ROWS"])
+        self.template_name = self.options.get("template") or self.template_name
+        self._tmp = Path(tempfile.mkdtemp(prefix="ferry-pdf-"))
+        self._chunks: list[Path] = []
+        self._blocks: list[dict[str, Any]] = []
+        self._rows_in_chunk = 0
+        self._table: dict[str, Any] | None = None
+        self._section_rows = 0
+        self._num: list[bool] = []
+        self._types: list[str] = []
+
+    # --- blocks ---------------------------------------------------------------------------
+    def _summary(self, title: str, items: list[tuple[str, Any]]) -> None:
+        self._blocks.append(
+            {
+                "kind": "summary",
+                "title": title,
+                "items": [(str(k), display_value(v, "")) for k, v in items],
+            }
+        )
+
+    def _section(self, title: str, columns: list[Column]) -> None:
+        self._finish_table()
+        self._num = [c.type in NUMERIC_TYPES for c in columns]
+        self._types = [c.type for c in columns]
+        self._section_rows = 0
+        self._widths = self._column_widths(columns)
+        self._landscape = len(columns) > WIDE_COLUMNS or sum(self._estimates) > WIDE_CHARS
+        self._open_table(continued=False)
+
+    def _column_widths(self, columns: list[Column]) -> list[float]:
+        # A rough share of the page per column from its label and type; refined by the first
+        # rows in ``_refine_widths`` (fixed table layout keeps WeasyPrint from measuring every
+        # cell of a long table).
+        typical = {
+            "date": 10,
+            "datetime": 16,
+            "boolean": 5,
+            "integer": 8,
+            "decimal": 10,
+            "money": 12,
+            "email": 24,
+            "choice": 10,
+            "reference": 16,
+        }
+        self._estimates = [max(len(c.label), typical.get(c.type, 14)) for c in columns]
+        total = sum(self._estimates) or 1
+        return [round(100 * e / total, 2) for e in self._estimates]
+
+    def _open_table(self, *, continued: bool) -> None:
+        self._table = {
+            "kind": "table",
+            "title": self.section_title,
+            "continued": continued,
+            "landscape": self._landscape,
+            "columns": [
+                {"label": c.label, "num": n, "width": w}
+                for c, n, w in zip(self.columns, self._num, self._widths, strict=True)
+            ],
+            "rows": [],
+            "last": False,
+        }
+        self._blocks.append(self._table)
+
+    def _finish_table(self) -> None:
+        if self._table is not None:
+            self._table["last"] = True
+            self._table["total_rows"] = self._section_rows
+            self._table = None
+
+    def row(self, values: list) -> None:
+        if self.rows_written >= self.max_rows:
+            raise PdfRowLimit(self.max_rows)
+        cells = [
+            (display_value(v, t), n) for v, t, n in zip(values, self._types, self._num, strict=True)
+        ]
+        if self._rows_in_chunk >= self.chunk_rows:
+            # Rendered when the next row arrives, so the last chunk always holds a table's end.
+            self._render_chunk()
+        if self._table is None:
+            # Opened lazily, so a chunk ending exactly at the section's end leaves no empty table.
+            self._open_table(continued=True)
+        self._table["rows"].append((self._section_rows % 2 == 1, cells))
+        self._section_rows += 1
+        self.rows_written += 1
+        self._rows_in_chunk += 1
+
+    # --- rendering ------------------------------------------------------------------------
+    def _render_chunk(self) -> None:
+        if not self._blocks:
+            return
+        html = render_to_string(
+            self.template_name,
+            {
+                "title": self.title,
+                "organization_name": self.organization_name,
+                "filters_text": self.filters_text,
+                "generated_at": self.generated_at,
+                "first": not self._chunks,
+                "blocks": self._blocks,
+                # One orientation per chunk document: landscape when any of its tables is wide.
+                "landscape": any(b.get("landscape") for b in self._blocks),
+            },
+        )
+        out = self._tmp / f"chunk-{len(self._chunks):05d}.pdf"
+        _html_class()(string=html).write_pdf(out)
+        self._chunks.append(out)
+        self._blocks = []
+        self._table = None
+        self._rows_in_chunk = 0
+
+    def _close(self) -> None:
+        try:
+            self._finish_table()
+            if self._blocks or not self._chunks:
+                self._render_chunk()
+            self._join()
+        finally:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _abort(self) -> None:
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _join(self) -> None:
+        writer = PdfWriter()
+        for chunk in self._chunks:
+            writer.append(PdfReader(chunk))
+        total = len(writer.pages)
+        # Shared pieces: save/restore the chunk's graphics state around its own content, and a
+        # standard font every PDF reader has (nothing to embed).
+        save = writer._add_object(_stream(b"q\n"))
+        restore = writer._add_object(_stream(b"Q\n"))
+        font = writer._add_object(
+            DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/Font"),
+                    NameObject("/Subtype"): NameObject("/Type1"),
+                    NameObject("/BaseFont"): NameObject("/Helvetica"),
+                    NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+                }
+            )
+        )
+        for number, page in enumerate(writer.pages, 1):
+            text = f"Page {number} of {total}"
+            box = page.mediabox
+            right = float(box.right) - 12 * 72 / 25.4  # the 12 mm page margin
+            x = right - _text_width(text, PAGE_NUMBER_SIZE)
+            y = float(box.bottom) + PAGE_NUMBER_BASELINE
+            stamp = writer._add_object(
+                _stream(
+                    f"BT {PAGE_NUMBER_FONT} {PAGE_NUMBER_SIZE} Tf 0.4 0.44 0.52 rg "
+                    f"{x:.2f} {y:.2f} Td ({text}) Tj ET\n".encode("ascii")
+                )
+            )
+            contents = page.get(NameObject("/Contents"))
+            parts = (
+                list(contents.get_object())
+                if isinstance(contents.get_object(), list)
+                else [contents]
+            )
+            page[NameObject("/Contents")] = ArrayObject([save, *parts, restore, stamp])
+            resources = page[NameObject("/Resources")].get_object()
+            fonts = resources.get(NameObject("/Font"))
+            if fonts is None:
+                resources[NameObject("/Font")] = DictionaryObject(
+                    {NameObject(PAGE_NUMBER_FONT): font}
+                )
+            else:
+                fonts.get_object()[NameObject(PAGE_NUMBER_FONT)] = font
+        writer.add_metadata({"/Title": self.title, "/Producer": "Ferry"})
+        with open(self.path, "wb") as fh:
+            writer.write(fh)
+
+
+def _stream(data: bytes) -> DecodedStreamObject:
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return stream

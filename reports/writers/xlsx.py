@@ -1,0 +1,214 @@
+"""XLSX through openpyxl's write-only workbook: rows go to disk as they arrive."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from business.resources import FieldType
+from reports.writers.base import Column, Writer, naive_local, neutralize
+
+# Excel's hard limit of rows on one sheet (header included); a module constant so tests can
+# exercise the split with a small number.
+MAX_SHEET_ROWS = 1_048_576
+# Rows looked at to size columns; write-only sheets need widths before the first row is written.
+WIDTH_SAMPLE_ROWS = 50
+MAX_WIDTH = 60
+MIN_WIDTH = 6
+
+NUMBER_FORMATS = {
+    FieldType.MONEY: "#,##0.00",
+    FieldType.DECIMAL: "#,##0.####",
+    FieldType.INTEGER: "0",
+    FieldType.DATE: "yyyy-mm-dd",
+    FieldType.DATETIME: "yyyy-mm-dd hh:mm",
+}
+_INVALID_TITLE = re.compile(r"[\[\]:*?/\\]")
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="E8EEF4")
+
+
+def _width(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, dt.datetime):
+        return 16
+    if isinstance(value, dt.date):
+        return 10
+    if isinstance(value, Decimal | float):
+        return len(f"{value:,.2f}")
+    return len(str(value))
+
+
+class XlsxWriter(Writer):
+    extension = "xlsx"
+    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def __init__(self, path, **kwargs):
+        super().__init__(path, **kwargs)
+        self._wb = Workbook(write_only=True)
+        self._titles: set[str] = set()
+        self._ws = None
+        self._sheet_rows = 0
+        self._sheet_number = 1
+        self._pending: list[list] | None = None
+        self._cells: list[WriteOnlyCell | None] = []
+        self._summary_sheet = None
+
+    # --- sheets ---------------------------------------------------------------------------
+    def _sheet_title(self, title: str) -> str:
+        base = _INVALID_TITLE.sub(" ", title).strip().strip("'")[:31] or "Sheet"
+        candidate, n = base, 2
+        while candidate.lower() in self._titles:
+            suffix = f" ({n})"
+            candidate = base[: 31 - len(suffix)] + suffix
+            n += 1
+        self._titles.add(candidate.lower())
+        return candidate
+
+    def _summary(self, title: str, items: list[tuple[str, Any]]) -> None:
+        self._flush_pending()
+        ws = self._wb.create_sheet(self._sheet_title(title or "Summary"))
+        self._summary_sheet = ws
+        ws.column_dimensions["A"].width = max([12] + [min(_width(k), MAX_WIDTH) for k, _ in items])
+        ws.column_dimensions["B"].width = max(
+            [12] + [min(_width(v) + 2, MAX_WIDTH) for _, v in items]
+        )
+        head = WriteOnlyCell(ws, neutralize(self.title))
+        head.font = Font(bold=True, size=14)
+        ws.append([head])
+        lines = [self.organization_name, f"Generated {self.generated_at:%Y-%m-%d %H:%M}"]
+        lines += self.filters_text
+        for line in lines:
+            if line:
+                ws.append([neutralize(line)])
+        ws.append([])
+        for label, value in items:
+            key = WriteOnlyCell(ws, neutralize(str(label)))
+            key.font = HEADER_FONT
+            ws.append([key, self._summary_cell(ws, value)])
+
+    def _summary_cell(self, ws, value: Any):
+        if isinstance(value, dt.datetime):
+            value = naive_local(value)
+        cell = WriteOnlyCell(ws, neutralize(value))
+        if isinstance(value, Decimal | float):
+            cell.number_format = "#,##0.00"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            cell.number_format = "#,##0"
+        elif isinstance(value, dt.date):
+            cell.number_format = NUMBER_FORMATS[
+                FieldType.DATETIME if isinstance(value, dt.datetime) else FieldType.DATE
+            ]
+        return cell
+
+    def _section(self, title: str, columns: list[Column]) -> None:
+        self._flush_pending()
+        self._sheet_number = 1
+        self._start_sheet()
+
+    def _start_sheet(self) -> None:
+        name = (
+            self.section_title
+            if self._sheet_number == 1
+            else (f"{self.section_title} {self._sheet_number}")
+        )
+        self._ws = self._wb.create_sheet(self._sheet_title(name))
+        self._ws.freeze_panes = "A2"
+        self._sheet_rows = 0
+        # One styled cell per column, reused for every row: write-only sheets serialise a row
+        # as soon as it is appended, so reusing the objects is safe and saves an allocation
+        # per cell.
+        self._cells = []
+        for column in self.columns:
+            fmt = NUMBER_FORMATS.get(column.type)
+            if fmt is None:
+                self._cells.append(None)
+                continue
+            cell = WriteOnlyCell(self._ws)
+            cell.number_format = fmt
+            self._cells.append(cell)
+        self._pending = []
+
+    def _flush_pending(self) -> None:
+        """Size the columns from the header and the first rows, then write them."""
+        if self._pending is None:
+            return
+        ws, pending = self._ws, self._pending
+        self._pending = None
+        for index, column in enumerate(self.columns):
+            width = max([_width(column.label) + 2] + [_width(r[index]) + 1 for r in pending])
+            ws.column_dimensions[get_column_letter(index + 1)].width = max(
+                MIN_WIDTH, min(MAX_WIDTH, width)
+            )
+        header = []
+        for column in self.columns:
+            cell = WriteOnlyCell(ws, neutralize(column.label))
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(vertical="center")
+            header.append(cell)
+        ws.append(header)
+        self._sheet_rows = 1
+        for values in pending:
+            self._append(values)
+
+    def _append(self, values: list) -> None:
+        if self._sheet_rows >= MAX_SHEET_ROWS:
+            self._sheet_number += 1
+            self._start_sheet()
+            self._pending = [values]
+            self._flush_pending()
+            return
+        out = []
+        for value, proto in zip(values, self._cells, strict=True):
+            if value is None:
+                out.append(None)
+                continue
+            if isinstance(value, str):
+                value = neutralize(value)
+            elif isinstance(value, dt.datetime):
+                value = naive_local(value)
+            if proto is None or isinstance(value, str | bool):
+                out.append(value)
+            else:
+                proto.value = value
+                out.append(proto)
+        self._ws.append(out)
+        self._sheet_rows += 1
+
+    def row(self, values: list) -> None:
+        if self._pending is not None:
+            self._pending.append(values)
+            if len(self._pending) >= WIDTH_SAMPLE_ROWS:
+                self._flush_pending()
+        else:
+            self._append(values)
+        self.rows_written += 1
+
+    def _close(self) -> None:
+        self._flush_pending()
+        if not self._wb._sheets:
+            self._wb.create_sheet(self._sheet_title(self.title or "Export"))
+        if self._summary_sheet is not None and self._wb._sheets[0] is not self._summary_sheet:
+            # The key figures come first even when a report computes them last.
+            self._wb._sheets.remove(self._summary_sheet)
+            self._wb._sheets.insert(0, self._summary_sheet)
+        self._wb.save(self.path)
+
+    def _abort(self) -> None:
+        # A write-only workbook keeps its sheets in temporary files that only saving removes;
+        # save, and the base class deletes the partial file.
+        self._pending = None
+        if not self._wb._sheets:
+            return
+        with contextlib.suppress(Exception):  # best effort on an error path
+            self._wb.save(self.path)
