@@ -1,2 +1,34 @@
+from django.urls import path
+
+from wizard.views import library, steps
+
 app_name = "wizard"
-urlpatterns: list = []
+urlpatterns = [
+    path("", steps.start, name="start"),
+    path("<int:job_id>/", steps.resume, name="resume"),
+    path("<int:job_id>/map/", steps.map_step, name="map"),
+    path("<int:job_id>/map/template/", steps.save_template, name="save_template"),
+    path("<int:job_id>/preview/", steps.preview, name="preview"),
+    path("<int:job_id>/preview/status/", steps.preview_status, name="preview_status"),
+    path("<int:job_id>/preview/rows/<int:row_number>/", steps.cell_edit, name="cell_edit"),
+    path("<int:job_id>/preview/references/", steps.references, name="references"),
+    path(
+        "<int:job_id>/preview/references/options/",
+        steps.reference_options,
+        name="reference_options",
+    ),
+    path("<int:job_id>/run/", steps.run, name="run"),
+    path("<int:job_id>/run/status/", steps.run_status, name="run_status"),
+    path("<int:job_id>/cancel/", steps.cancel, name="cancel"),
+    path("<int:job_id>/results/", steps.results, name="results"),
+    path("<int:job_id>/undo/", steps.undo, name="undo"),
+    path("templates/", library.library, name="templates"),
+    path("templates/<int:pk>/", library.template_edit, name="template_edit"),
+    path(
+        "templates/<int:pk>/duplicate/", library.template_duplicate_view, name="template_duplicate"
+    ),
+    path("templates/<int:pk>/rename/", library.template_rename_view, name="template_rename"),
+    path("templates/<int:pk>/toggle/", library.template_toggle_view, name="template_toggle"),
+    path("templates/<int:pk>/delete/", library.template_delete_view, name="template_delete"),
+    path("templates/<int:pk>/use/", library.template_use, name="template_use"),
+]

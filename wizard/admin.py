@@ -1,0 +1,70 @@
+"""Django admin for saved templates: admins curate the organization's shared templates here too."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from wizard.mapping import template_is_stale
+from wizard.models import DataTemplate
+
+
+class StaleFilter(admin.SimpleListFilter):
+    title = "health"
+    parameter_name = "stale"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Refers to fields that no longer exist"), ("no", "Healthy")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        stale = [t.pk for t in queryset if template_is_stale(t)]
+        if self.value() == "yes":
+            return queryset.filter(pk__in=stale)
+        return queryset.exclude(pk__in=stale)
+
+
+@admin.register(DataTemplate)
+class DataTemplateAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "organization",
+        "template_type",
+        "resource",
+        "is_shared",
+        "is_active",
+        "stale_fields",
+        "created_by",
+        "last_used_at",
+    )
+    list_filter = (
+        "template_type",
+        "is_shared",
+        "is_active",
+        "resource",
+        StaleFilter,
+        "organization",
+    )
+    search_fields = ("name", "description", "resource", "organization__name")
+    list_select_related = ("organization", "created_by")
+    readonly_fields = ("created_at", "updated_at", "last_used_at", "stale_fields")
+    autocomplete_fields = ()
+    actions = ("activate", "deactivate")
+    fieldsets = (
+        (None, {"fields": ("organization", "name", "description", "template_type", "resource")}),
+        ("Mapping", {"fields": ("mapping", "options", "rules", "stale_fields")}),
+        ("Behaviour", {"fields": ("on_duplicate", "mode", "is_shared", "is_active")}),
+        ("History", {"fields": ("created_by", "created_at", "updated_at", "last_used_at")}),
+    )
+
+    @admin.display(description="Missing fields")
+    def stale_fields(self, obj: DataTemplate) -> str:
+        return ", ".join(template_is_stale(obj)) or "—"
+
+    @admin.action(description="Activate selected templates")
+    def activate(self, request, queryset):
+        queryset.update(is_active=True)
+
+    @admin.action(description="Deactivate selected templates")
+    def deactivate(self, request, queryset):
+        queryset.update(is_active=False)

@@ -1,0 +1,108 @@
+"""Read-only queries of the wizard pages. Previews page over stored ImportRow rows; nothing here
+re-reads the uploaded file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from business.resources import UnknownResource, resource_get
+from jobs.models import DataJob
+from wizard.models import ImportRow
+
+REFERENCE_CHOICES_LIMIT = 50
+UNRESOLVED_PER_FIELD = 100
+
+
+def preview_rows(*, job: DataJob, problems_only: bool = False) -> QuerySet[ImportRow]:
+    rows = ImportRow.objects.filter(job=job)
+    if problems_only:
+        rows = rows.filter(Q(status=ImportRow.Status.INVALID) | ~Q(warnings={}))
+    return rows.order_by("row_number")
+
+
+def preview_counts(*, job: DataJob, preview: DataJob | None) -> dict[str, Any]:
+    """Counts by status from the stored rows, so inline fixes show at once."""
+    counts = dict(
+        ImportRow.objects.filter(job=job)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    warnings = ImportRow.objects.filter(job=job).exclude(warnings={}).count()
+    result = {
+        "new": counts.get(ImportRow.Status.NEW, 0),
+        "update": counts.get(ImportRow.Status.UPDATE, 0),
+        "unchanged": counts.get(ImportRow.Status.UNCHANGED, 0),
+        "invalid": counts.get(ImportRow.Status.INVALID, 0),
+        "warnings": warnings,
+    }
+    result["total"] = sum(result[k] for k in ("new", "update", "unchanged", "invalid"))
+    summary = (preview.summary if preview is not None else None) or {}
+    # Rows the dry run counted but did not keep (very large files keep a bounded sample).
+    result["stored_all"] = not summary.get("total") or summary.get("total") == result["total"]
+    return result
+
+
+def unresolved_references(*, job: DataJob, preview: DataJob | None, resource) -> list[dict]:
+    """Each unknown referenced value once, with how many rows use it and what was decided."""
+    if preview is None or not isinstance(preview.summary, dict):
+        return []
+    params = job.params or {}
+    create_missing = params.get("create_missing") or {}
+    reference_map = params.get("reference_map") or {}
+    fields = resource.field_map()
+    items = []
+    for field, values in (preview.summary.get("unresolved") or {}).items():
+        spec = fields.get(field)
+        if spec is None or spec.ref is None:
+            continue
+        ordered = sorted(values.items(), key=lambda item: (-item[1], str(item[0])))
+        for value, count in ordered[:UNRESOLVED_PER_FIELD]:
+            items.append(
+                {
+                    "field": field,
+                    "label": spec.label,
+                    "value": value,
+                    "count": count,
+                    "creatable": spec.ref.creatable,
+                    "create": bool(create_missing.get(field)),
+                    "mapped_to": (reference_map.get(field) or {}).get(value),
+                    "target_label": _ref_label(spec),
+                }
+            )
+    return items
+
+
+def _ref_label(spec) -> str:
+    try:
+        return resource_get(spec.ref.resource).label
+    except UnknownResource:
+        return spec.ref.resource
+
+
+def reference_choices(*, job: DataJob, resource, field: str, search: str = "") -> list[str]:
+    """Existing natural keys of the referenced resource in the draft's organization."""
+    spec = resource.field_map()[field]
+    target = resource_get(spec.ref.resource)
+    qs = target.queryset(job.organization)
+    key = spec.ref.key
+    search = (search or "").strip()
+    exact = list(qs.filter(**{key: search}).values_list(key, flat=True)[:1]) if search else []
+    if search:
+        qs = qs.filter(**{f"{key}__icontains": search})
+    found = list(qs.order_by(key).values_list(key, flat=True)[:REFERENCE_CHOICES_LIMIT])
+    return [str(v) for v in dict.fromkeys(exact + found)]
+
+
+def import_result_counts(*, job: DataJob) -> dict[str, int]:
+    summary = job.summary if isinstance(job.summary, dict) else {}
+    return {
+        "created": int(summary.get("created", job.succeeded) or 0),
+        "updated": int(summary.get("updated", 0) or 0),
+        "skipped": int(summary.get("skipped", job.skipped) or 0),
+        "failed": int(summary.get("failed", job.failed) or 0),
+        "total": int(job.total or job.processed or 0),
+    }

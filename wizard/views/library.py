@@ -1,0 +1,214 @@
+"""The template library: list, search, edit, duplicate, rename, (de)activate, delete, use."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import organization_required
+from wizard.forms import RenameForm, TemplateForm, TemplateSearchForm
+from wizard.library import (
+    TemplateError,
+    TemplatePermissionError,
+    can_manage,
+    template_can_edit,
+    template_delete,
+    template_duplicate,
+    template_get,
+    template_rename,
+    template_set_active,
+    template_stale_fields,
+    template_update,
+    template_use_url,
+    templates_for,
+)
+
+PAGE_SIZE = 25
+
+
+def _get(request, pk):
+    return template_get(organization=request.organization, membership=request.membership, pk=pk)
+
+
+def _require_edit(request, template) -> None:
+    if not template_can_edit(template=template, membership=request.membership):
+        raise PermissionDenied(
+            "Only template managers can change shared templates."
+            if template.is_shared
+            else "Only the person who created this template can change it."
+        )
+
+
+@organization_required
+def library(request):
+    form = TemplateSearchForm(request.GET or None)
+    search = template_type = ""
+    if form.is_valid():
+        search = form.cleaned_data["q"].strip()
+        template_type = form.cleaned_data["type"]
+    qs = templates_for(
+        organization=request.organization,
+        membership=request.membership,
+        search=search,
+        template_type=template_type,
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "template": t,
+            "stale": template_stale_fields(t),
+            "can_edit": template_can_edit(template=t, membership=request.membership),
+            "use_url": template_use_url(t),
+        }
+        for t in page.object_list
+    ]
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "can_manage": can_manage(request.membership),
+        "query": request.GET.urlencode(),
+    }
+    if request.htmx and request.htmx.target == "template-list":
+        return render(request, "wizard/library_table.html", context)
+    return render(request, "wizard/library.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@organization_required
+def template_edit(request, pk: int):
+    template = _get(request, pk)
+    can_edit = template_can_edit(template=template, membership=request.membership)
+    if request.method == "POST" and not can_edit:
+        _require_edit(request, template)
+    form = TemplateForm(
+        request.POST if request.method == "POST" else None,
+        instance=template,
+        membership=request.membership,
+        can_share=can_manage(request.membership),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            template_update(template=template, membership=request.membership, **form.changes())
+        except TemplateError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Template '{template.name}' saved.")
+            return redirect("wizard:template_edit", pk=template.pk)
+    context = {
+        "template": template,
+        "form": form,
+        "can_edit": can_edit,
+        "stale": template_stale_fields(template),
+        "use_url": template_use_url(template),
+        "field_choices": _field_choices(template.resource),
+        "rename_form": RenameForm(initial={"name": template.name}),
+    }
+    return render(request, "wizard/template_edit.html", context)
+
+
+def _field_choices(resource_name: str) -> list[tuple[str, str]]:
+    from business.resources import UnknownResource, resource_get
+
+    try:
+        resource = resource_get(resource_name)
+    except UnknownResource:
+        return []
+    return [(f.name, f.label) for f in resource.importable_fields()]
+
+
+def _act(request, action, success: str):
+    try:
+        result = action()
+    except TemplatePermissionError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except TemplateError as exc:
+        messages.error(request, exc.message)
+        return None
+    messages.success(request, success)
+    return result or True
+
+
+def _back(request, default: str = "wizard:templates"):
+    target = request.POST.get("next") or ""
+    if target.startswith("/import/templates/") and "//" not in target:
+        return redirect(target)
+    return redirect(default)
+
+
+@require_POST
+@organization_required
+def template_duplicate_view(request, pk: int):
+    template = _get(request, pk)
+    copy = _act(
+        request,
+        lambda: template_duplicate(template=template, membership=request.membership),
+        f"Copied '{template.name}'. The copy is yours to change.",
+    )
+    if copy is None:
+        return _back(request)
+    return redirect("wizard:template_edit", pk=copy.pk)
+
+
+@require_POST
+@organization_required
+def template_rename_view(request, pk: int):
+    template = _get(request, pk)
+    _require_edit(request, template)
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the template a name.")
+        return _back(request)
+    old = template.name
+    _act(
+        request,
+        lambda: template_rename(
+            template=template, membership=request.membership, name=form.cleaned_data["name"]
+        ),
+        f"Renamed '{old}' to '{form.cleaned_data['name'].strip()}'.",
+    )
+    return _back(request)
+
+
+@require_POST
+@organization_required
+def template_toggle_view(request, pk: int):
+    template = _get(request, pk)
+    _require_edit(request, template)
+    active = not template.is_active
+    _act(
+        request,
+        lambda: template_set_active(
+            template=template, membership=request.membership, active=active
+        ),
+        f"'{template.name}' is now {'active' if active else 'inactive'}.",
+    )
+    return _back(request)
+
+
+@require_http_methods(["GET", "POST"])
+@organization_required
+def template_delete_view(request, pk: int):
+    template = _get(request, pk)
+    _require_edit(request, template)
+    if request.method == "POST":
+        name = template.name
+        _act(
+            request,
+            lambda: template_delete(template=template, membership=request.membership),
+            f"Deleted the template '{name}'.",
+        )
+        return redirect("wizard:templates")
+    return render(request, "wizard/template_delete.html", {"template": template})
+
+
+@organization_required
+def template_use(request, pk: int):
+    template = _get(request, pk)
+    if not template.is_active:
+        messages.error(request, f"'{template.name}' is inactive. Activate it before using it.")
+        return redirect("wizard:templates")
+    return redirect(template_use_url(template))
