@@ -11,9 +11,12 @@ from accounts.models import Membership
 @login_required
 @require_POST
 def organization_switch(request):
-    membership = Membership.objects.filter(
-        user=request.user, organization_id=request.POST.get("organization")
-    ).first()
+    organization_id = request.POST.get("organization", "")
+    membership = None
+    if organization_id.isdigit():
+        membership = Membership.objects.filter(
+            user=request.user, organization_id=int(organization_id)
+        ).first()
     if membership is None:
         raise Http404("Not found.")
     request.session[SESSION_KEY] = membership.organization_id

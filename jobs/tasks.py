@@ -1,17 +1,24 @@
-"""The worker check: a small job an admin can queue to see that a worker is running.
+"""Jobs' own Huey tasks: the worker check and the daily retention purge.
 
-It walks a number of steps, reporting progress like a real import does, so the dashboard's
-live progress bar and the whole lifecycle can be checked without touching business data.
+The worker check walks a number of steps, reporting progress like a real import does, so the
+dashboard's live progress bar and the whole lifecycle can be checked without touching business data.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from jobs.errors import FerryError
-from jobs.services import job_run
+from jobs.models import DataJob
+from jobs.services import job_create, job_queue, job_run, jobs_purge
+
+logger = logging.getLogger(__name__)
+
+WORKER_CHECK_TARGET = "worker-check"
 
 
 class WorkerCheckFailed(FerryError):
@@ -35,3 +42,22 @@ def worker_check_task(job_id: int) -> None:
         return {"steps": steps}
 
     job_run(job_id, work)
+
+
+def worker_check_queue(*, organization, user, steps: int = 20, delay: float = 0.1) -> DataJob:
+    """Queue a worker check for an organization; it completes in about ``steps * delay`` seconds."""
+    job = job_create(
+        organization=organization,
+        user=user,
+        job_type=DataJob.Type.SYSTEM,
+        target=WORKER_CHECK_TARGET,
+        params={"steps": steps, "delay": delay},
+    )
+    return job_queue(job=job, task=worker_check_task)
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def purge_jobs_task() -> None:
+    """Daily retention: finished jobs older than FERRY["JOB_RETENTION_DAYS"] and their files."""
+    jobs, files = jobs_purge()
+    logger.info("Retention purge removed %s jobs and %s files", jobs, files)

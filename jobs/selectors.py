@@ -1,0 +1,183 @@
+"""Read-side helpers for jobs: what a person may see, and the shape pages show it in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import Storage
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.text import capfirst
+
+from accounts.scoping import get_scoped_or_404, scoped
+from jobs.models import DataJob, JobLogEntry
+
+INPUT, OUTPUT = "input", "output"
+
+
+def jobs_for(*, organization) -> QuerySet[DataJob]:
+    """The organization's jobs, newest first, with what the dashboard shows."""
+    return scoped(DataJob, organization).select_related("user")
+
+
+def job_get(*, organization, pk) -> DataJob:
+    """One job of the organization; another organization's job is a 404."""
+    return get_scoped_or_404(DataJob.objects.select_related("user"), organization, pk=pk)
+
+
+def jobs_stalled(queryset: QuerySet[DataJob], *, now=None) -> QuerySet[DataJob]:
+    """Running jobs whose worker has not reported for longer than the configured time."""
+    limit = timedelta(seconds=settings.FERRY["JOB_STALLED_AFTER_SECONDS"])
+    cutoff = (now or timezone.now()) - limit
+    return (
+        queryset.filter(status=DataJob.Status.RUNNING)
+        .alias(last_seen=Coalesce("heartbeat_at", "started_at", "created_at"))
+        .filter(last_seen__lt=cutoff)
+    )
+
+
+def jobs_expired(*, older_than: timedelta | None = None, now=None) -> QuerySet[DataJob]:
+    """Finished jobs past the retention age: the same rule ``jobs_purge`` deletes by."""
+    if older_than is None:
+        older_than = timedelta(days=settings.FERRY["JOB_RETENTION_DAYS"])
+    cutoff = (now or timezone.now()) - older_than
+    return DataJob.objects.filter(created_at__lt=cutoff, status__in=DataJob.FINISHED)
+
+
+def job_log_entries(*, job: DataJob, level: str = "") -> QuerySet[JobLogEntry]:
+    entries = job.log_entries.all()
+    if level:
+        entries = entries.filter(level=level)
+    return entries
+
+
+def job_log_counts(*, job: DataJob) -> dict[str, int]:
+    """Entries per level, for the level filter's labels."""
+    counts = {level: 0 for level in JobLogEntry.Level.values}
+    for row in job.log_entries.order_by().values("level").annotate(count=Count("pk")):
+        counts[row["level"]] = row["count"]
+    return counts
+
+
+@dataclass(frozen=True)
+class JobFile:
+    """A file of a job a person can download: where it is stored and what it is called."""
+
+    kind: str
+    label: str
+    name: str
+    filename: str
+    storage: Storage
+
+    def exists(self) -> bool:
+        return bool(self.name) and self.storage.exists(self.name)
+
+    def size(self) -> int | None:
+        try:
+            return self.storage.size(self.name)
+        except (OSError, NotImplementedError):
+            return None
+
+
+_KIND_LABELS = {INPUT: "Uploaded file", OUTPUT: "Result file"}
+
+
+def job_files(*, job: DataJob) -> list[JobFile]:
+    """Every file of the job: input, output and each ``summary["files"]`` kind."""
+    storage = job.output_file.storage
+    files: list[JobFile] = []
+    if job.input_file and job.input_file.name:
+        files.append(
+            JobFile(
+                kind=INPUT,
+                label=_KIND_LABELS[INPUT],
+                name=job.input_file.name,
+                filename=job.input_filename or _basename(job.input_file.name),
+                storage=storage,
+            )
+        )
+    if job.output_file and job.output_file.name:
+        files.append(
+            JobFile(
+                kind=OUTPUT,
+                label=_KIND_LABELS[OUTPUT],
+                name=job.output_file.name,
+                filename=job.output_filename or _basename(job.output_file.name),
+                storage=storage,
+            )
+        )
+    extra = job.summary.get("files") if isinstance(job.summary, dict) else None
+    for kind, spec in (extra or {}).items():
+        if kind in (INPUT, OUTPUT):
+            continue
+        if isinstance(spec, dict) and spec.get("name"):
+            name, filename = str(spec["name"]), str(spec.get("filename") or "")
+        elif isinstance(spec, str) and spec:
+            name, filename = spec, ""
+        else:
+            continue
+        files.append(
+            JobFile(
+                kind=str(kind),
+                label=capfirst(str(kind).replace("-", " ").replace("_", " ")),
+                name=name,
+                filename=filename or _basename(name),
+                storage=storage,
+            )
+        )
+    return files
+
+
+def job_file(*, job: DataJob, kind: str) -> JobFile:
+    for f in job_files(job=job):
+        if f.kind == kind:
+            return f
+    raise Http404("This job has no such file.")
+
+
+def _basename(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    label: str
+    value: str
+    children: tuple[SummaryItem, ...] = ()
+
+
+def job_summary_items(*, summary: Any) -> list[SummaryItem]:
+    """The summary JSON as labelled lines a person can read (files are shown as downloads)."""
+    if not isinstance(summary, dict):
+        return [] if summary in (None, "") else [SummaryItem("Result", _scalar(summary))]
+    return [_item(key, value) for key, value in summary.items() if key != "files"]
+
+
+def _item(key: Any, value: Any, depth: int = 0) -> SummaryItem:
+    label = capfirst(str(key).replace("_", " ").replace("-", " "))
+    if isinstance(value, dict) and depth < 2:
+        return SummaryItem(label, "", tuple(_item(k, v, depth + 1) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        if all(not isinstance(v, dict | list | tuple) for v in value):
+            return SummaryItem(label, ", ".join(_scalar(v) for v in value) or "—")
+        return SummaryItem(label, f"{len(value)} items")
+    return SummaryItem(label, _scalar(value))
+
+
+def _scalar(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, dict | list | tuple):
+        return f"{len(value)} items"
+    return str(value)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from jobs.models import DataJob
+
+
+class DataJobTable(tables.Table):
+    id = tables.Column(verbose_name="Job", attrs={"td": {"class": "nowrap"}})
+    job_type = tables.Column(verbose_name="Type")
+    target = tables.Column(verbose_name="Target")
+    status = tables.TemplateColumn(
+        template_name="jobs/dashboard_status_cell.html",
+        verbose_name="Status",
+        attrs={"td": {"class": "status-cell"}},
+    )
+    processed = tables.Column(
+        verbose_name="Rows", attrs={"th": {"class": "num"}, "td": {"class": "num"}}
+    )
+    failed = tables.Column(
+        verbose_name="Failed", attrs={"th": {"class": "num"}, "td": {"class": "num"}}
+    )
+    user = tables.Column(verbose_name="Started by", order_by=("user__username",), default="—")
+    created_at = tables.DateTimeColumn(verbose_name="Created", format="j M Y, H:i")
+    duration = tables.Column(verbose_name="Duration", orderable=False, empty_values=())
+
+    class Meta:
+        model = DataJob
+        fields = ()
+        sequence = (
+            "id",
+            "job_type",
+            "target",
+            "status",
+            "processed",
+            "failed",
+            "user",
+            "created_at",
+            "duration",
+        )
+        order_by = ("-created_at",)
+        template_name = "jobs/table.html"
+        empty_text = "No jobs match these filters."
+        attrs = {"class": "jobs-table"}
+        row_attrs = {
+            "id": lambda record: f"job-{record.pk}",
+            "data-status": lambda record: record.status,
+        }
+
+    def render_id(self, record: DataJob):
+        return format_html(
+            '<a href="{}">#{}</a>', reverse("jobs:detail", args=[record.pk]), record.pk
+        )
+
+    def render_user(self, record: DataJob):
+        return record.user.get_username() if record.user else "—"
+
+    def render_processed(self, record: DataJob):
+        if record.total:
+            return f"{record.processed:,} / {record.total:,}"
+        return f"{record.processed:,}"
+
+    def render_failed(self, record: DataJob):
+        if not record.failed:
+            return "0"
+        return format_html('<span class="text-err">{}</span>', f"{record.failed:,}")
+
+    def render_duration(self, record: DataJob):
+        return format_duration(record.duration)
+
+
+def format_duration(duration) -> str:
+    if duration is None:
+        return "—"
+    seconds = int(duration.total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
