@@ -8,6 +8,7 @@ meaningful in a CSV. Values stay strings; typing is the engine's work.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -106,7 +107,7 @@ def csv_records(
                 return
             except UnicodeDecodeError:
                 raise ReaderError(
-                    f"Line {reader.line_num + 1}: the file is not valid {encoding} text. "
+                    f"Line {_undecodable_line(path, encoding)}: the file is not valid {encoding} text. "
                     "Choose its encoding (for example cp1252 or latin-1) and try again."
                 ) from None
             except csv.Error as exc:
@@ -123,6 +124,25 @@ def csv_records(
             yield number, record
     finally:
         raw.close()
+
+
+def _line_breaks(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _undecodable_line(path: str | PathLike, encoding: str) -> int:
+    """The line holding the first byte that does not decode (the text layer reads ahead in
+    chunks, so the csv reader's own line count is not where the bad byte is)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    breaks = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(64 * 1024):
+            try:
+                breaks += _line_breaks(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                good = chunk[: max(exc.start, 0)].decode(encoding, errors="ignore")
+                return breaks + _line_breaks(good) + 1
+    return breaks + 1
 
 
 def csv_row_estimate(
