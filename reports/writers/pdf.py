@@ -23,6 +23,7 @@ from pypdf.generic import (
     NameObject,
 )
 
+from business.resources import FieldType
 from jobs.errors import LimitExceeded
 from reports.writers.base import NUMERIC_TYPES, Column, Writer, display_value
 
@@ -105,7 +106,9 @@ class PdfWriterTable(Writer):
             {
                 "kind": "summary",
                 "title": title,
-                "items": [(str(k), display_value(v, "")) for k, v in items],
+                # Key figures are mostly amounts: decimals print with two places; pass a
+                # string for anything else (e.g. "23.4 %").
+                "items": [(str(k), display_value(v, FieldType.MONEY)) for k, v in items],
             }
         )
 

@@ -1,0 +1,334 @@
+"""Each writer's file read back by a real reader: csv, openpyxl, json and pypdf."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from business.resources import FieldType as T
+from jobs.errors import FerryError
+from reports.writers import FORMATS, Column, PdfRowLimit, writer_for
+from reports.writers import xlsx as xlsx_module
+
+COLUMNS = [
+    Column("email", "Email", T.EMAIL),
+    Column("name", "Name"),
+    Column("amount", "Amount", T.MONEY),
+    Column("quantity", "Quantity", T.DECIMAL),
+    Column("count", "Count", T.INTEGER),
+    Column("born", "Born", T.DATE),
+    Column("seen", "Seen", T.DATETIME),
+    Column("active", "Active", T.BOOLEAN),
+]
+
+
+def sample_row(i: int) -> list:
+    return [
+        f"person{i}@example.com",
+        f"Person {i}",
+        Decimal("1234.50") + i,
+        Decimal("2.125"),
+        i,
+        dt.date(1990, 1, 1) + dt.timedelta(days=i),
+        dt.datetime(2024, 5, 1, 9, 30) + dt.timedelta(hours=i),
+        i % 2 == 0,
+    ]
+
+
+def write(fmt: str, path, rows, *, columns=COLUMNS, options=None, summary=None):
+    writer = writer_for(fmt)(
+        path,
+        title="People",
+        organization_name="Acme Ltd",
+        filters_text=["Active: yes"],
+        options=options,
+    )
+    if summary:
+        writer.summary("Summary", summary)
+    writer.section("People", columns)
+    for row in rows:
+        writer.row(row)
+    writer.close()
+    return path
+
+
+def test_it_lists_the_formats_and_refuses_an_unknown_one():
+    assert set(FORMATS) == {"csv", "xlsx", "json", "jsonl", "pdf"}
+    assert writer_for("XLSX").extension == "xlsx"
+    with pytest.raises(FerryError, match="'docx'"):
+        writer_for("docx")
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+def test_it_writes_a_plain_csv_with_header_iso_dates_and_exact_decimals(tmp_path):
+    path = write("csv", tmp_path / "out.csv", [sample_row(i) for i in range(3)])
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == [c.label for c in COLUMNS]
+    assert rows[1] == [
+        "person0@example.com",
+        "Person 0",
+        "1234.50",
+        "2.125",
+        "0",
+        "1990-01-01",
+        "2024-05-01 09:30:00",
+        "true",
+    ]
+    assert len(rows) == 4
+
+
+def test_it_writes_a_bom_and_the_chosen_delimiter(tmp_path):
+    path = write(
+        "csv", tmp_path / "out.csv", [sample_row(1)], options={"bom": True, "delimiter": ";"}
+    )
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    assert rows[0][0] == "Email" and rows[1][1] == "Person 1"
+
+
+def test_it_writes_csv_sections_after_a_summary(tmp_path):
+    path = tmp_path / "report.csv"
+    writer = writer_for("csv")(path, title="Sales")
+    writer.summary("Summary", [("Orders", 3), ("Revenue", Decimal("10.50"))])
+    writer.section("Sales", [Column("number", "Number"), Column("total", "Total", T.MONEY)])
+    writer.row(["SO-1", Decimal("10.50")])
+    writer.section("Lines", [Column("sku", "SKU")])
+    writer.row(["A-1"])
+    writer.close()
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [
+        ["Summary"],
+        ["Orders", "3"],
+        ["Revenue", "10.50"],
+        [],
+        ["Sales"],
+        ["Number", "Total"],
+        ["SO-1", "10.50"],
+        [],
+        ["Lines"],
+        ["SKU"],
+        ["A-1"],
+    ]
+
+
+def test_it_refuses_a_second_section_in_a_plain_export(tmp_path):
+    writer = writer_for("csv")(tmp_path / "x.csv", title="X")
+    writer.section("A", [Column("a", "A")])
+    with pytest.raises(ValueError, match="summary"):
+        writer.section("B", [Column("b", "B")])
+    writer.close()
+
+
+FORMULAS = ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def test_it_neutralises_formulas_in_csv_but_not_real_numbers(tmp_path):
+    columns = [Column("text", "Text"), Column("n", "N", T.DECIMAL)]
+    rows = [[f, Decimal("-5")] for f in FORMULAS]
+    path = write("csv", tmp_path / "f.csv", rows, columns=columns)
+    with open(path, encoding="utf-8", newline="") as fh:
+        data = list(csv.reader(fh))[1:]
+    assert [r[0] for r in data] == ["'" + f for f in FORMULAS]
+    assert {r[1] for r in data} == {"-5"}
+
+
+# --- XLSX --------------------------------------------------------------------------------------
+def test_it_writes_xlsx_with_typed_cells_formats_and_a_bold_frozen_header(tmp_path):
+    path = write("xlsx", tmp_path / "out.xlsx", [sample_row(i) for i in range(60)])
+    wb = load_workbook(path)
+    ws = wb["People"]
+    assert [c.value for c in ws[1]] == [c.label for c in COLUMNS]
+    assert all(c.font.bold for c in ws[1])
+    assert ws.freeze_panes == "A2"
+    row = ws[2]
+    assert row[2].value == pytest.approx(1234.5) and row[2].data_type == "n"
+    assert row[2].number_format == "#,##0.00"
+    assert row[3].value == pytest.approx(2.125) and row[3].data_type == "n"
+    assert row[4].value == 0 and row[4].number_format == "0"
+    assert row[5].is_date and row[5].value == dt.datetime(1990, 1, 1)
+    assert row[5].number_format == "yyyy-mm-dd"
+    assert row[6].is_date and row[6].value == dt.datetime(2024, 5, 1, 9, 30)
+    assert row[7].value is True
+    assert ws.max_row == 61
+    # Sized from the header and first rows: the e-mail column is wider than the count.
+    assert ws.column_dimensions["A"].width > ws.column_dimensions["E"].width
+
+
+def test_it_writes_aware_datetimes_in_local_time(tmp_path, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    aware = dt.datetime(2024, 1, 15, 12, 0, tzinfo=dt.UTC)
+    path = write("xlsx", tmp_path / "tz.xlsx", [[aware]], columns=[Column("t", "T", T.DATETIME)])
+    assert load_workbook(path).active["A2"].value == dt.datetime(2024, 1, 15, 13, 0)
+
+
+def test_it_neutralises_formulas_in_xlsx(tmp_path):
+    columns = [Column("text", "Text"), Column("n", "N", T.MONEY)]
+    rows = [[f, Decimal("-5")] for f in FORMULAS]
+    path = write("xlsx", tmp_path / "f.xlsx", rows, columns=columns)
+    ws = load_workbook(path).active
+    values = [ws.cell(row=r, column=1) for r in range(2, len(FORMULAS) + 2)]
+    # XML turns a stored carriage return into a newline when read back.
+    assert [c.value for c in values] == ["'" + f.replace("\r", "\n") for f in FORMULAS]
+    assert all(c.data_type == "s" for c in values)
+    assert ws["B2"].value == -5 and ws["B2"].data_type == "n"
+
+
+def test_it_splits_a_sheet_before_excels_row_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_module, "MAX_SHEET_ROWS", 4)
+    path = write("xlsx", tmp_path / "split.xlsx", [sample_row(i) for i in range(8)])
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["People", "People 2", "People 3"]
+    counts = [wb[name].max_row for name in wb.sheetnames]
+    assert counts == [4, 4, 3]  # header + 3, header + 3, header + 2
+    for name in wb.sheetnames:
+        assert wb[name]["A1"].value == "Email" and wb[name]["A1"].font.bold
+        assert wb[name].freeze_panes == "A2"
+    emails = [
+        wb[n].cell(row=r, column=1).value
+        for n in wb.sheetnames
+        for r in range(2, wb[n].max_row + 1)
+    ]
+    assert emails == [f"person{i}@example.com" for i in range(8)]
+
+
+def test_it_puts_the_summary_sheet_first(tmp_path):
+    path = tmp_path / "report.xlsx"
+    writer = writer_for("xlsx")(path, title="Sales", organization_name="Acme Ltd")
+    writer.section("Sales", [Column("total", "Total", T.MONEY)])
+    writer.row([Decimal("10.5")])
+    writer.summary("Summary", [("Revenue", Decimal("10.50")), ("Orders", 1)])
+    writer.close()
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Summary", "Sales"]
+    labels = {
+        r[0].value: r[1] for r in wb["Summary"].iter_rows() if len(r) > 1 and r[1].value is not None
+    }
+    assert labels["Revenue"].value == pytest.approx(10.5)
+    assert labels["Revenue"].number_format == "#,##0.00"
+    assert labels["Orders"].value == 1
+
+
+# --- JSON --------------------------------------------------------------------------------------
+def test_it_writes_a_json_array_keyed_by_column_name(tmp_path):
+    path = write("json", tmp_path / "out.json", [sample_row(i) for i in range(3)])
+    data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    assert len(data) == 3
+    assert data[0] == {
+        "email": "person0@example.com",
+        "name": "Person 0",
+        "amount": Decimal("1234.50"),
+        "quantity": Decimal("2.125"),
+        "count": 0,
+        "born": "1990-01-01",
+        "seen": "2024-05-01T09:30:00",
+        "active": True,
+    }
+
+
+def test_it_writes_an_empty_json_array_for_no_rows(tmp_path):
+    path = write("json", tmp_path / "empty.json", [])
+    assert json.loads(path.read_text()) == []
+
+
+def test_it_writes_json_sections_as_one_object(tmp_path):
+    path = tmp_path / "r.json"
+    writer = writer_for("json")(path, title="Sales")
+    writer.summary("Summary", [("Orders", 2), ("Revenue", Decimal("3.50"))])
+    writer.section("Sales", [Column("n", "Number")])
+    writer.row(["SO-1"])
+    writer.row(["SO-2"])
+    writer.section("Line Items", [Column("sku", "SKU")])
+    writer.close()
+    data = json.loads(path.read_text())
+    assert data == {
+        "summary": {"Orders": 2, "Revenue": 3.5},
+        "Sales": [{"n": "SO-1"}, {"n": "SO-2"}],
+        "Line Items": [],
+    }
+
+
+def test_it_writes_json_lines(tmp_path):
+    path = write("jsonl", tmp_path / "out.jsonl", [sample_row(i) for i in range(4)])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 4
+    assert json.loads(lines[3])["email"] == "person3@example.com"
+
+
+def test_it_keeps_unicode_and_quotes_intact_in_json(tmp_path):
+    text = 'Zoë "the" Ünïcode \\ \n line'
+    path = write("json", tmp_path / "u.json", [[text]], columns=[Column("t", "T")])
+    assert json.loads(path.read_text(encoding="utf-8")) == [{"t": text}]
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+def test_it_writes_every_row_to_the_pdf_with_headers_on_each_page_and_continuous_numbers(tmp_path):
+    rows = [sample_row(i) for i in range(130)]
+    # Small chunks force several WeasyPrint documents that are joined.
+    path = write("pdf", tmp_path / "out.pdf", rows, options={"chunk_rows": 50})
+    reader = PdfReader(path)
+    pages = [p.extract_text() for p in reader.pages]
+    total = len(pages)
+    assert total >= 3
+    for number, text in enumerate(pages, 1):
+        assert f"Page {number} of {total}" in text
+        assert "Email" in text and "Amount" in text
+    body = "\n".join(pages)
+    found = re.findall(r"person(\d+)@example\.com", body)
+    assert sorted(map(int, found)) == list(range(130))
+    assert "People" in pages[0] and "Acme Ltd" in pages[0] and "Active: yes" in pages[0]
+    assert "1,234.50" in body  # money shown with separators
+    assert "130 rows" in pages[-1]
+
+
+def test_it_prints_wide_tables_on_landscape_pages(tmp_path):
+    wide = [Column(f"c{i}", f"Column {i}") for i in range(9)]
+    narrow = [Column("a", "A")]
+    wide_pdf = write("pdf", tmp_path / "w.pdf", [["x"] * 9], columns=wide)
+    narrow_pdf = write("pdf", tmp_path / "n.pdf", [["x"]], columns=narrow)
+    w = PdfReader(wide_pdf).pages[0].mediabox
+    n = PdfReader(narrow_pdf).pages[0].mediabox
+    assert w.width > w.height
+    assert n.height > n.width
+
+
+def test_it_refuses_more_rows_than_the_pdf_limit(tmp_path):
+    writer = writer_for("pdf")(tmp_path / "big.pdf", title="Big", options={"max_rows": 3})
+    writer.section("Rows", [Column("a", "A")])
+    with pytest.raises(PdfRowLimit, match="XLSX"):
+        for i in range(5):
+            writer.row([str(i)])
+    writer.abort()
+    assert not (tmp_path / "big.pdf").exists()
+
+
+def test_it_shows_the_summary_block_first_in_the_pdf(tmp_path):
+    path = tmp_path / "r.pdf"
+    writer = writer_for("pdf")(path, title="Sales report", organization_name="Acme Ltd")
+    writer.summary("Key figures", [("Revenue", Decimal("12345.5")), ("Orders", 12)])
+    writer.section("Sales", [Column("n", "Number")])
+    writer.row(["SO-1"])
+    writer.close()
+    text = PdfReader(path).pages[0].extract_text()
+    assert text.index("Revenue") < text.index("SO-1")
+    assert "12,345.50" in text and "Page 1 of 1" in text
+
+
+def test_it_removes_the_partial_file_when_aborted(tmp_path):
+    for fmt in ("csv", "xlsx", "json", "jsonl"):
+        path = tmp_path / f"p.{fmt}"
+        with pytest.raises(RuntimeError), writer_for(fmt)(path, title="P") as writer:
+            writer.section("P", [Column("a", "A")])
+            writer.row(["x"])
+            raise RuntimeError("boom")
+        assert not path.exists(), fmt
