@@ -1,0 +1,171 @@
+"""Per batch: resolve references by natural key and find existing records (duplicates).
+
+Each relation costs one query per batch (``filter(key__in=…)``), plus one case-insensitive
+retry for the keys still missing; existing duplicates cost one query per batch. Every query
+is scoped to the importing organization: another organization's key never matches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models.functions import Lower
+
+from business.resources import Resource, resource_get
+from wizard.engine.validation import FieldPlan, Row
+
+# At most this many distinct unresolved values are tallied per field for the preview.
+UNRESOLVED_TALLY_LIMIT = 500
+
+
+def references_lookup(
+    *, organization, resource: type[Resource], key: str, values: Iterable[str]
+) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Existing records by natural key: ({value: pk}, {value: [candidates]} for ambiguous ones).
+
+    Exact matches first; the values still missing are retried ignoring case, where one match
+    resolves and several are ambiguous.
+    """
+    wanted = {v for v in values if v}
+    if not wanted:
+        return {}, {}
+    qs = resource.queryset(organization)
+    found = dict(qs.filter(**{f"{key}__in": wanted}).values_list(key, "pk"))
+    missing = wanted - found.keys()
+    ambiguous: dict[str, list[str]] = {}
+    if missing:
+        folded: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        lowered = {m.lower() for m in missing}
+        rows = qs.annotate(_k=Lower(key)).filter(_k__in=lowered).values_list(key, "pk")
+        for text, pk in rows:
+            folded[text.lower()].append((text, pk))
+        for value in missing:
+            matches = folded.get(value.lower())
+            if not matches:
+                continue
+            if len(matches) == 1:
+                found[value] = matches[0][1]
+            else:
+                ambiguous[value] = sorted(t for t, _ in matches)
+    return found, ambiguous
+
+
+class ReferenceResolver:
+    """Resolves one batch's reference cells to primary keys, in place on the rows."""
+
+    def __init__(self, *, run, plans: Sequence[FieldPlan]):
+        self.run = run
+        self.plans = [p for p in plans if p.is_ref]
+
+    def resolve(self, rows: Sequence[Row]) -> None:
+        for plan in self.plans:
+            self._resolve_field(plan, rows)
+
+    def _resolve_field(self, plan: FieldPlan, rows: Sequence[Row]) -> None:
+        run = self.run
+        f = plan.field
+        ref = f.ref
+        name = f.name
+        attname = plan.model_field.attname
+        remap = run.settings.reference_map.get(name) or {}
+        wanted: set[str] = set()
+        for row in rows:
+            if row.errors:
+                continue
+            value = row.values.get(name)
+            if value:
+                wanted.add(remap.get(value, value))
+        target = resource_get(ref.resource)
+        found, ambiguous = references_lookup(
+            organization=run.organization, resource=target, key=ref.key, values=wanted
+        )
+        missing = wanted - found.keys() - ambiguous.keys()
+        # A record the same file defines (earlier, or in this batch) is not missing.
+        pending = run.pending_keys(ref.resource, missing) if missing else set()
+        creatable = bool(ref.creatable and run.settings.create_missing.get(name))
+        created: dict[str, int] = {}
+        to_create = sorted(missing - pending)
+        if to_create and creatable:
+            created = run.references_create(target, ref.key, to_create)
+        for row in rows:
+            if row.errors or name not in row.values:
+                continue
+            value = row.values.pop(name)
+            if not value:
+                row.values[attname] = None
+                continue
+            key = remap.get(value, value)
+            pk = found.get(key)
+            if pk is None:
+                pk = created.get(key)
+            if pk is not None:
+                row.values[attname] = pk
+                if key in created or (creatable and key in to_create):
+                    run.tally_unresolved(name, value)
+                continue
+            if key in ambiguous:
+                row.error(
+                    plan.column,
+                    value,
+                    f"{_quote(value)} matches several {target.label.lower()} "
+                    f"({', '.join(ambiguous[key][:5])}); write it exactly as stored",
+                )
+                continue
+            if key in pending:
+                row.values[attname] = None
+                row.extra = row.extra or {}
+                row.extra.setdefault("pending", []).append((attname, ref.resource, key))
+                continue
+            run.tally_unresolved(name, value)
+            if creatable:
+                # Dry run: the record would be created by the real run.
+                row.values[attname] = None
+                continue
+            hint = (
+                f" (tick 'create missing' for {f.label.lower()} or map it to an existing one)"
+                if ref.creatable
+                else " (map it to an existing one or import those first)"
+            )
+            row.error(
+                plan.column,
+                value,
+                f"no {_singular(target)} with {ref.key.replace('_', ' ')} {_quote(value)}{hint}",
+            )
+
+
+def _quote(value: Any) -> str:
+    return f"'{value}'"
+
+
+def _singular(resource: type[Resource]) -> str:
+    return str(resource.model._meta.verbose_name)
+
+
+def existing_lookup(
+    *,
+    organization,
+    resource: type[Resource],
+    key_attnames: Sequence[str],
+    keys: Iterable[tuple],
+    fields: Sequence[str],
+) -> dict[tuple, Any]:
+    """Existing records of this organization by natural key (one query).
+
+    ``key_attnames`` and ``fields`` are model attribute names (``account_id`` for a reference).
+    """
+    keys = {k for k in keys if all(part is not None for part in k)}
+    if not keys:
+        return {}
+    meta = resource.model._meta
+    qs = resource.queryset(organization)
+    for i, attname in enumerate(key_attnames):
+        qs = qs.filter(**{f"{attname}__in": {k[i] for k in keys}})
+    wanted = {"pk", "updated_at", *(meta.get_field(a).name for a in (*key_attnames, *fields))}
+    out = {}
+    for obj in qs.only(*wanted):
+        key = tuple(getattr(obj, a) for a in key_attnames)
+        if key in keys:
+            out[key] = obj
+    return out

@@ -1,0 +1,317 @@
+"""Map and parse: file cells → typed field values, with per-field options and rules.
+
+Everything that can be decided once per column (which cell, which parser, which default,
+which rules) is compiled into a ``FieldPlan`` before the first row; the per-row loop only
+indexes, strips and calls.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from business.resources import Field, FieldType, Resource
+from jobs.errors import FerryError
+from wizard.parsing import (
+    ParseError,
+    date_format_guess,
+    human_format,
+    parser_for,
+    quote,
+    value_map_lookup,
+)
+
+T = FieldType
+
+
+class MappingError(FerryError):
+    pass
+
+
+@dataclass
+class FieldPlan:
+    field: Field
+    model_field: models.Field
+    attname: str  # what the parsed value is stored under in a row's values
+    column: str  # the name messages use for this field's cell
+    index: int | None = None
+    join: tuple[int, ...] = ()
+    join_with: str = " "
+    constant: Any = None
+    default: Any = None
+    value_map: Callable[[str], Any] | None = None
+    parse: Callable[[Any], Any] = str
+    blank: Any = None
+    required: bool = False
+    rules: dict = field(default_factory=dict)
+    regex: re.Pattern | None = None
+    is_ref: bool = False
+    is_key: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+
+class Row:
+    """One data row on its way through the pipeline."""
+
+    __slots__ = (
+        "number",
+        "raw",
+        "values",
+        "errors",
+        "warnings",
+        "status",
+        "key",
+        "existing",
+        "changes",
+        "obj",
+        "extra",
+    )
+
+    def __init__(self, number: int, raw: Sequence[Any]):
+        self.number = number
+        self.raw = raw
+        self.values: dict[str, Any] = {}
+        self.errors: list[tuple[str, Any, str]] = []
+        self.warnings: list[tuple[str, Any, str]] = []
+        self.status = ""
+        self.key: tuple | None = None
+        self.existing = None
+        self.changes: dict[str, tuple[Any, Any]] | None = None
+        self.obj = None
+        self.extra: dict[str, Any] | None = None
+
+    def error(self, column: str, value: Any, message: str) -> None:
+        self.errors.append((column, value, message))
+
+    def warn(self, column: str, value: Any, message: str) -> None:
+        self.warnings.append((column, value, message))
+
+
+def _blank_value(field: Field, model_field: models.Field) -> Any:
+    if field.default is not None:
+        return field.default
+    if model_field.null:
+        return None
+    if model_field.has_default():
+        return model_field.get_default()
+    if isinstance(model_field, models.CharField | models.TextField):
+        return ""
+    return None
+
+
+def plans_compile(
+    *,
+    resource: type[Resource],
+    headers: Sequence[str],
+    mapping: dict[str, str],
+    options: dict[str, dict],
+    rules: dict[str, dict],
+    date_formats: dict[str, str] | None = None,
+    only: set[str] | None = None,
+) -> list[FieldPlan]:
+    """One plan per field that the mapping, a constant or joined columns will fill."""
+    fields = {f.name: f for f in resource.importable_fields()}
+    model = resource.model
+    index_of: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        index_of.setdefault(str(header), i)
+    by_field: dict[str, int] = {}
+    for header, name in mapping.items():
+        if name not in fields:
+            if only is None:
+                raise MappingError(
+                    f"Column '{header}' is mapped to '{name}', which is not a field of {resource.label.lower()}."
+                )
+            continue
+        if header not in index_of:
+            raise MappingError(f"The file has no column '{header}' (it is in the mapping).")
+        if name in by_field:
+            other = headers[by_field[name]]
+            raise MappingError(
+                f"Columns '{other}' and '{header}' are both mapped to '{fields[name].label}'; map only one."
+            )
+        by_field[name] = index_of[header]
+    plans = []
+    for name, f in fields.items():
+        if only is not None and name not in only:
+            continue
+        opts = options.get(name) or {}
+        field_rules = dict(rules.get(name) or {})
+        index = by_field.get(name)
+        join = tuple(index_of[h] for h in opts.get("join") or () if h in index_of)
+        missing_join = [h for h in opts.get("join") or () if h not in index_of]
+        if missing_join:
+            raise MappingError(
+                f"'{f.label}' joins column '{missing_join[0]}', which the file does not have."
+            )
+        constant = opts.get("constant")
+        if constant is not None and str(constant).strip() == "":
+            constant = None
+        if index is None and not join and constant is None:
+            continue
+        model_field = model._meta.get_field(f.model_attr)
+        attname = model_field.attname if f.ref is None else f.name
+        if constant is not None:
+            column = f.label
+        elif index is not None:
+            column = str(headers[index])
+        else:
+            column = str(headers[join[0]])
+        regex = None
+        if field_rules.get("regex"):
+            try:
+                regex = re.compile(str(field_rules["regex"]))
+            except re.error as exc:
+                raise MappingError(f"The pattern rule of '{f.label}' is not valid: {exc}") from None
+        default = opts.get("default")
+        if default is not None and str(default).strip() == "":
+            default = None
+        plans.append(
+            FieldPlan(
+                field=f,
+                model_field=model_field,
+                attname=attname,
+                column=column,
+                index=index if constant is None else None,
+                join=join if constant is None and index is None else (),
+                join_with=str(opts.get("join_with", " ")),
+                constant=constant,
+                default=default,
+                value_map=value_map_lookup(opts.get("value_map")),
+                parse=parser_for(
+                    f, model_field, opts, guessed_date_format=(date_formats or {}).get(name)
+                ),
+                blank=_blank_value(f, model_field),
+                required=bool(f.required or field_rules.get("required")),
+                rules={k: v for k, v in field_rules.items() if k in ("min", "max", "allowed")},
+                regex=regex,
+                is_ref=f.ref is not None,
+                is_key=name in resource.key,
+            )
+        )
+    return plans
+
+
+def date_formats_guess(
+    *, plans: Sequence[FieldPlan], rows: Sequence[Sequence[Any]], fixed: dict[str, str]
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Guess each date column's format from sample rows. Returns (formats, warnings)."""
+    formats: dict[str, str] = {}
+    warnings: list[tuple[str, str]] = []
+    for plan in plans:
+        if plan.field.type not in (T.DATE, T.DATETIME) or plan.index is None:
+            continue
+        if plan.name in fixed:
+            formats[plan.name] = fixed[plan.name]
+            continue
+        values = [r[plan.index] for r in rows if plan.index < len(r)]
+        guessed, other = date_format_guess(values)
+        if guessed:
+            formats[plan.name] = guessed
+        if guessed and other:
+            warnings.append(
+                (
+                    plan.column,
+                    f"Dates in column '{plan.column}' could be {human_format(guessed)} or "
+                    f"{human_format(other)}; they were read as {human_format(guessed)}. "
+                    "Set the date format of this field if that is wrong.",
+                )
+            )
+    return formats, warnings
+
+
+def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
+    """Fill ``row.values`` from ``row.raw``; problems go to ``row.errors``."""
+    raw = row.raw
+    if len(raw) != width:
+        if len(raw) > width and not any(_cell_text(v) for v in raw[width:]):
+            raw = raw[:width]  # trailing empty cells (a stray delimiter) are harmless
+        else:
+            row.error(
+                "",
+                "",
+                f"has {len(raw)} values but the header has {width} columns",
+            )
+            return
+    values = row.values
+    for p in plans:
+        if p.index is not None:
+            value = raw[p.index]
+        elif p.constant is not None:
+            value = p.constant
+        else:
+            value = p.join_with.join(t for t in (_cell_text(raw[i]) for i in p.join) if t)
+        if value.__class__ is str:
+            value = value.strip()
+        elif value is None:
+            value = ""
+        if value == "" and p.default is not None:
+            value = p.default
+        if p.value_map is not None and value.__class__ is str:
+            value = p.value_map(value)
+        if value == "" or value is None:
+            if p.required:
+                row.error(p.column, "", "is required")
+            else:
+                values[p.attname] = p.blank
+            continue
+        try:
+            parsed = p.parse(value)
+        except ParseError as exc:
+            row.error(p.column, value, exc.message)
+            continue
+        if p.rules or p.regex is not None:
+            problem = _rule_problem(p, value, parsed)
+            if problem:
+                row.error(p.column, value, problem)
+                continue
+        values[p.attname] = parsed
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def _rule_problem(plan: FieldPlan, raw: Any, value: Any) -> str:
+    rules = plan.rules
+    if plan.regex is not None and not plan.regex.fullmatch(str(raw)):
+        return f"{quote(raw)} does not match the expected pattern {plan.regex.pattern}"
+    allowed = rules.get("allowed")
+    if allowed:
+        folded = {str(a).casefold() for a in allowed}
+        if str(value).casefold() not in folded and str(raw).casefold() not in folded:
+            return f"{quote(raw)} is not one of the allowed values: {', '.join(map(str, allowed))}"
+    for name, word, check in (
+        ("min", "at least", lambda v, b: v >= b),
+        ("max", "at most", lambda v, b: v <= b),
+    ):
+        bound = rules.get(name)
+        if bound is None or bound == "":
+            continue
+        try:
+            if isinstance(value, str):
+                ok = check(len(value), int(bound))
+                if not ok:
+                    return f"{quote(raw)} must be {word} {bound} characters long"
+                continue
+            if isinstance(value, int | Decimal | float):
+                ok = check(
+                    value, Decimal(str(bound)) if isinstance(value, Decimal) else type(value)(bound)
+                )
+            else:
+                ok = check(str(value), str(bound))  # dates compare as ISO text
+        except (TypeError, ValueError, ArithmeticError):
+            continue
+        if not ok:
+            return f"{quote(raw)} must be {word} {bound}"
+    return ""

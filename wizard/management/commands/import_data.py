@@ -1,0 +1,353 @@
+"""Import a file from the command line, through the same engine and job as the wizard.
+
+Exit codes: 0 no row failed; 2 rows failed or an all-or-nothing import was rolled back;
+1 the file or the arguments cannot be used (the message is on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from accounts.models import Membership, Organization
+from accounts.permissions import Role
+from business.resources import UnknownResource, resource_get
+from jobs.errors import FerryError
+from jobs.models import DataJob
+from wizard.models import DataTemplate
+
+MAX_JSON_ERRORS = 100
+
+
+class Exit(Exception):
+    def __init__(self, code: int):
+        self.code = code
+
+
+class TtyProgress:
+    """Draws a progress bar on a terminal while passing every call to the job's progress."""
+
+    def __init__(self, inner, stream):
+        self.inner = inner
+        self.stream = stream
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def set_total(self, total):
+        self.inner.set_total(total)
+
+    def check_cancel(self, **kwargs):
+        self.inner.check_cancel(**kwargs)
+
+    def update(self, *, processed, force=False, **counts):
+        written = self.inner.update(processed=processed, force=force, **counts)
+        now = time.monotonic()
+        if force or now - self.last >= 0.2:
+            self.last = now
+            total = self.inner.job.total
+            rate = processed / max(now - self.started, 1e-6)
+            if total:
+                share = min(1.0, processed / total)
+                bar = "#" * int(share * 30)
+                line = f"\r[{bar:<30}] {share * 100:5.1f}%  {processed:,}/{total:,} rows  {rate:,.0f} rows/s"
+            else:
+                line = f"\r{processed:,} rows  {rate:,.0f} rows/s"
+            self.stream.write(line)
+            self.stream.flush()
+        return written
+
+    def finish(self):
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV, Excel or JSON file into a resource (e.g. contacts, products, sales-orders)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "resource", nargs="?", help="plural, hyphenated: contacts, sales-orders …"
+        )
+        parser.add_argument("file", nargs="?", help="the file to import")
+        parser.add_argument(
+            "--describe", metavar="RESOURCE", help="print the resource's fields as JSON"
+        )
+        parser.add_argument("--org", help="organization slug (default: the only one)")
+        parser.add_argument(
+            "--user", help="e-mail (or username) of the importing user (default: an admin)"
+        )
+        parser.add_argument("--template", help="name of a saved import template")
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar='"File header=field"',
+            help="map a column to a field (repeatable); an empty field ignores the column",
+        )
+        parser.add_argument("--sheet")
+        parser.add_argument("--encoding")
+        parser.add_argument("--delimiter")
+        parser.add_argument("--header-row", type=int)
+        parser.add_argument("--on-duplicate", choices=["skip", "update", "create"])
+        parser.add_argument("--mode", choices=["atomic", "skip-invalid"])
+        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument("--limit", type=int)
+        parser.add_argument(
+            "--create-missing",
+            action="append",
+            default=[],
+            metavar="FIELD",
+            help="create missing related records for this reference field (repeatable)",
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--queue", action="store_true", help="send the job to the worker")
+
+    def handle(self, *args, **options):
+        try:
+            code = self._handle(options)
+        except Exit as exc:
+            code = exc.code
+        if code:
+            sys.exit(code)
+
+    def fail(self, message: str) -> Exit:
+        self.stderr.write(message)
+        return Exit(1)
+
+    def _handle(self, o) -> int:
+        if o["describe"]:
+            try:
+                resource = resource_get(o["describe"])
+            except UnknownResource as exc:
+                raise self.fail(str(exc)) from None
+            self.stdout.write(json.dumps(resource.describe(), indent=2, default=str))
+            return 0
+        if not o["resource"] or not o["file"]:
+            raise self.fail("Give RESOURCE and FILE (or --describe RESOURCE).")
+        from wizard.services import (
+            import_configure,
+            import_create,
+            import_run_now,
+            import_start,
+        )
+
+        try:
+            resource = resource_get(o["resource"])
+        except UnknownResource as exc:
+            raise self.fail(str(exc)) from None
+        path = Path(o["file"])
+        if not path.is_file():
+            raise self.fail(f"No such file: {path}")
+        org = self._org(o["org"])
+        user = self._user(org, o["user"])
+        template = None
+        if o["template"]:
+            template = DataTemplate.objects.filter(
+                organization=org, template_type="import", name=o["template"]
+            ).first()
+            if template is None:
+                raise self.fail(f"No import template named '{o['template']}' in {org}.")
+        read = {
+            "sheet": o["sheet"],
+            "encoding": o["encoding"],
+            "delimiter": o["delimiter"],
+            "header_row": o["header_row"],
+        }
+        try:
+            with open(path, "rb") as fh:
+                job = import_create(
+                    organization=org,
+                    user=user,
+                    resource=resource.name,
+                    file=fh,
+                    filename=path.name,
+                    read=read,
+                )
+            if template is not None:
+                import_configure(job=job, template=template)
+            mapping = dict(job.params["mapping"])
+            for item in o["map"]:
+                header, sep, field = item.rpartition("=")
+                if not sep:
+                    raise FerryError(f"--map needs \"File header=field\", got '{item}'.")
+                mapping.pop(header, None)
+                if field.strip():
+                    field_name = self._field(resource, field.strip())
+                    mapping = {h: f for h, f in mapping.items() if f != field_name}
+                    mapping[header] = field_name
+            import_configure(
+                job=job,
+                mapping=mapping,
+                on_duplicate=o["on_duplicate"],
+                mode=o["mode"],
+                dry_run=o["dry_run"] or None,
+                limit=o["limit"],
+                create_missing={f: True for f in o["create_missing"]} or None,
+            )
+            if o["queue"]:
+                job = import_start(job=job)
+                return self._report(job, o, queued=True)
+            progress_wrap = None
+            bar = None
+            if not o["json"] and self.stderr.isatty():
+
+                def progress_wrap(progress):
+                    nonlocal bar
+                    bar = TtyProgress(progress, self.stderr._out)
+                    return bar
+
+            job = import_run_now(job=job, progress_wrap=progress_wrap)
+            if bar is not None:
+                bar.finish()
+        except FerryError as exc:
+            raise self.fail(exc.message) from None
+        return self._report(job, o)
+
+    def _field(self, resource, text: str) -> str:
+        names = {f.name: f.name for f in resource.importable_fields()}
+        if resource.name == "sales-orders":
+            lines = resource_get("sales-order-lines")
+            names.update({f.name: f.name for f in lines.importable_fields() if f.name != "order"})
+            labels = {
+                f.label.casefold(): f.name for f in lines.importable_fields() if f.name != "order"
+            }
+        else:
+            labels = {}
+        labels.update({f.label.casefold(): f.name for f in resource.importable_fields()})
+        found = names.get(text) or labels.get(text.casefold())
+        if found is None:
+            raise FerryError(
+                f"'{text}' is not a field of {resource.label.lower()}. "
+                f"Fields: {', '.join(sorted(names))}."
+            )
+        return found
+
+    def _org(self, slug: str | None) -> Organization:
+        if slug:
+            org = Organization.objects.filter(slug=slug).first()
+            if org is None:
+                raise self.fail(f"No organization with slug '{slug}'.")
+            return org
+        orgs = list(Organization.objects.all()[:2])
+        if len(orgs) != 1:
+            raise self.fail(
+                "There is more than one organization: choose one with --org SLUG."
+                if orgs
+                else "There is no organization yet."
+            )
+        return orgs[0]
+
+    def _user(self, org: Organization, who: str | None):
+        User = get_user_model()
+        if who:
+            user = (
+                User.objects.filter(email__iexact=who).first()
+                or User.objects.filter(username=who).first()
+            )
+            if user is None:
+                raise self.fail(f"No user '{who}'.")
+            membership = Membership.objects.filter(user=user, organization=org).first()
+            resource_perm_checked_later = membership is not None
+            if not resource_perm_checked_later:
+                raise self.fail(f"{who} is not a member of {org}.")
+            return user
+        membership = (
+            Membership.objects.filter(organization=org, role=Role.ADMIN)
+            .select_related("user")
+            .order_by("pk")
+            .first()
+        )
+        if membership is None:
+            raise self.fail(f"{org} has no admin; choose the importing user with --user.")
+        return membership.user
+
+    def _report(self, job: DataJob, o, *, queued: bool = False) -> int:
+        s = job.summary or {}
+        rolled_back = bool(s.get("rolled_back"))
+        failed = int(s.get("failed") or 0)
+        if o["json"]:
+            errors = []
+            if not queued:
+                errors = [
+                    {
+                        "row": e.row_number,
+                        "column": e.column,
+                        "value": e.value,
+                        "message": e.message,
+                    }
+                    for e in job.log_entries.filter(level="error").order_by("row_number", "pk")[
+                        :MAX_JSON_ERRORS
+                    ]
+                ]
+            out = {
+                "job_id": job.pk,
+                "status": job.status,
+                "mapping": job.params.get("mapping") or {},
+                "total": int(s.get("total") or 0),
+                "created": int(s.get("created") or 0),
+                "updated": int(s.get("updated") or 0),
+                "skipped": int(s.get("skipped") or 0),
+                "failed": failed,
+                "errors": errors,
+            }
+            if s.get("dry_run"):
+                out.update(
+                    would_create=s.get("would_create", 0), would_update=s.get("would_update", 0)
+                )
+            if rolled_back:
+                out["rolled_back"] = True
+            if job.error_message:
+                out["message"] = job.error_message
+            if s.get("files", {}).get("failed-rows"):
+                out["failed_rows_file"] = s["files"]["failed-rows"]["name"]
+            self.stdout.write(json.dumps(out, default=str))
+        elif queued:
+            self.stdout.write(f"Import job {job.pk} queued; the worker will run it.")
+        else:
+            self._readable(job, s)
+        if queued:
+            return 0
+        if job.status == DataJob.Status.FAILED and not rolled_back:
+            if not o["json"]:
+                self.stderr.write(job.error_message)
+            return 1
+        if job.status == DataJob.Status.CANCELLED:
+            return 1
+        return 2 if (failed or rolled_back) else 0
+
+    def _readable(self, job: DataJob, s: dict) -> None:
+        w = self.stdout.write
+        verb = "Checked (dry run)" if s.get("dry_run") else "Imported"
+        w(f"{verb} {job.target} from {job.input_filename} — job {job.pk}, {job.status}")
+        mapping = job.params.get("mapping") or {}
+        w("Mapping: " + ", ".join(f"{h} → {f}" for h, f in mapping.items()))
+        if s.get("dry_run"):
+            w(
+                f"{s.get('total', 0):,} rows: {s.get('would_create', 0):,} would be created, "
+                f"{s.get('would_update', 0):,} updated, {s.get('skipped', 0):,} skipped, "
+                f"{s.get('failed', 0):,} failed"
+            )
+        else:
+            w(
+                f"{s.get('total', 0):,} rows: {s.get('created', 0):,} created, {s.get('updated', 0):,} "
+                f"updated, {s.get('skipped', 0):,} skipped, {s.get('failed', 0):,} failed"
+            )
+        if s.get("rolled_back"):
+            w("All or nothing: rows failed, so nothing was written.")
+        errors = list(job.log_entries.filter(level="error").order_by("row_number", "pk")[:20])
+        for entry in errors:
+            w(f"  {entry.message}")
+        if s.get("failed", 0) > len(errors):
+            w(f"  … and more: see job {job.pk}'s log.")
+        files = s.get("files") or {}
+        if files.get("failed-rows"):
+            w(f"Failed rows written to {files['failed-rows']['name']} (media storage).")
+        if s.get("created") or s.get("updated"):
+            w(f"Undo with: manage.py undo_import {job.pk}")

@@ -1,0 +1,580 @@
+"""Type parsers for imported cells, and the per-field options that shape them.
+
+A parser turns one raw cell (already stripped, never blank) into the Python value the model
+field stores, or raises ``ParseError`` whose message names the value in words a person
+understands ("'12,5O' is not a number"); the engine prefixes row and column.
+
+Parsers are built once per column (``parser_for``) so the per-row work is a single call; the
+common shapes (ISO dates, plain numbers) take a fast path before anything clever.
+
+Field options (all optional, per field):
+    default, constant, join + join_with, value_map, date_format, decimal, thousands,
+    negative_parentheses, strip_currency
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+
+from business.resources import Field, FieldType
+
+T = FieldType
+
+OPTION_NAMES = (
+    "default",
+    "constant",
+    "join",
+    "join_with",
+    "value_map",
+    "date_format",
+    "decimal",
+    "thousands",
+    "negative_parentheses",
+    "strip_currency",
+)
+RULE_NAMES = ("required", "min", "max", "regex", "allowed", "unique")
+
+
+class ParseError(ValueError):
+    """A cell that cannot become its field's type; the message is safe to show."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def quote(raw: Any) -> str:
+    text = str(raw)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"'{text}'"
+
+
+# --- booleans --------------------------------------------------------------------------------
+
+TRUE_WORDS = frozenset(
+    {"1", "true", "t", "yes", "y", "x", "on", "oui", "o", "ja", "j", "si", "sí", "vrai", "checked"}
+)
+FALSE_WORDS = frozenset(
+    {"0", "false", "f", "no", "n", "off", "non", "nein", "faux", "unchecked", "-"}
+)
+
+
+def parse_boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().casefold()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ParseError(f"{quote(raw)} is not yes or no (use yes/no, true/false or 1/0)")
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_CURRENCY = re.compile(r"^(?:[A-Z]{3}\s*)|(?:\s*[A-Z]{3})$|[$€£¥₹₽₩₪฿₺₫¢]|\s*(?:kr|zł|Kč|Fr\.?)\s*")
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+
+
+def number_normalise(
+    raw: str,
+    *,
+    decimal: str | None = None,
+    thousands: str | None = None,
+    negative_parentheses: bool = True,
+    strip_currency: bool = True,
+) -> str:
+    """A number written for people ("(1.234,56 €)") as a plain string ("-1234.56")."""
+    text = raw.strip()
+    negative = False
+    if negative_parentheses and text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1].strip()
+    if strip_currency:
+        text = _CURRENCY.sub("", text).strip()
+    if text.endswith("-") and text[:-1].replace(",", "").replace(".", "").isdigit():
+        negative, text = True, text[:-1]  # accounting exports: "12.00-"
+    if text.startswith(("-", "+")):
+        negative ^= text[0] == "-"
+        text = text[1:].strip()
+    if thousands == " " or thousands is None:
+        text = _SPACES.sub("", text)
+    if decimal is None:
+        decimal, thousands_guess = _guess_separators(text)
+        if thousands is None:
+            thousands = thousands_guess
+    if thousands:
+        text = text.replace(thousands, "")
+    if decimal != ".":
+        if "." in text:
+            # With "," as the decimal mark a dot can only be a misplaced thousands separator.
+            raise ParseError(f"{quote(raw)} is not a number")
+        text = text.replace(decimal, ".")
+    if not _PLAIN_NUMBER.match(text):
+        raise ParseError(f"{quote(raw)} is not a number")
+    return "-" + text if negative else text
+
+
+def _guess_separators(text: str) -> tuple[str, str]:
+    """Which of ',' and '.' is the decimal mark, from the value itself."""
+    has_comma, has_dot = "," in text, "." in text
+    if has_comma and has_dot:
+        # The later one is the decimal mark: 1.234,56 / 1,234.56
+        return (",", ".") if text.rfind(",") > text.rfind(".") else (".", ",")
+    if has_comma:
+        # 1,234,567 or 12,345 read as thousands; 12,5 and 0,25 as a decimal comma.
+        if (
+            re.fullmatch(r"\d{1,3}(,\d{3})+", text)
+            and text.count(",") >= 1
+            and not text.startswith("0,")
+        ):
+            return ".", ","
+        return ",", ""
+    if has_dot and text.count(".") > 1:
+        return ",", "."  # 1.234.567
+    return ".", ""
+
+
+def _number_options(options: dict) -> dict:
+    return {
+        "decimal": options.get("decimal") or None,
+        "thousands": options.get("thousands") if options.get("thousands") is not None else None,
+        "negative_parentheses": bool(options.get("negative_parentheses", True)),
+        "strip_currency": bool(options.get("strip_currency", True)),
+    }
+
+
+def decimal_parser(
+    options: dict | None = None, *, max_digits: int | None = None, decimal_places: int | None = None
+) -> Callable[[Any], Decimal]:
+    opts = _number_options(options or {})
+    plain = _PLAIN_NUMBER.match
+
+    def parse(raw: Any) -> Decimal:
+        if isinstance(raw, bool):
+            raise ParseError(f"{quote(raw)} is not a number")
+        if isinstance(raw, int | Decimal):
+            value = Decimal(raw)
+        elif isinstance(raw, float):
+            value = Decimal(repr(raw))
+        else:
+            text = raw if plain(raw) else number_normalise(raw, **opts)
+            try:
+                value = Decimal(text)
+            except InvalidOperation as exc:
+                raise ParseError(f"{quote(raw)} is not a number") from exc
+        if not value.is_finite():
+            raise ParseError(f"{quote(raw)} is not a number")
+        if decimal_places is not None:
+            exponent = value.as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > decimal_places:
+                stripped = value.normalize()
+                exp = stripped.as_tuple().exponent
+                if isinstance(exp, int) and -exp > decimal_places:
+                    raise ParseError(f"{quote(raw)} has more than {decimal_places} decimal places")
+                value = stripped
+            if max_digits is not None:
+                whole = len(str(abs(int(value)))) if abs(value) >= 1 else 0
+                if whole > max_digits - decimal_places:
+                    raise ParseError(
+                        f"{quote(raw)} is too large (at most {max_digits - decimal_places} digits before the decimal mark)"
+                    )
+        return value
+
+    return parse
+
+
+def integer_parser(
+    options: dict | None = None, *, minimum: int | None = None
+) -> Callable[[Any], int]:
+    opts = _number_options(options or {})
+
+    def parse(raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise ParseError(f"{quote(raw)} is not a whole number")
+        if isinstance(raw, int):
+            value = raw
+        elif isinstance(raw, float):
+            if not raw.is_integer():
+                raise ParseError(f"{quote(raw)} is not a whole number")
+            value = int(raw)
+        else:
+            try:
+                value = int(raw)
+            except ValueError:
+                text = number_normalise(raw, **opts)
+                number = Decimal(text)
+                if number != number.to_integral_value():
+                    raise ParseError(f"{quote(raw)} is not a whole number") from None
+                value = int(number)
+        if minimum is not None and value < minimum:
+            raise ParseError(f"{quote(raw)} must be {minimum} or more")
+        return value
+
+    return parse
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+# Formats tried when guessing a column's format, most specific first. Day-first wins a tie
+# with month-first, and that tie is reported as a warning.
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d.%m.%y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%d-%b-%y",
+    "%Y%m%d",
+)
+TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+# Pairs that read the same text differently: a column fitting both is ambiguous.
+AMBIGUOUS = {
+    "%d/%m/%Y": "%m/%d/%Y",
+    "%d-%m-%Y": "%m-%d-%Y",
+    "%d/%m/%y": "%m/%d/%y",
+}
+AMBIGUOUS.update({v: k for k, v in list(AMBIGUOUS.items())})
+
+_NUMERIC_DATE = {
+    "%d/%m/%Y": (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), (2, 1, 0)),
+    "%m/%d/%Y": (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), (2, 0, 1)),
+    "%d.%m.%Y": (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"), (2, 1, 0)),
+    "%d-%m-%Y": (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), (2, 1, 0)),
+    "%m-%d-%Y": (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), (2, 0, 1)),
+    "%Y/%m/%d": (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), (0, 1, 2)),
+    "%Y.%m.%d": (re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"), (0, 1, 2)),
+}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00(\.0+)?)?$")
+
+
+def _date_reader(fmt: str) -> Callable[[str], dt.date]:
+    numeric = _NUMERIC_DATE.get(fmt)
+    if numeric is not None:
+        regex, (yi, mi, di) = numeric
+        match = regex.match
+
+        def read(text: str) -> dt.date:
+            m = match(text)
+            if m is None:
+                raise ValueError(text)
+            parts = m.groups()
+            return dt.date(int(parts[yi]), int(parts[mi]), int(parts[di]))
+
+        return read
+    if fmt == "%Y-%m-%d":
+        return dt.date.fromisoformat
+
+    strptime = dt.datetime.strptime
+
+    def read_any(text: str) -> dt.date:
+        return strptime(text, fmt).date()
+
+    return read_any
+
+
+def _matches(fmt: str, text: str) -> bool:
+    try:
+        _date_reader(fmt)(text)
+    except ValueError:
+        return False
+    return True
+
+
+def date_format_guess(values: Iterable[Any]) -> tuple[str | None, str | None]:
+    """The date format that reads every sample, and the other one it was confused with.
+
+    Returns (format, ambiguous_with). ``format`` is None when no single format reads them all
+    (each value is then tried on its own); ``ambiguous_with`` names the month/day-swapped
+    format when the samples fit both (e.g. only 03/04/2024-style values).
+    """
+    texts = []
+    for value in values:
+        if value is None or isinstance(value, dt.date):
+            continue
+        text = _date_part(str(value).strip())
+        if text:
+            texts.append(text)
+        if len(texts) >= 500:
+            break
+    if not texts:
+        return None, None
+    # The format reading the most samples wins (a few bad cells must not hide it); ties keep
+    # the order of DATE_FORMATS, so day-first beats month-first, and that tie is reported.
+    scores = {f: sum(1 for t in texts if _matches(f, t)) for f in DATE_FORMATS}
+    top = max(scores.values())
+    if top == 0 or top < len(texts) / 2:
+        return None, None
+    best = next(f for f in DATE_FORMATS if scores[f] == top)
+    other = AMBIGUOUS.get(best)
+    if other and scores.get(other) == top:
+        return best, other
+    return best, None
+
+
+def _date_part(text: str) -> str:
+    """The date portion of a date-time text (for guessing the date format)."""
+    m = re.match(
+        r"^(.*?\d)(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)$",
+        text,
+    )
+    return m.group(1) if m else text
+
+
+def date_parser(
+    options: dict | None = None, *, guessed: str | None = None
+) -> Callable[[Any], dt.date]:
+    """Dates: the option's format, else the column's guessed format, else any known format.
+
+    ISO 8601 is always accepted: it is unambiguous, and spreadsheet readers produce it.
+    """
+    fmt = (options or {}).get("date_format") or guessed
+    primary = _date_reader(fmt) if fmt else None
+    fallbacks = [_date_reader(f) for f in DATE_FORMATS if f != fmt and f not in AMBIGUOUS]
+    fromiso = dt.date.fromisoformat
+    iso = _ISO_DATE.match
+
+    def parse(raw: Any) -> dt.date:
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        text = str(raw).strip()
+        if iso(text):
+            try:
+                return fromiso(text)
+            except ValueError:
+                raise ParseError(f"{quote(raw)} is not a valid date") from None
+        m = _ISO_DATETIME_DATE.match(text)
+        if m:
+            return fromiso(m.group(1))
+        if primary is not None:
+            try:
+                return primary(text)
+            except ValueError:
+                pass
+            raise ParseError(_date_message(raw, fmt))
+        for reader in fallbacks:
+            try:
+                return reader(text)
+            except ValueError:
+                continue
+        raise ParseError(f"{quote(raw)} is not a date (expected e.g. 2024-03-31)")
+
+    return parse
+
+
+def _date_message(raw: Any, fmt: str) -> str:
+    example = dt.date(2024, 3, 31).strftime(fmt)
+    return f"{quote(raw)} is not a date in the format {_human_format(fmt)} (e.g. {example})"
+
+
+def _human_format(fmt: str) -> str:
+    return (
+        fmt.replace("%d", "dd")
+        .replace("%m", "mm")
+        .replace("%Y", "yyyy")
+        .replace("%y", "yy")
+        .replace("%b", "Mon")
+        .replace("%B", "Month")
+        .replace("%H", "HH")
+        .replace("%M", "MM")
+        .replace("%S", "SS")
+    )
+
+
+def human_format(fmt: str) -> str:
+    return _human_format(fmt)
+
+
+def datetime_parser(
+    options: dict | None = None, *, guessed: str | None = None
+) -> Callable[[Any], dt.datetime]:
+    """Date-times; naive values are taken in the site's time zone. A bare date is midnight."""
+    fmt = (options or {}).get("date_format") or guessed
+    date_formats = (
+        [fmt] if fmt else [f for f in DATE_FORMATS if f not in AMBIGUOUS or f.startswith("%d")]
+    )
+    tz = timezone.get_current_timezone()
+
+    def aware(value: dt.datetime) -> dt.datetime:
+        if timezone.is_naive(value):
+            return timezone.make_aware(value, tz)
+        return value
+
+    def parse(raw: Any) -> dt.datetime:
+        if isinstance(raw, dt.datetime):
+            return aware(raw)
+        if isinstance(raw, dt.date):
+            return aware(dt.datetime(raw.year, raw.month, raw.day))
+        text = str(raw).strip()
+        try:
+            return aware(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            pass
+        for date_fmt in date_formats:
+            for suffix in TIME_SUFFIXES:
+                try:
+                    return aware(dt.datetime.strptime(text, date_fmt + suffix))
+                except ValueError:
+                    continue
+        if fmt:
+            raise ParseError(
+                f"{quote(raw)} is not a date and time in the format {_human_format(fmt)}"
+            )
+        raise ParseError(f"{quote(raw)} is not a date and time (expected e.g. 2024-03-31 14:30)")
+
+    return parse
+
+
+# --- text, e-mail, choices -------------------------------------------------------------------
+
+
+def text_parser(*, max_length: int | None = None) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        text = raw if isinstance(raw, str) else _text_of(raw)
+        if max_length is not None and len(text) > max_length:
+            raise ParseError(
+                f"{quote(text)} is too long ({len(text)} characters; at most {max_length})"
+            )
+        return text
+
+    return parse
+
+
+def _text_of(raw: Any) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))  # spreadsheets store 11400 as 11400.0
+    if isinstance(raw, dt.datetime):
+        return raw.isoformat(sep=" ")
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    return str(raw)
+
+
+def email_parser(*, max_length: int | None = 254) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        text = str(raw).strip()
+        if text.lower().startswith("mailto:"):
+            text = text[7:]
+        if max_length is not None and len(text) > max_length:
+            raise ParseError(
+                f"{quote(text)} is too long for an e-mail address (at most {max_length})"
+            )
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise ParseError(f"{quote(raw)} is not a valid e-mail address") from None
+        local, _, domain = text.rpartition("@")
+        # Domains are case-insensitive; the local part is left as written.
+        return f"{local}@{domain.lower()}"
+
+    return parse
+
+
+def choice_parser(choices: tuple[tuple[str, str], ...]) -> Callable[[Any], str]:
+    """A choice by its stored value or its label, ignoring case and surrounding spaces."""
+    table: dict[str, str] = {}
+    for value, label in choices:
+        table.setdefault(value.casefold(), value)
+        table.setdefault(label.casefold(), value)
+        table.setdefault(value.replace("_", " ").casefold(), value)
+    allowed = ", ".join(label for _, label in choices)
+
+    def parse(raw: Any) -> str:
+        found = table.get(str(raw).strip().casefold())
+        if found is None:
+            raise ParseError(f"{quote(raw)} is not one of: {allowed}")
+        return found
+
+    return parse
+
+
+# --- assembly --------------------------------------------------------------------------------
+
+
+def parser_for(
+    field: Field,
+    model_field=None,
+    options: dict | None = None,
+    *,
+    guessed_date_format: str | None = None,
+) -> Callable[[Any], Any]:
+    """The parser of one field, with the model field's own limits (what full_clean checks)."""
+    options = options or {}
+    kind = field.type
+    max_length = field.max_length or getattr(model_field, "max_length", None)
+    if kind == T.EMAIL:
+        return email_parser(max_length=max_length or 254)
+    if kind == T.INTEGER:
+        minimum = (
+            0 if model_field is not None and "Positive" in type(model_field).__name__ else None
+        )
+        return integer_parser(options, minimum=minimum)
+    if kind in (T.DECIMAL, T.MONEY):
+        return decimal_parser(
+            options,
+            max_digits=getattr(model_field, "max_digits", None),
+            decimal_places=getattr(model_field, "decimal_places", None),
+        )
+    if kind == T.DATE:
+        return date_parser(options, guessed=guessed_date_format)
+    if kind == T.DATETIME:
+        return datetime_parser(options, guessed=guessed_date_format)
+    if kind == T.BOOLEAN:
+        return parse_boolean
+    if kind == T.CHOICE:
+        return choice_parser(field.choices)
+    # Text and references (a reference's key is text until resolved).
+    return text_parser(max_length=max_length)
+
+
+def options_clean(options: dict | None) -> dict[str, dict]:
+    """Keep only known option names, so a stray key never reaches the parsers."""
+    out: dict[str, dict] = {}
+    for field, opts in (options or {}).items():
+        if not isinstance(opts, dict):
+            continue
+        kept = {k: v for k, v in opts.items() if k in OPTION_NAMES}
+        if kept:
+            out[str(field)] = kept
+    return out
+
+
+def value_map_lookup(value_map: dict | None) -> Callable[[str], Any] | None:
+    """A value map looked up exactly first, then ignoring case and spaces."""
+    if not value_map:
+        return None
+    exact = {str(k): v for k, v in value_map.items()}
+    folded = {str(k).strip().casefold(): v for k, v in value_map.items()}
+    missing = object()
+
+    def lookup(raw: str) -> Any:
+        found = exact.get(raw, missing)
+        if found is missing:
+            found = folded.get(raw.strip().casefold(), missing)
+        return raw if found is missing else found
+
+    return lookup

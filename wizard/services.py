@@ -1,0 +1,690 @@
+"""Import services: the one API the wizard, the command line and the REST API drive.
+
+A draft import is a pending ``DataJob`` whose params hold everything the run needs (see
+``ImportSettings``); the wizard edits them with ``import_configure``, previews with a child
+dry-run job, and ``import_start`` queues the draft itself as the real run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership
+from business.audit import audit_record
+from business.models import AuditEvent
+from business.resources import UnknownResource, resource_get
+from jobs.errors import FerryError, LimitExceeded
+from jobs.models import DataJob
+from jobs.services import job_cancel, job_create, job_queue
+from wizard.engine import (
+    ImportRolledBack,
+    ImportSettings,
+    UndoResult,
+    changes_undo,
+    import_execute,
+    row_revalidate,
+)
+from wizard.mapping import mapping_from_suggestions, mapping_missing_required, mapping_suggest
+from wizard.models import DataTemplate, ImportChange, ImportRow
+from wizard.readers import FileInfo, ReaderError, ReadOptions, SourceRow, file_inspect, rows_read
+
+Status = DataJob.Status
+EXCEL = ("xlsx", "xls", "ods")
+
+
+class ImportNotAllowed(FerryError):
+    pass
+
+
+class ImportStateError(FerryError):
+    pass
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _resource(name: str):
+    try:
+        resource = resource_get(name)
+    except UnknownResource as exc:
+        raise FerryError(str(exc), code="unknown_resource") from None
+    if not resource.importable:
+        raise ImportNotAllowed(f"{resource.label} cannot be imported.")
+    return resource
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
+@contextlib.contextmanager
+def job_input_path(job: DataJob) -> Iterator[str]:
+    """A local path to the job's input file (a temporary copy for remote storage)."""
+    f = job.input_file
+    try:
+        path = f.path
+    except NotImplementedError:
+        path = None
+    if path and os.path.exists(path):
+        yield path
+        return
+    suffix = Path(job.input_filename or f.name).suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        with f.storage.open(f.name, "rb") as src:
+            shutil.copyfileobj(src, tmp)
+        tmp.flush()
+        yield tmp.name
+
+
+def _inspect(job: DataJob, read: dict | None) -> FileInfo:
+    with job_input_path(job) as path:
+        info = file_inspect(path, options=ReadOptions.from_dict(read))
+    limit = django_settings.FERRY["MAX_IMPORT_ROWS"]
+    if info.row_estimate is not None and info.row_estimate > limit and info.row_count_exact:
+        raise LimitExceeded(
+            f"The file has {info.row_estimate:,} data rows; one import may have at most {limit:,}. "
+            "Split it into smaller files."
+        )
+    return info
+
+
+def _suggest(resource, info: FileInfo, template=None) -> dict[str, str]:
+    suggestions = mapping_suggest(
+        resource=resource, headers=info.headers, sample_rows=info.sample_rows, template=template
+    )
+    mapping = mapping_from_suggestions(suggestions)
+    if resource.name == "sales-orders":
+        # An orders file may carry its lines: map the remaining columns to line fields too.
+        lines = resource_get("sales-order-lines")
+        rest = [h for h in info.headers if h not in mapping]
+        if rest:
+            index = {h: i for i, h in enumerate(info.headers)}
+            sample = [
+                [row[index[h]] if index[h] < len(row) else None for h in rest]
+                for row in info.sample_rows
+            ]
+            used = set(mapping.values())
+            for s in mapping_suggest(resource=lines, headers=rest, sample_rows=sample):
+                if s.field and s.field != "order" and s.field not in used:
+                    mapping[s.header] = s.field
+                    used.add(s.field)
+    return mapping
+
+
+def _require_draft(job: DataJob) -> None:
+    if job.job_type != DataJob.Type.IMPORT:
+        raise ImportStateError("This job is not an import.")
+    if job.status != Status.PENDING:
+        raise ImportStateError(
+            "This import has already been started; start a new import to change its settings."
+        )
+
+
+def _missing_required(params: dict) -> None:
+    resource = resource_get(params["resource"])
+    missing = mapping_missing_required(
+        resource=resource, mapping=params.get("mapping") or {}, options=params.get("options") or {}
+    )
+    if resource.name == "sales-orders" and _maps_lines(params):
+        lines = resource_get("sales-order-lines")
+        missing += [
+            f
+            for f in mapping_missing_required(
+                resource=lines,
+                mapping=params.get("mapping") or {},
+                options=params.get("options") or {},
+            )
+            if f.name not in ("order", "line_number")
+        ]
+    if missing:
+        names = ", ".join(f"'{f.label}'" for f in missing)
+        raise FerryError(
+            f"Map a column (or set a constant) for the required field{'s' if len(missing) > 1 else ''} "
+            f"{names} before importing.",
+            code="unmapped_required",
+        )
+
+
+def _maps_lines(params: dict) -> bool:
+    lines = {f.name for f in resource_get("sales-order-lines").importable_fields()} - {"order"}
+    return any(f in lines for f in (params.get("mapping") or {}).values())
+
+
+def _concurrency_check(job: DataJob) -> None:
+    limit = django_settings.FERRY["MAX_CONCURRENT_IMPORTS"]
+    active = (
+        DataJob.objects.filter(
+            organization=job.organization,
+            job_type=DataJob.Type.IMPORT,
+            status__in=[Status.QUEUED, Status.RUNNING],
+        )
+        .exclude(pk=job.pk)
+        .count()
+    )
+    if active >= limit:
+        raise LimitExceeded(
+            f"Your organization already has {active} imports queued or running, the most at once is "
+            f"{limit}. Start this one when one of them has finished."
+        )
+
+
+def _permission_check(job: DataJob) -> None:
+    """Tasks check again: the person may have lost the permission since queueing."""
+    if job.user is None:
+        return
+    code = job.params.get("permission") or resource_get(job.target).import_permission()
+    membership = Membership.objects.filter(user=job.user, organization=job.organization).first()
+    if membership is None or not membership.has_perm(code):
+        raise ImportNotAllowed(
+            f"{job.user} may no longer import {resource_get(job.target).label.lower()} "
+            "in this organization."
+        )
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def import_create(
+    *, organization, user, resource: str, file, filename: str, read: dict | None = None
+) -> DataJob:
+    """Store the upload as a draft import: inspected, with a proposed mapping."""
+    resource_cls = _resource(resource)
+    limit = django_settings.FERRY["MAX_UPLOAD_BYTES"]
+    size = getattr(file, "size", None)
+    if size is None:
+        with contextlib.suppress(AttributeError, OSError):
+            size = os.fstat(file.fileno()).st_size
+    if size is not None and size > limit:
+        raise LimitExceeded(
+            f"The file is {_mb(size)}; the most Ferry accepts is {_mb(limit)}. Split it into smaller files."
+        )
+    if size == 0:
+        raise ReaderError("The file is empty.")
+    job = job_create(
+        organization=organization,
+        user=user,
+        job_type=DataJob.Type.IMPORT,
+        target=resource_cls.name,
+        params={},
+        input_file=File(file, name=filename),
+        input_filename=Path(filename).name,
+    )
+    try:
+        info = _inspect(job, read)
+    except BaseException:
+        job_delete_files(job)
+        job.delete()
+        raise
+    job.format = info.format
+    job.params = {
+        "resource": resource_cls.name,
+        "mapping": _suggest(resource_cls, info),
+        "options": {},
+        "read": ReadOptions.from_dict(read).as_dict(),
+        "file_info": info.as_dict(),
+        "on_duplicate": "skip",
+        "mode": "skip-invalid",
+        "dry_run": False,
+        "limit": None,
+        "template_id": None,
+        "rules": {},
+        "create_missing": {},
+        "reference_map": {},
+        "permission": resource_cls.import_permission(),
+    }
+    job.save(update_fields=["format", "params"])
+    return job
+
+
+def job_delete_files(job: DataJob) -> None:
+    for f in (job.input_file, job.output_file):
+        if f and f.name:
+            with contextlib.suppress(OSError):
+                f.storage.delete(f.name)
+
+
+def import_configure(
+    *,
+    job: DataJob,
+    mapping: dict | None = None,
+    options: dict | None = None,
+    read: dict | None = None,
+    on_duplicate: str | None = None,
+    mode: str | None = None,
+    rules: dict | None = None,
+    create_missing: dict | None = None,
+    reference_map: dict | None = None,
+    template=None,
+    limit: int | None = None,
+    dry_run: bool | None = None,
+) -> DataJob:
+    """Change a draft's settings. Required fields are checked when it starts, not here."""
+    _require_draft(job)
+    params = dict(job.params)
+    resource = resource_get(params["resource"])
+    info = FileInfo.from_dict(params["file_info"])
+    if read is not None:
+        merged = {**(params.get("read") or {}), **read}
+        new_read = ReadOptions.from_dict(merged).as_dict()
+        if new_read != params.get("read"):
+            info = _inspect(job, new_read)
+            params["read"] = new_read
+            params["file_info"] = info.as_dict()
+            job.format = info.format
+            kept = {h: f for h, f in (params.get("mapping") or {}).items() if h in info.headers}
+            suggested = _suggest(resource, info, _template_obj(job, params.get("template_id")))
+            used = set(kept.values())
+            for header, field in suggested.items():
+                if header not in kept and field not in used:
+                    kept[header] = field
+                    used.add(field)
+            params["mapping"] = kept
+    if template is not None:
+        if isinstance(template, int | str):
+            template = _template_obj(job, int(template))
+        if template.organization_id != job.organization_id or template.resource != resource.name:
+            raise FerryError("That template is not an import template for this resource.")
+        params["template_id"] = template.pk
+        params["mapping"] = _suggest(resource, info, template)
+        params["options"] = dict(template.options or {})
+        params["rules"] = dict(template.rules or {})
+        params["on_duplicate"] = template.on_duplicate
+        params["mode"] = template.mode
+    if mapping is not None:
+        clean = {}
+        for header, field in mapping.items():
+            if not field:
+                continue
+            if header not in info.headers:
+                raise FerryError(f"The file has no column '{header}'.")
+            clean[str(header)] = str(field)
+        params["mapping"] = clean
+    for name, value in (
+        ("options", options),
+        ("rules", rules),
+        ("create_missing", create_missing),
+        ("reference_map", reference_map),
+    ):
+        if value is not None:
+            params[name] = dict(value)
+    if on_duplicate is not None:
+        params["on_duplicate"] = on_duplicate
+    if mode is not None:
+        params["mode"] = mode
+    if limit is not None:
+        params["limit"] = limit or None
+    if dry_run is not None:
+        params["dry_run"] = bool(dry_run)
+    # Validate the whole set now so a bad value is refused while configuring.
+    ImportSettings.from_params(params)
+    if _preview_affecting(job.params, params):
+        # The stored preview no longer describes what would happen.
+        params.pop("preview_job_id", None)
+    job.params = params
+    job.save(update_fields=["params", "format"])
+    return job
+
+
+def _preview_affecting(old: dict, new: dict) -> bool:
+    names = (
+        "mapping",
+        "options",
+        "read",
+        "rules",
+        "create_missing",
+        "reference_map",
+        "on_duplicate",
+    )
+    return any(old.get(n) != new.get(n) for n in names)
+
+
+def _template_obj(job: DataJob, template_id: int | None):
+    if not template_id:
+        return None
+    try:
+        return DataTemplate.objects.get(
+            pk=template_id, organization=job.organization, template_type=DataTemplate.Type.IMPORT
+        )
+    except DataTemplate.DoesNotExist:
+        raise FerryError("That template does not exist.") from None
+
+
+def import_preview_start(*, job: DataJob) -> DataJob:
+    """Queue a dry run of the whole draft; its rows land on the draft as ImportRows."""
+    from wizard.tasks import import_task
+
+    _require_draft(job)
+    _missing_required(job.params)
+    _concurrency_check(job)
+    earlier = job.params.get("preview_job_id")
+    if earlier:
+        old = DataJob.objects.filter(pk=earlier, organization=job.organization).first()
+        if old is not None and old.is_active:
+            job_cancel(job=old)
+    params = {**job.params, "dry_run": True, "preview_for": job.pk}
+    params.pop("preview_job_id", None)
+    params.pop("result_url", None)
+    child = job_create(
+        organization=job.organization,
+        user=job.user,
+        job_type=DataJob.Type.IMPORT,
+        target=job.target,
+        format=job.format,
+        params=params,
+    )
+    # The preview reads the draft's stored file; no copy.
+    child.input_file.name = job.input_file.name
+    child.input_filename = job.input_filename
+    child.save(update_fields=["input_file", "input_filename"])
+    job.params = {**job.params, "preview_job_id": child.pk}
+    job.save(update_fields=["params"])
+    job_queue(job=child, task=import_task)
+    return child
+
+
+def import_start(*, job: DataJob) -> DataJob:
+    """Queue the real run of a draft (or a dry run when its params say so)."""
+    from wizard.tasks import import_task
+
+    _require_draft(job)
+    ImportSettings.from_params(job.params)
+    _missing_required(job.params)
+    _concurrency_check(job)
+    template_id = job.params.get("template_id")
+    if template_id:
+        DataTemplate.objects.filter(pk=template_id, organization=job.organization).update(
+            last_used_at=timezone.now()
+        )
+    return job_queue(job=job, task=import_task)
+
+
+def import_run_now(*, job: DataJob, progress_wrap=None) -> DataJob:
+    """Run a draft in this process (the command line), with the same checks as import_start."""
+    from jobs.services import job_run
+
+    _require_draft(job)
+    ImportSettings.from_params(job.params)
+    _missing_required(job.params)
+    _concurrency_check(job)
+
+    def work(j, progress):
+        return import_run(job=j, progress=progress_wrap(progress) if progress_wrap else progress)
+
+    job_run(job.pk, work)
+    job.refresh_from_db()
+    return job
+
+
+def _edits_for(draft: DataJob) -> dict[int, dict[str, Any]]:
+    return {
+        number: edits
+        for number, edits in ImportRow.objects.filter(job=draft)
+        .exclude(edits={})
+        .values_list("row_number", "edits")
+        if edits
+    }
+
+
+def import_run(*, job: DataJob, progress) -> dict:
+    """The body of an import: used by the worker task and by the command line in-process."""
+    _permission_check(job)
+    params = job.params
+    settings = ImportSettings.from_params(params)
+    draft = job
+    preview_for = params.get("preview_for")
+    if preview_for:
+        draft = DataJob.objects.get(pk=preview_for, organization=job.organization)
+    edits = _edits_for(draft)
+    if preview_for:
+        ImportRow.objects.filter(job=draft).delete()
+    info = FileInfo.from_dict(params["file_info"])
+    with job_input_path(job) as path:
+        source = rows_read(path, options=ReadOptions.from_dict(params.get("read")), info=info)
+        try:
+            summary = import_execute(
+                job=job,
+                settings=settings,
+                headers=info.headers,
+                source=source,
+                progress=progress,
+                row_estimate=info.row_estimate,
+                edits=edits,
+                preview_job=draft if preview_for else None,
+            )
+        except ImportRolledBack:
+            raise
+    spool = summary.pop("_failed_rows_path", None)
+    files = {}
+    if spool:
+        try:
+            files["failed-rows"] = _failed_rows_save(job=job, spool=spool, fmt=info.format)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(spool)
+    if files:
+        summary["files"] = {**(job.summary.get("files") or {}), **files}
+    if preview_for:
+        draft.params = {
+            **draft.params,
+            "date_formats": {
+                **summary.get("date_formats", {}),
+                **(draft.params.get("date_formats") or {}),
+            },
+        }
+        DataJob.objects.filter(pk=draft.pk).update(params=draft.params)
+    elif not settings.dry_run:
+        audit_record(
+            organization=job.organization,
+            user=job.user,
+            event_type=AuditEvent.Type.IMPORT,
+            obj=job,
+            details={
+                k: summary.get(k)
+                for k in (
+                    "resource",
+                    "mode",
+                    "on_duplicate",
+                    "total",
+                    "created",
+                    "updated",
+                    "skipped",
+                    "failed",
+                    "rolled_back",
+                )
+            },
+        )
+    if summary.get("rolled_back"):
+        job.summary = summary
+        DataJob.objects.filter(pk=job.pk).update(summary=summary)
+        failed = summary["failed"]
+        raise ImportRolledBack(
+            f"Nothing was imported: {failed:,} row{'s' if failed != 1 else ''} "
+            f"{'have' if failed != 1 else 'has'} errors, and this import was set to all or nothing. "
+            "Fix the rows listed in the log, or choose to skip invalid rows.",
+            summary,
+        )
+    return summary
+
+
+# --- preview edits ---------------------------------------------------------------------------
+
+_COUNT_KEY = {
+    ImportRow.Status.NEW: "would_create",
+    ImportRow.Status.UPDATE: "would_update",
+    ImportRow.Status.UNCHANGED: "unchanged",
+    ImportRow.Status.INVALID: "invalid",
+}
+
+
+def import_row_edit(*, job: DataJob, row_number: int, column: str, value: str) -> ImportRow:
+    """Fix one cell of a previewed row and re-validate that row at once."""
+    _require_draft(job)
+    info = FileInfo.from_dict(job.params["file_info"])
+    if column not in info.headers:
+        raise FerryError(f"The file has no column '{column}'.")
+    try:
+        row = ImportRow.objects.get(job=job, row_number=row_number)
+    except ImportRow.DoesNotExist:
+        raise FerryError(f"Row {row_number} is not in the preview.") from None
+    original = row.values.get(column, "")
+    edits = dict(row.edits)
+    if str(value) == str(original):
+        edits.pop(column, None)
+    else:
+        edits[column] = str(value)
+    values = [edits.get(h, row.values.get(h, "")) for h in info.headers]
+    settings = ImportSettings.from_params({**job.params, "dry_run": True})
+    result = row_revalidate(
+        job=job, settings=settings, headers=info.headers, row=SourceRow(row_number, values)
+    )
+    old_status = row.status
+    row.edits = edits
+    row.status = result.status
+    row.errors = _by_column(result.errors)
+    row.warnings = _by_column(result.warnings)
+    row.changes = result.changes_display
+    row.save(update_fields=["edits", "status", "errors", "warnings", "changes"])
+    preview_id = job.params.get("preview_job_id")
+    if preview_id and old_status != row.status:
+        with transaction.atomic():
+            preview = DataJob.objects.select_for_update().filter(pk=preview_id).first()
+            if preview is not None:
+                summary = dict(preview.summary or {})
+                summary[_COUNT_KEY[old_status]] = max(
+                    0, int(summary.get(_COUNT_KEY[old_status], 0)) - 1
+                )
+                summary[_COUNT_KEY[row.status]] = int(summary.get(_COUNT_KEY[row.status], 0)) + 1
+                preview.summary = summary
+                preview.save(update_fields=["summary"])
+    return row
+
+
+def _by_column(items) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for column, _, text in items:
+        out.setdefault(column, []).append(text)
+    return out
+
+
+# --- undo ------------------------------------------------------------------------------------
+
+
+def import_undo(*, job: DataJob, user, force: bool = False) -> UndoResult:
+    """Delete what the import created and restore what it updated (see ImportChange)."""
+    if job.job_type != DataJob.Type.IMPORT:
+        raise ImportStateError("This job is not an import.")
+    if not job.is_finished:
+        raise ImportStateError("An import can be undone once it has finished.")
+    if not ImportChange.objects.filter(job=job).exists():
+        if (job.summary or {}).get("undo"):
+            raise ImportStateError("This import has already been undone.")
+        raise ImportStateError("This import wrote nothing, so there is nothing to undo.")
+    result = changes_undo(job=job, force=force)
+    summary = dict(job.summary or {})
+    undo = dict(summary.get("undo") or {})
+    undo.update(
+        at=timezone.now().isoformat(),
+        by=getattr(user, "pk", None),
+        force=force,
+        deleted=int(undo.get("deleted", 0)) + result.deleted,
+        restored=int(undo.get("restored", 0)) + result.restored,
+        skipped_conflicts=result.skipped_conflicts,
+        conflicts=result.conflicts,
+    )
+    summary["undo"] = undo
+    job.summary = summary
+    DataJob.objects.filter(pk=job.pk).update(summary=summary)
+    audit_record(
+        organization=job.organization,
+        user=user,
+        event_type=AuditEvent.Type.IMPORT_UNDO,
+        obj=job,
+        details={
+            "deleted": result.deleted,
+            "restored": result.restored,
+            "kept": result.skipped_conflicts,
+            "force": force,
+        },
+    )
+    return result
+
+
+# --- failed rows -----------------------------------------------------------------------------
+
+
+def failed_rows_file(*, job: DataJob) -> dict | None:
+    """The failed-rows file of a finished run: {"name", "filename"}, or None when none failed."""
+    return ((job.summary or {}).get("files") or {}).get("failed-rows")
+
+
+def _failed_rows_save(*, job: DataJob, spool: str, fmt: str) -> dict[str, str]:
+    stem = Path(job.input_filename or "import").stem or "import"
+    if fmt in EXCEL:
+        ext = "xlsx"
+    elif fmt in ("json", "jsonl"):
+        ext = fmt
+    else:
+        ext = "csv"
+    filename = f"{stem}-failed-rows.{ext}"
+    with tempfile.NamedTemporaryFile(suffix=f".{ext}", delete=False) as out:
+        out_path = out.name
+    try:
+        with open(spool, encoding="utf-8", newline="") as src:
+            reader = csv.reader(src)
+            if ext == "xlsx":
+                _write_xlsx(reader, out_path)
+            elif ext in ("json", "jsonl"):
+                _write_json(reader, out_path, lines=ext == "jsonl")
+            else:
+                delimiter = (job.params.get("file_info") or {}).get("delimiter") or ","
+                with open(out_path, "w", encoding="utf-8-sig", newline="") as dst:
+                    writer = csv.writer(dst, delimiter=delimiter)
+                    writer.writerows(reader)
+        with open(out_path, "rb") as fh:
+            name = default_storage.save(f"jobs/{job.organization_id}/{job.pk}/{filename}", File(fh))
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(out_path)
+    return {"name": name, "filename": filename}
+
+
+def _write_xlsx(reader, path: str) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Failed rows")
+    for row in reader:
+        ws.append(row)
+    wb.save(path)
+
+
+def _write_json(reader, path: str, *, lines: bool) -> None:
+    headers = next(reader, [])
+    with open(path, "w", encoding="utf-8") as dst:
+        if not lines:
+            dst.write("[\n")
+        first = True
+        for row in reader:
+            record = dict(zip(headers, row, strict=False))
+            text = json.dumps(record, ensure_ascii=False)
+            if lines:
+                dst.write(text + "\n")
+            else:
+                dst.write(("" if first else ",\n") + "  " + text)
+            first = False
+        if not lines:
+            dst.write("\n]\n")
