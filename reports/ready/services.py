@@ -159,10 +159,8 @@ class _SummaryTap:
         self.items: list[list[str]] = []
 
     def summary(self, title, items):
-        from reports.writers.base import display_value
-
         items = list(items)
-        self.items = [[str(label), display_value(value, "")] for label, value in items]
+        self.items = [[str(label), figure_text(value)] for label, value in items]
         self._writer.summary(title, items)
 
     def __getattr__(self, name):
@@ -216,6 +214,24 @@ def report_run(*, job: DataJob, progress: Progress) -> dict[str, Any]:
         "figures": _json_safe(result.get("figures", {})),
         "key_figures": result.get("summary_items", []),
     }
+
+
+def figure_text(value: Any) -> str:
+    """A key figure as text: amounts keep their cents (30.00), thousands separated."""
+    import datetime as dt
+    from decimal import Decimal
+
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, Decimal | int):
+        return f"{value:,}"
+    if isinstance(value, dt.datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _json_safe(value: Any) -> Any:
