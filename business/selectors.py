@@ -7,15 +7,28 @@ from typing import Any
 
 from django.db import models
 
+from accounts.permissions import VIEW_AUDIT
 from business.filters import filters_apply, select_related_paths
 from business.resources import registry
 from business.resources.base import Resource
+
+
+def records_browsable(resource: type[Resource], membership) -> bool:
+    """Every member may browse the records, except the audit trail (who logged in from where),
+    which needs ``can_view_audit`` like the audit pages and reports do."""
+    if membership is None:
+        return False
+    if resource.name == "audit-events":
+        return membership.has_perm(VIEW_AUDIT)
+    return True
 
 
 def records_overview(*, organization, membership=None) -> list[dict[str, Any]]:
     """Every resource with its record count in the organization, and what the member may do."""
     out = []
     for resource in registry.all():
+        if not records_browsable(resource, membership):
+            continue
         out.append(
             {
                 "resource": resource,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404
 from django.shortcuts import render
@@ -12,7 +13,7 @@ from django_tables2 import RequestConfig
 from accounts.decorators import organization_required
 from business.filters import InvalidFilter, filters_active, filterset_bind
 from business.resources import UnknownResource, resource_get
-from business.selectors import records_filtered, records_overview
+from business.selectors import records_browsable, records_filtered, records_overview
 from business.tables import PER_PAGE_CHOICES, per_page_from, table_for
 
 # Query parameters the page itself uses; everything else in the query string is a filter.
@@ -31,6 +32,8 @@ def records_list(request, resource: str):
         res = resource_get(resource)
     except UnknownResource as exc:
         raise Http404(str(exc)) from exc
+    if not records_browsable(res, request.membership):
+        raise PermissionDenied("Only members who may view the audit trail can browse it.")
 
     error = None
     try:

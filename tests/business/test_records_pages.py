@@ -131,6 +131,7 @@ def test_it_lists_every_resource_with_its_count(owner_client, org, other_org):
     rows = response.context["rows"]
     assert [r["resource"].name for r in rows] == [r.name for r in registry.all()]
     assert {r["resource"].name: r["count"] for r in rows}["contacts"] == 3
+    assert {r["resource"].name: r["count"] for r in rows}["contacts"] == 3
     html = response.content.decode()
     assert "<h1>Records</h1>" in html
     for resource in registry.all():
@@ -276,3 +277,11 @@ def test_it_shows_the_last_page_for_a_page_past_the_end(owner_client, org):
     f.ContactFactory.create_batch(30, organization=org)
     assert len(listed(owner_client.get(list_url("contacts", "page=99")))) == 5
     assert len(listed(owner_client.get(list_url("contacts", "page=abc")))) == 25
+
+
+def test_it_keeps_the_audit_trail_to_members_who_may_view_it(member_client, manager_client, org):
+    BUILDERS["audit-events"](org)
+    assert member_client.get(list_url("audit-events")).status_code == 403
+    names = {r["resource"].name for r in member_client.get("/records/").context["rows"]}
+    assert "audit-events" not in names and "contacts" in names
+    assert manager_client.get(list_url("audit-events")).status_code == 200
