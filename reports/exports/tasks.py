@@ -1,1 +1,14 @@
 """Export builder tasks."""
+
+from __future__ import annotations
+
+from huey.contrib.djhuey import db_task
+
+from jobs.services import job_run
+
+
+@db_task()
+def export_task(job_id: int) -> None:
+    from reports.exports.services import export_run
+
+    job_run(job_id, lambda job, progress: export_run(job=job, progress=progress))
