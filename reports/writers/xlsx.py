@@ -128,6 +128,9 @@ class XlsxWriter(Writer):
         # as soon as it is appended, so reusing the objects is safe and saves an allocation
         # per cell.
         self._cells = []
+        # The sheet's own columns: by the time its pending rows are flushed (when the next
+        # section starts) ``self.columns`` already holds the next section's columns.
+        self._sheet_columns = list(self.columns)
         for column in self.columns:
             fmt = NUMBER_FORMATS.get(column.type)
             if fmt is None:
@@ -144,13 +147,13 @@ class XlsxWriter(Writer):
             return
         ws, pending = self._ws, self._pending
         self._pending = None
-        for index, column in enumerate(self.columns):
+        for index, column in enumerate(self._sheet_columns):
             width = max([_width(column.label) + 2] + [_width(r[index]) + 1 for r in pending])
             ws.column_dimensions[get_column_letter(index + 1)].width = max(
                 MIN_WIDTH, min(MAX_WIDTH, width)
             )
         header = []
-        for column in self.columns:
+        for column in self._sheet_columns:
             cell = WriteOnlyCell(ws, neutralize(column.label))
             cell.font = HEADER_FONT
             cell.fill = HEADER_FILL
