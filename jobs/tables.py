@@ -16,15 +16,8 @@ class DataJobTable(tables.Table):
         verbose_name="Status",
         attrs={"td": {"class": "status-cell"}},
     )
-    processed = tables.Column(
-        verbose_name="Rows", attrs={"th": {"class": "num"}, "td": {"class": "num"}}
-    )
-    failed = tables.Column(
-        verbose_name="Failed", attrs={"th": {"class": "num"}, "td": {"class": "num"}}
-    )
     user = tables.Column(verbose_name="Started by", order_by=("user__username",), default="—")
     created_at = tables.DateTimeColumn(verbose_name="Created", format="j M Y, H:i")
-    duration = tables.Column(verbose_name="Duration", orderable=False, empty_values=())
 
     class Meta:
         model = DataJob
@@ -34,11 +27,8 @@ class DataJobTable(tables.Table):
             "job_type",
             "target",
             "status",
-            "processed",
-            "failed",
             "user",
             "created_at",
-            "duration",
         )
         order_by = ("-created_at",)
         template_name = "jobs/table.html"
@@ -56,19 +46,6 @@ class DataJobTable(tables.Table):
 
     def render_user(self, record: DataJob):
         return record.user.get_username() if record.user else "—"
-
-    def render_processed(self, record: DataJob):
-        if record.total:
-            return f"{record.processed:,} / {record.total:,}"
-        return f"{record.processed:,}"
-
-    def render_failed(self, record: DataJob):
-        if not record.failed:
-            return "0"
-        return format_html('<span class="text-err">{}</span>', f"{record.failed:,}")
-
-    def render_duration(self, record: DataJob):
-        return format_duration(record.duration)
 
 
 def format_duration(duration) -> str:

@@ -32,7 +32,7 @@ from jobs.selectors import (
     jobs_stalled,
 )
 from jobs.services import job_cancel, job_mark_stalled_failed
-from jobs.tables import DataJobTable, format_duration
+from jobs.tables import DataJobTable
 from jobs.tasks import worker_check_queue
 
 # htmx stops polling an element when its request is answered with this status.
@@ -57,11 +57,20 @@ def _can_download(request, job: DataJob) -> bool:
 @organization_required
 def dashboard(request):
     jobs = jobs_for(organization=request.organization)
+    overview = _overview(jobs)
+    if request.htmx and request.htmx.target == "jobs-overview":
+        # Refreshed whenever a job on the page finishes.
+        return render(request, "jobs/dashboard_overview.html", {"overview": overview})
     job_filter = DataJobFilter(
         request.GET or None, queryset=jobs, organization=request.organization
     )
     table = DataJobTable(job_filter.qs)
     RequestConfig(request, paginate={"per_page": DASHBOARD_PAGE_SIZE}).configure(table)
+    context = {"filter": job_filter, "table": table, "overview": overview}
+    return render(request, "jobs/dashboard.html", context)
+
+
+def _overview(jobs) -> dict[str, int]:
     since = timezone.now() - timedelta(days=7)
     overview = jobs.order_by().aggregate(
         running=Count("pk", filter=Q(status=DataJob.Status.RUNNING)),
@@ -70,20 +79,7 @@ def dashboard(request):
         failed=Count("pk", filter=Q(status=DataJob.Status.FAILED, created_at__gte=since)),
     )
     overview["stalled"] = jobs_stalled(jobs.order_by()).count()
-    context = {"filter": job_filter, "table": table, "overview": overview}
-    if request.htmx and request.htmx.target == "jobs-table":
-        return render(request, "jobs/dashboard_table.html", context)
-    return render(request, "jobs/dashboard.html", context)
-
-
-def _live_context(job: DataJob) -> dict:
-    seconds_left = job.seconds_left
-    return {
-        "duration": format_duration(job.duration),
-        "seconds_left": format_duration(timedelta(seconds=seconds_left))
-        if seconds_left is not None
-        else "—",
-    }
+    return overview
 
 
 def _result_url(job: DataJob) -> str | None:
@@ -104,7 +100,6 @@ def _detail_context(request, job: DataJob) -> dict:
         "summary_items": job_summary_items(summary=job.summary),
         "can_control": _can_control(request, job),
         "result_url": _result_url(job),
-        **_live_context(job),
     }
 
 
@@ -147,7 +142,6 @@ def status(request, pk: int):
     if request.GET.get("view") == "row":
         response = render(request, "jobs/dashboard_status.html", context)
     else:
-        context.update(_live_context(job))
         response = render(request, "jobs/detail_live.html", context)
     if job.is_finished:
         response.status_code = STOP_POLLING

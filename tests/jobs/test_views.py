@@ -345,3 +345,39 @@ def test_it_sends_anonymous_visitors_to_log_in(client):
     response = client.get(reverse("jobs:dashboard"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_it_shows_counts_in_a_dashboard_row(owner_client, org, owner, make_job):
+    job = make_job(
+        org,
+        owner,
+        status=Status.RUNNING,
+        started_at=timezone.now(),
+        total=2000,
+        processed=1500,
+        failed=12,
+    )
+    response = owner_client.get(
+        reverse("jobs:status", args=[job.pk]), {"view": "row"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "1,500 of 2,000 rows" in html and "12 failed" in html
+    assert 'aria-valuenow="75"' in html
+
+
+def test_it_refreshes_the_overview_when_asked_by_htmx(owner_client, org, owner, make_job):
+    make_job(org, owner, status=Status.RUNNING, started_at=timezone.now())
+    make_job(org, owner, status=Status.FAILED)
+    response = owner_client.get(
+        reverse("jobs:dashboard"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="jobs-overview"
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="stats" id="jobs-overview"')
+    assert "<h1>" not in html
+    assert response.context["overview"] == {
+        "running": 1,
+        "queued": 0,
+        "completed": 0,
+        "failed": 1,
+        "stalled": 0,
+    }

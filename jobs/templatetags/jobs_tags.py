@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import template
+
+from jobs.models import DataJob
+from jobs.tables import format_duration
+
+register = template.Library()
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """A timedelta as a person reads it: "42 s", "3 min 05 s", "2 h 10 min"."""
+    return format_duration(value)
+
+
+@register.filter
+def seconds(value: float | None) -> str:
+    return format_duration(None if value is None else timedelta(seconds=value))
+
+
+@register.filter
+def job_title(job: DataJob) -> str:
+    """ "Import of contacts", "Export of products", "Report: sales", "Worker check"."""
+    target = job.target.replace("-", " ").replace("_", " ")
+    if job.job_type == DataJob.Type.SYSTEM:
+        return target.capitalize()
+    if job.job_type == DataJob.Type.REPORT:
+        return f"Report: {target}"
+    return f"{job.get_job_type_display()} of {target}"
