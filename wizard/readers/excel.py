@@ -97,16 +97,34 @@ def excel_value(value: Any) -> Any:
     return value
 
 
+_PLAIN = (int, bool, dt.date, dt.datetime)
+
+
+def _convert(raw: list) -> list:
+    # Inlined for the common cell types (text, number): a big sheet has millions of cells.
+    values = list(raw)
+    for position, value in enumerate(values):
+        kind = type(value)
+        if kind is str:
+            if not value:
+                values[position] = None
+        elif kind is float:
+            if value.is_integer() and -(2**53) < value < 2**53:
+                values[position] = int(value)
+        elif kind not in _PLAIN:
+            values[position] = excel_value(value)
+    while values and values[-1] is None:
+        values.pop()
+    return values
+
+
 def excel_records(sheet, fmt: str) -> Iterator[tuple[int, list]]:
     """Every row as (sheet row number, values without trailing empty cells)."""
     try:
         iterator = sheet.iter_rows()
         # calamine's rows start at the sheet's first row even when the data starts lower.
         for index, raw in enumerate(iterator):
-            values = [excel_value(value) for value in raw]
-            while values and values[-1] is None:
-                values.pop()
-            yield index + 1, values
+            yield index + 1, _convert(raw)
     except ReaderError:
         raise
     except Exception:

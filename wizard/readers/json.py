@@ -203,7 +203,7 @@ def _kind(value: Any) -> str:
 
 
 def json_elements(
-    path: str | PathLike, pairs: _Pairs, stats: dict | None = None
+    path: str | PathLike, pairs: _Pairs | None, stats: dict | None = None
 ) -> Iterator[tuple[int, Any, str]]:
     """The items of a top-level JSON document as (number, item, kind of document).
 
@@ -278,7 +278,7 @@ def json_elements(
 
 
 def jsonl_elements(
-    path: str | PathLike, pairs: _Pairs, stats: dict | None = None
+    path: str | PathLike, pairs: _Pairs | None, stats: dict | None = None
 ) -> Iterator[tuple[int, Any, str]]:
     encoding = json_encoding(path)
     decoder = _decoder(pairs)
