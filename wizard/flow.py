@@ -56,13 +56,27 @@ def file_info(job: DataJob) -> dict[str, Any]:
 
 def _suggest(job: DataJob, template: DataTemplate | None) -> dict[str, list]:
     info = file_info(job)
+    headers = list(info.get("headers") or [])
+    samples = info.get("sample_rows") or []
+    resource = resource_get(job.target)
     suggestions = mapping_suggest(
-        resource=resource_get(job.target),
-        headers=list(info.get("headers") or []),
-        sample_rows=info.get("sample_rows") or [],
-        template=template,
+        resource=resource, headers=headers, sample_rows=samples, template=template
     )
-    return {s.header: [s.field, s.reason, s.score] for s in suggestions}
+    result = {s.header: [s.field, s.reason, s.score] for s in suggestions}
+    if resource.name == "sales-orders":
+        # An orders file may carry its lines (the engine imports both): suggest line fields
+        # for the columns the order itself does not use.
+        rest = [h for h in headers if not result[h][0]]
+        index = {h: i for i, h in enumerate(headers)}
+        sample = [[row[index[h]] if index[h] < len(row) else None for h in rest] for row in samples]
+        used = {s[0] for s in result.values() if s[0]}
+        for s in mapping_suggest(
+            resource=resource_get("sales-order-lines"), headers=rest, sample_rows=sample
+        ):
+            if s.field and s.field != "order" and s.field not in used:
+                result[s.header] = [s.field, s.reason, s.score]
+                used.add(s.field)
+    return result
 
 
 def _apply(job: DataJob, template: DataTemplate | None, *, keep: dict[str, str] | None = None):
@@ -242,18 +256,3 @@ def preview_job(job: DataJob) -> DataJob | None:
     if not preview_id:
         return None
     return DataJob.objects.filter(organization=job.organization_id, pk=preview_id).first()
-
-
-def wizard_record_undo(*, job: DataJob, result) -> None:
-    """Remember an undo on the draft so the results page shows it (and offers no second one)."""
-    conflicts = list(getattr(result, "conflicts", []) or [])
-    state = wizard_state(job)
-    state["undo"] = {
-        # With conflicts left alone, a forced undo may still follow.
-        "done": not conflicts,
-        "deleted": getattr(result, "deleted", 0),
-        "restored": getattr(result, "restored", 0),
-        "conflicts": [str(c) for c in conflicts[:50]],
-        "conflict_count": len(conflicts),
-    }
-    _save_state(job, state)

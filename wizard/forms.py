@@ -54,6 +54,18 @@ NUMERIC = (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY)
 DATES = (FieldType.DATE, FieldType.DATETIME)
 
 
+def mapping_fields(resource) -> dict:
+    """Fields a column can map to; an orders file may also carry its lines' fields."""
+    fields = {f.name: f for f in resource.importable_fields()}
+    if resource.name == "sales-orders":
+        from business.resources import resource_get
+
+        for f in resource_get("sales-order-lines").importable_fields():
+            if f.name != "order" and f.name not in fields:
+                fields[f.name] = f
+    return fields
+
+
 def _resource_choices(membership) -> list[tuple[str, str]]:
     return [(r.name, r.label) for r in resources_for(membership, "import")]
 
@@ -167,10 +179,14 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kw)
         self.headers = headers
         self.resource = resource
-        self.importable = {f.name: f for f in resource.importable_fields()}
-        choices = [("", "— Do not import —")] + [
-            (f.name, f"{f.label}{' *' if f.required else ''}") for f in self.importable.values()
+        self.importable = mapping_fields(resource)
+        own = [f for f in resource.importable_fields()]
+        lines = [f for f in self.importable.values() if f not in own]
+        choices: list = [("", "— Do not import —")] + [
+            (f.name, f"{f.label}{' *' if f.required else ''}") for f in own
         ]
+        if lines:
+            choices.append(("Order lines", [(f.name, f.label) for f in lines]))
         for index, header in enumerate(headers):
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 label=header or f"Column {index + 1}", choices=choices, required=False

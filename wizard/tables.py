@@ -27,7 +27,7 @@ def row_messages(record: ImportRow, headers: list[str], mapping: dict[str, str],
 
 class CellColumn(tables.Column):
     def __init__(self, *, header: str, field: str | None, field_label: str | None, job, **kwargs):
-        self.header, self.field, self.job = header, field, job
+        self.file_header, self.field, self.job = header, field, job
         verbose = format_html(
             '{}<span class="maps-to">{}</span>',
             header,
@@ -41,28 +41,30 @@ class CellColumn(tables.Column):
             **kwargs,
         )
 
-    def td_class(self, record: ImportRow, **_) -> str:
-        if cell_messages(record, self.header, self.field, "errors"):
+    def td_class(self, record: ImportRow | None = None, **_) -> str:
+        if record is None:  # the header row asks too
+            return "cell"
+        if cell_messages(record, self.file_header, self.field, "errors"):
             return "cell cell-error"
-        if cell_messages(record, self.header, self.field, "warnings"):
+        if cell_messages(record, self.file_header, self.field, "warnings"):
             return "cell cell-warning"
         return "cell"
 
     def render(self, record: ImportRow):
-        errors = cell_messages(record, self.header, self.field, "errors")
-        warnings = cell_messages(record, self.header, self.field, "warnings")
+        errors = cell_messages(record, self.file_header, self.field, "errors")
+        warnings = cell_messages(record, self.file_header, self.field, "warnings")
         return render_to_string(
             "wizard/preview_cell.html",
             {
                 "job": self.job,
                 "record": record,
-                "header": self.header,
-                "value": record.effective_values.get(self.header),
-                "edited": self.header in (record.edits or {}),
+                "header": self.file_header,
+                "value": record.effective_values.get(self.file_header),
+                "edited": self.file_header in (record.edits or {}),
                 "errors": errors,
                 "warnings": warnings,
                 "editable": bool(errors or warnings) or record.status == ImportRow.Status.INVALID,
-                "cell_id": f"cell-{record.row_number}-{abs(hash(self.header)) % 10**8}",
+                "cell_id": f"cell-{record.row_number}-{abs(hash(self.file_header)) % 10**8}",
             },
         )
 
@@ -83,7 +85,7 @@ class ImportRowTable(tables.Table):
         row_attrs = {"id": lambda record: f"row-{record.row_number}"}
 
     def __init__(self, data, *, headers: list[str], job, resource, **kwargs):
-        self.headers = headers
+        self.file_headers = headers
         self.job = job
         self.mapping = dict((job.params or {}).get("mapping") or {})
         fields = resource.field_map()
@@ -111,7 +113,7 @@ class ImportRowTable(tables.Table):
             STATUS_BADGES.get(record.status, ""),
             record.get_status_display(),
         )
-        extra = row_messages(record, self.headers, self.mapping, "errors")
+        extra = row_messages(record, self.file_headers, self.mapping, "errors")
         if not extra:
             return badge
         return format_html(

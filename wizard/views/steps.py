@@ -38,6 +38,8 @@ from wizard.forms import (
 )
 from wizard.library import can_manage, template_get, templates_for
 from wizard.selectors import (
+    import_can_undo,
+    import_edited_since,
     import_result_counts,
     preview_counts,
     preview_rows,
@@ -240,7 +242,7 @@ def _map_context(request, job, resource, *, form=None, read_form=None, template_
         )
     options = params.get("options") or {}
     shown = set(mapping.values()) | {name for name, opt in options.items() if opt}
-    mapped = [f for f in resource.importable_fields() if f.name in shown]
+    mapped = [f for f in form.importable.values() if f.name in shown]
     return _base(
         request,
         "map",
@@ -322,9 +324,10 @@ def _map_read(request, job, resource):
         except FerryError as exc:
             read_form.add_error(None, exc.message)
         else:
-            messages.success(request, "The file was read again with your settings.")
             read_form = None
     context = _map_context(request, job, resource, read_form=read_form)
+    if read_form is None:
+        context["notice"] = "The file was read again with your settings."
     status = 400 if read_form is not None else 200
     if request.htmx:
         return render(request, "wizard/map_body.html", context, status=status)
@@ -704,11 +707,9 @@ def results(request, job_id: int):
             else None
         ),
         input_url=reverse("jobs:download", args=[job.pk, "input"]) if job.input_file else None,
-        undo=flow.wizard_state(job).get("undo"),
-        can_undo=job.status in (DataJob.Status.COMPLETED, DataJob.Status.CANCELLED)
-        and not flow.wizard_state(job).get("undo", {}).get("done"),
+        undo=(job.summary or {}).get("undo"),
+        can_undo=import_can_undo(job=job),
         records_url=f"/records/{resource.name}/",
-        undo_form=UndoForm(),
     )
     if request.htmx and request.htmx.target == "row-log":
         return render(request, "wizard/results_log.html", context)
@@ -721,7 +722,9 @@ def undo(request, job_id: int):
     job, resource = _draft(request, job_id)
     if not job.is_finished:
         return redirect(reverse(f"wizard:{_step_for(job)}", args=[job.pk]))
-    state = flow.wizard_state(job)
+    if not import_can_undo(job=job):
+        messages.info(request, "There is nothing (left) to undo in this import.")
+        return redirect("wizard:results", job.pk)
     if request.method == "GET":
         context = _base(
             request,
@@ -730,7 +733,8 @@ def undo(request, job_id: int):
             resource,
             form=UndoForm(),
             counts=import_result_counts(job=job),
-            undo=state.get("undo"),
+            edited=import_edited_since(job=job),
+            undo=(job.summary or {}).get("undo"),
         )
         return render(request, "wizard/undo.html", context)
     form = UndoForm(request.POST)
@@ -742,13 +746,14 @@ def undo(request, job_id: int):
     except FerryError as exc:
         messages.error(request, exc.message)
         return redirect("wizard:results", job.pk)
-    flow.wizard_record_undo(job=job, result=result)
-    conflicts = list(getattr(result, "conflicts", []) or [])
-    text = f"Undone: {result.deleted} created record(s) deleted, {result.restored} restored."
-    if conflicts:
+    text = (
+        f"Undone: {result.deleted} created record{'s' if result.deleted != 1 else ''} deleted, "
+        f"{result.restored} restored."
+    )
+    if result.skipped_conflicts:
         messages.warning(
             request,
-            text + f" {len(conflicts)} record(s) changed since the import were left alone.",
+            text + f" {result.skipped_conflicts} record(s) changed since the import were kept.",
         )
     else:
         messages.success(request, text)
