@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
@@ -25,4 +25,6 @@ urlpatterns = [
     *router.urls,
     path("v1/<slug:resource>/export/", views.ResourceExportView.as_view(), name="resource-export"),
     path("v1/<slug:resource>/import/", views.ResourceImportView.as_view(), name="resource-import"),
+    # Anything else under /api/ is a JSON 404 too (e.g. a job id that is not a number).
+    re_path(r"^.*$", views.not_found, name="not-found"),
 ]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Q
-from django.http import FileResponse
+from django.http import FileResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,7 +28,7 @@ from rest_framework.views import APIView
 
 from accounts.scoping import scoped
 from api import serializers as s
-from api.exceptions import PayloadTooLarge
+from api.exceptions import PayloadTooLarge, error_body
 from api.filters import DataJobFilter, JobLogFilter
 from api.pagination import Pagination
 from api.permissions import can_manage_templates, membership_of, require_code
@@ -73,6 +74,11 @@ FILE = {
     (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file"),
     **errors(403, 404),
 }
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    return JsonResponse(error_body("Not found."), status=404)
 
 
 def job_body(request, job: DataJob) -> dict:
