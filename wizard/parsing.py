@@ -474,8 +474,21 @@ def _text_of(raw: Any) -> str:
     return str(raw)
 
 
+# A strict subset of what Django's EmailValidator accepts (ASCII dot-atom local part, a
+# hostname with a letters-only TLD): the common case skips the validator's slower checks.
+_SIMPLE_EMAIL = re.compile(
+    r"^[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+
+
 def email_parser(*, max_length: int | None = 254) -> Callable[[Any], str]:
+    simple = _SIMPLE_EMAIL.match
+
     def parse(raw: Any) -> str:
+        if raw.__class__ is str and simple(raw) and (max_length is None or len(raw) <= max_length):
+            local, _, domain = raw.rpartition("@")
+            return raw if domain.islower() else f"{local}@{domain.lower()}"
         text = str(raw).strip()
         if text.lower().startswith("mailto:"):
             text = text[7:]

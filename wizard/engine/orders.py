@@ -17,7 +17,7 @@ from jobs.errors import LimitExceeded
 from wizard.engine.keys import SeenKeys
 from wizard.engine.matching import ReferenceResolver, existing_lookup
 from wizard.engine.pipeline import ImportRun
-from wizard.engine.validation import FieldPlan, MappingError, Row, row_parse
+from wizard.engine.validation import FieldPlan, MappingError, PlanList, Row, row_parse
 from wizard.engine.writing import InstanceFactory, bulk_update_changed, changes_record, jsonable
 from wizard.models import ImportRow
 from wizard.parsing import quote
@@ -38,13 +38,13 @@ class OrdersRun(ImportRun):
                     f"Column '{header}' is mapped to '{name}', which is not a field of sales orders or their lines."
                 )
         super().compile(sample)
-        self.header_plans = [p for p in self.plans]
+        self.header_plans = PlanList(self.plans)
         self.line_plans = self._line_plans(self.date_formats)
         self.with_lines = bool(self.line_plans)
         if not self.with_lines:
             return
         # Continuation rows: order cells may be blank (inherit) or repeat the order's values.
-        self.cont_plans = [_relaxed(p) for p in self.header_plans]
+        self.cont_plans = PlanList(_relaxed(p) for p in self.header_plans)
         self.number_plan = next(p for p in self.header_plans if p.name == "number")
         self.line_resolver = ReferenceResolver(run=self, plans=self.line_plans)
         self.line_attnames = [p.model_field.attname for p in self.line_plans]
@@ -365,29 +365,21 @@ class OrdersRun(ImportRun):
             self.counts["orders_updated"] += len(objs)
         new_lines, line_updates = [], []
         for g in groups:
-            if g["status"] not in (S.NEW, S.UPDATE, S.UNCHANGED) or g.get("order") is None:
+            if g["status"] == S.INVALID:
                 continue
-            if (
-                self.settings.on_duplicate == "skip"
-                and g["status"] == S.UNCHANGED
-                and g["order"].pk
-                and g not in new_groups
-            ):
-                continue
-            order_id = g["order"].pk
+            order_id = g["order_id"] if g["status"] == S.NEW else g["order"].pk
             for row in g["rows"]:
                 if row.existing is None and row.status in (S.NEW, S.UPDATE):
                     values = {a: row.values[a] for a in self.line_attnames if a in row.values}
                     values["order_id"] = order_id
-                    row.obj = self.line_factory.make(values)
-                    new_lines.append(row.obj)
+                    new_lines.append(values)
                 elif row.existing is not None and (row.extra or {}).get("line_changes"):
                     line_updates.append(row)
         line_model = self.line_resource.model
         if new_lines:
-            line_model._base_manager.bulk_create(new_lines, batch_size=self.batch_size)
-            changes_record(job_id=self.job.pk, resource=LINES, created=[o.pk for o in new_lines])
-            self.counts["lines_created"] += len(new_lines)
+            ids = self.line_factory.insert(new_lines, now=now)
+            changes_record(job_id=self.job.pk, resource=LINES, created=ids)
+            self.counts["lines_created"] += len(ids)
         if line_updates:
             objs, logged, used = [], [], set()
             for row in line_updates:

@@ -467,17 +467,19 @@ class ImportRun:
                     for row in children:
                         row.values["parent_id"] = None
                 return
-            objs = []
-            for parent, children in to_create:
-                name = children[0].values.get("name") or parent
-                objs.append(self.factory.make({"sku": parent, "name": name}))
-            self.model._base_manager.bulk_create(objs)
-            changes_record(job_id=self.job.pk, resource="products", created=[o.pk for o in objs])
-            self.references_created["products"] += len(objs)
-            self.counts["parents_created"] += len(objs)
-            for obj, (_, children) in zip(objs, to_create, strict=True):
+            ids = self.factory.insert(
+                [
+                    {"sku": parent, "name": children[0].values.get("name") or parent}
+                    for parent, children in to_create
+                ],
+                now=timezone.now(),
+            )
+            changes_record(job_id=self.job.pk, resource="products", created=ids)
+            self.references_created["products"] += len(ids)
+            self.counts["parents_created"] += len(ids)
+            for pk, (_, children) in zip(ids, to_create, strict=True):
                 for row in children:
-                    row.values["parent_id"] = obj.pk
+                    row.values["parent_id"] = pk
 
     def _column(self, name: str) -> str:
         for p in self.plans:
@@ -495,7 +497,7 @@ class ImportRun:
                 organization=self.organization,
                 resource=self.resource,
                 key_attnames=key_attnames,
-                keys=[tuple(r.values.get(a) for a in key_attnames) for r in keyed],
+                keys=self._keys(keyed, key_attnames),
                 fields=self.mapped_attnames,
             )
         policy = self.settings.on_duplicate
@@ -505,8 +507,8 @@ class ImportRun:
                 row.status = ImportRow.Status.INVALID
                 continue
             obj = None
-            if row.key is not None and key_attnames:
-                obj = existing.get(tuple(row.values.get(a) for a in key_attnames))
+            if existing and row.key is not None:
+                obj = existing.get(self._keys([row], key_attnames)[0])
             if obj is None:
                 row.status = ImportRow.Status.NEW
                 continue
@@ -535,18 +537,21 @@ class ImportRun:
             else:
                 row.status = ImportRow.Status.UPDATE
 
+    @staticmethod
+    def _keys(rows: list[Row], attnames: list[str]) -> list[tuple]:
+        if len(attnames) == 1:
+            a = attnames[0]
+            return [(r.values.get(a),) for r in rows]
+        return [tuple(r.values.get(a) for a in attnames) for r in rows]
+
     def write(self, rows: list[Row]) -> None:
         new = [r for r in rows if r.status == ImportRow.Status.NEW]
         if new:
-            make = self.factory.make
-            objs = [make(r.values) for r in new]
-            self.model._base_manager.bulk_create(objs, batch_size=self.batch_size)
-            for row, obj in zip(new, objs, strict=True):
-                row.obj = obj
+            ids = self.factory.insert([r.values for r in new], now=self.now)
+            for row, pk in zip(new, ids, strict=True):
+                row.obj = pk
             self.pending_fix(new)
-            changes_record(
-                job_id=self.job.pk, resource=self.resource.name, created=[o.pk for o in objs]
-            )
+            changes_record(job_id=self.job.pk, resource=self.resource.name, created=ids)
         updates = [r for r in rows if r.status == ImportRow.Status.UPDATE]
         if updates:
             objs, logged, used = [], [], set()
@@ -571,7 +576,7 @@ class ImportRun:
         waiting = [r for r in new if r.extra and r.extra.get("pending")]
         if not waiting:
             return
-        by_key = {r.key[0]: r.obj.pk for r in new if r.key is not None and len(r.key) == 1}
+        by_key = {r.key[0]: r.obj for r in new if r.key is not None and len(r.key) == 1}
         missing = {key for r in waiting for _, _, key in r.extra["pending"] if key not in by_key}
         if missing:
             found, _ = references_lookup(
@@ -582,7 +587,9 @@ class ImportRun:
             )
             by_key.update(found)
         fixed, fields = [], set()
+        pk_name = self.model._meta.pk.attname
         for row in waiting:
+            obj = self.factory.make({pk_name: row.obj})
             for attname, _, key in row.extra["pending"]:
                 pk = by_key.get(key)
                 if pk is None:
@@ -592,10 +599,10 @@ class ImportRun:
                         f"{quote(key)} was not imported, so it is not linked",
                     )
                     continue
-                setattr(row.obj, attname, pk)
+                setattr(obj, attname, pk)
                 row.values[attname] = pk
                 fields.add(attname)
-            fixed.append(row.obj)
+            fixed.append(obj)
         if fields:
             self.model._base_manager.bulk_update(fixed, sorted(fields), batch_size=500)
 

@@ -58,40 +58,38 @@ class FieldPlan:
         return self.field.name
 
 
-class Row:
-    """One data row on its way through the pipeline."""
+_NONE: tuple = ()
 
-    __slots__ = (
-        "number",
-        "raw",
-        "values",
-        "errors",
-        "warnings",
-        "status",
-        "key",
-        "existing",
-        "changes",
-        "obj",
-        "extra",
-    )
+
+class Row:
+    """One data row on its way through the pipeline.
+
+    Most rows never have a problem: the error and warning lists (and the rest) are class
+    defaults until first set, which keeps creating a row cheap.
+    """
+
+    errors: list[tuple[str, Any, str]] = _NONE  # type: ignore[assignment]
+    warnings: list[tuple[str, Any, str]] = _NONE  # type: ignore[assignment]
+    status = ""
+    key: tuple | None = None
+    existing = None
+    changes: dict[str, tuple[Any, Any]] | None = None
+    obj = None
+    extra: dict[str, Any] | None = None
 
     def __init__(self, number: int, raw: Sequence[Any]):
         self.number = number
         self.raw = raw
         self.values: dict[str, Any] = {}
-        self.errors: list[tuple[str, Any, str]] = []
-        self.warnings: list[tuple[str, Any, str]] = []
-        self.status = ""
-        self.key: tuple | None = None
-        self.existing = None
-        self.changes: dict[str, tuple[Any, Any]] | None = None
-        self.obj = None
-        self.extra: dict[str, Any] | None = None
 
     def error(self, column: str, value: Any, message: str) -> None:
+        if self.errors is _NONE:
+            self.errors = []
         self.errors.append((column, value, message))
 
     def warn(self, column: str, value: Any, message: str) -> None:
+        if self.warnings is _NONE:
+            self.warnings = []
         self.warnings.append((column, value, message))
 
 
@@ -139,7 +137,7 @@ def plans_compile(
                 f"Columns '{other}' and '{header}' are both mapped to '{fields[name].label}'; map only one."
             )
         by_field[name] = index_of[header]
-    plans = []
+    plans = PlanList()
     for name, f in fields.items():
         if only is not None and name not in only:
             continue
@@ -228,6 +226,35 @@ def date_formats_guess(
     return formats, warnings
 
 
+class PlanList(list):
+    """Plans, plus the flat tuples the per-row loop reads (attribute lookups add up)."""
+
+    @property
+    def flat(self) -> list[tuple]:
+        cached = self.__dict__.get("_flat")
+        if cached is None or len(cached) != len(self):
+            cached = self.__dict__["_flat"] = _flatten(self)
+        return cached
+
+
+def _flatten(plans: Sequence[FieldPlan]) -> list[tuple]:
+    return [
+        (
+            p.index,
+            p.attname,
+            p.parse,
+            p.default,
+            p.value_map,
+            p.required,
+            p.blank,
+            p.column,
+            bool(p.rules) or p.regex is not None,
+            p,
+        )
+        for p in plans
+    ]
+
+
 def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
     """Fill ``row.values`` from ``row.raw``; problems go to ``row.errors``."""
     raw = row.raw
@@ -238,42 +265,56 @@ def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
             row.error(
                 "",
                 "",
-                f"has {len(raw)} values but the header has {width} columns",
+                f"the row has {len(raw)} values but the header has {width} columns",
             )
             return
     values = row.values
-    for p in plans:
-        if p.index is not None:
-            value = raw[p.index]
+    flat = plans.flat if isinstance(plans, PlanList) else _flatten(plans)
+    for index, attname, parse, default, value_map, required, blank, column, checks, p in flat:
+        if index is not None:
+            value = raw[index]
         elif p.constant is not None:
             value = p.constant
         else:
             value = p.join_with.join(t for t in (_cell_text(raw[i]) for i in p.join) if t)
         if value.__class__ is str:
             value = value.strip()
+            if not value:
+                if default is not None:
+                    value = default
+                else:
+                    if required:
+                        row.error(column, "", "a value is required")
+                    else:
+                        values[attname] = blank
+                    continue
         elif value is None:
-            value = ""
-        if value == "" and p.default is not None:
-            value = p.default
-        if p.value_map is not None and value.__class__ is str:
-            value = p.value_map(value)
-        if value == "" or value is None:
-            if p.required:
-                row.error(p.column, "", "is required")
-            else:
-                values[p.attname] = p.blank
-            continue
+            if default is None:
+                if required:
+                    row.error(column, "", "a value is required")
+                else:
+                    values[attname] = blank
+                continue
+            value = default
+        if value_map is not None and value.__class__ is str:
+            value = value_map(value)
+            if value == "" or value is None:
+                if required:
+                    row.error(column, "", "a value is required")
+                else:
+                    values[attname] = blank
+                continue
         try:
-            parsed = p.parse(value)
+            parsed = parse(value)
         except ParseError as exc:
-            row.error(p.column, value, exc.message)
+            row.error(column, value, exc.message)
             continue
-        if p.rules or p.regex is not None:
+        if checks:
             problem = _rule_problem(p, value, parsed)
             if problem:
-                row.error(p.column, value, problem)
+                row.error(column, value, problem)
                 continue
-        values[p.attname] = parsed
+        values[attname] = parsed
 
 
 def _cell_text(value: Any) -> str:

@@ -14,6 +14,7 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from business.resources import resource_get
+from wizard.engine.fastinsert import fast_writer_enabled, inserter_for
 from wizard.models import ImportChange
 
 CHANGE_BATCH = 2000
@@ -45,6 +46,17 @@ class InstanceFactory:
             base[attname] = value
         self.base = base
 
+    def insert(self, rows: Sequence[dict[str, Any]], *, now) -> list[int]:
+        """Insert new records from attribute values; returns their primary keys in order."""
+        if not rows:
+            return []
+        if fast_writer_enabled():
+            base = self.base
+            return inserter_for(self.model).insert([{**base, **r} for r in rows], now=now)
+        objs = [self.make(r) for r in rows]
+        self.model._base_manager.bulk_create(objs, batch_size=1000)
+        return [o.pk for o in objs]
+
     def make(self, values: dict[str, Any]) -> models.Model:
         obj = self.model.__new__(self.model)
         d = obj.__dict__
@@ -61,34 +73,45 @@ def changes_record(
     created: Iterable[int] = (),
     updated: Iterable[tuple[int, dict, dict]] = (),
 ) -> None:
-    objs = [
-        ImportChange(job_id=job_id, resource=resource, object_id=pk, action="created")
+    rows = [
+        {"job_id": job_id, "resource": resource, "object_id": pk, "action": "created"}
         for pk in created
     ]
-    objs.extend(
-        ImportChange(
-            job_id=job_id,
-            resource=resource,
-            object_id=pk,
-            action="updated",
-            before=before,
-            after=after,
-        )
+    rows.extend(
+        {
+            "job_id": job_id,
+            "resource": resource,
+            "object_id": pk,
+            "action": "updated",
+            "before": before,
+            "after": after,
+        }
         for pk, before, after in updated
     )
-    if objs:
-        ImportChange.objects.bulk_create(objs, batch_size=CHANGE_BATCH)
+    if not rows:
+        return
+    if fast_writer_enabled():
+        inserter_for(ImportChange).insert(rows, now=None)
+    else:
+        ImportChange.objects.bulk_create([ImportChange(**r) for r in rows], batch_size=CHANGE_BATCH)
 
 
 def bulk_update_changed(
     model: type[models.Model], objs: Sequence[models.Model], fields: set[str]
 ) -> None:
-    """bulk_update grouped by the set of changed fields, so unchanged columns are not rewritten."""
+    """Write each object's changed fields (``_ferry_changed``) and ``updated_at``.
+
+    Objects are grouped by the set of changed fields, so unchanged columns are not rewritten.
+    """
     groups: dict[tuple[str, ...], list] = {}
     for obj in objs:
         groups.setdefault(tuple(sorted(obj._ferry_changed)), []).append(obj)
+    fast = fast_writer_enabled()
     for names, group in groups.items():
-        model._base_manager.bulk_update(group, [*names, "updated_at"], batch_size=500)
+        if fast:
+            inserter_for(model).update(group, [*names, "updated_at"])
+        else:
+            model._base_manager.bulk_update(group, [*names, "updated_at"], batch_size=500)
 
 
 # --- undo ------------------------------------------------------------------------------------
