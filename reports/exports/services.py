@@ -290,13 +290,15 @@ def export_run(*, job: DataJob, progress: JobProgress) -> dict[str, Any]:
         size = path.stat().st_size
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    field_map = res.field_map()
+    # Shown as is on the job page: labels, not internal names.
     return {
         "rows": written,
-        "format": job.format,
-        "resource": res.name,
-        "columns": params.get("columns", []),
-        "filters": params.get("filters_text", []),
-        "bytes": size,
+        "records": res.label,
+        "format": FORMATS[job.format],
+        "columns": [field_map[c].label for c in params.get("columns", []) if c in field_map],
+        "filters": params.get("filters_text") or ["none"],
+        "size_bytes": size,
     }
 
 
