@@ -39,6 +39,13 @@ class PayloadTooLarge(ApiError):
         super().__init__(message, status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
+class TooManyImports(ApiError):
+    """The organization's limit of concurrent imports is reached: retry when one finished."""
+
+    def __init__(self, message: str):
+        super().__init__(message, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+
+
 class IdempotencyConflict(ApiError):
     def __init__(self, message: str):
         super().__init__(message, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
@@ -65,23 +72,33 @@ def _details_of(data) -> dict[str, list[str]]:
     return {"non_field_errors": _as_list(data)}
 
 
+# FerryError codes that mean "no such thing" (an unknown report, resource).
+NOT_FOUND_CODES = frozenset({"not_found", "unknown_resource"})
+
+
 def _ferry_error_response(exc: FerryError) -> Response:
     """Map Ferry's domain errors to a status: oversize 413, unknown objects 404, else 400."""
     details = getattr(exc, "errors", None) or getattr(exc, "details", None) or {}
     if isinstance(exc, InvalidFilter) and exc.name:
-        details = {exc.name: [exc.message]}
+        details = {f"filters.{exc.name}": [exc.message]}
+    elif exc.code == "unknown_column":
+        details = {"columns": [exc.message]}
     if not isinstance(details, dict):
         details = {"non_field_errors": _as_list(details)}
     details = {str(k): _as_list(v) for k, v in details.items()}
     code = status.HTTP_400_BAD_REQUEST
     if isinstance(exc, LimitExceeded):
         code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    elif exc.code == "not_found":
+    elif exc.code in NOT_FOUND_CODES:
         code = status.HTTP_404_NOT_FOUND
     return Response(error_body(exc.message, details), status=code)
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, TooManyImports):
+        return Response(
+            error_body(exc.message), status=exc.status_code, headers={"Retry-After": "30"}
+        )
     if isinstance(exc, ApiError):
         return Response(error_body(exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, FerryError):

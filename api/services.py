@@ -81,7 +81,9 @@ def job_start_idempotent(
     back (its task was only to be queued on commit) and it replays the winner's response.
     """
     if key is None:
-        status, body, job = start()
+        # Still one transaction: a failure after the job row was created leaves no draft behind.
+        with transaction.atomic():
+            status, body, job = start()
         return JobStarted(status, body, job)
     lookup = {"user": user, "organization": organization, "endpoint": endpoint, "key": key}
     IdempotencyKey.objects.filter(

@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from accounts.scoping import scoped
 from api import serializers as s
-from api.exceptions import PayloadTooLarge, error_body
+from api.exceptions import PayloadTooLarge, TooManyImports, error_body
 from api.filters import DataJobFilter, JobLogFilter
 from api.pagination import Pagination
 from api.permissions import can_manage_templates, membership_of, require_code
@@ -40,9 +40,20 @@ from api.services import (
 )
 from business.filters import filters_describe
 from business.resources import registry, resource_get
+from jobs.errors import LimitExceeded
 from jobs.models import DataJob
 from jobs.services import job_cancel
+from reports.exports.services import export_create, export_permission_check, export_start
+from reports.ready.registry import report_get, reports_for
+from reports.ready.services import report_create, report_start
 from wizard.models import DataTemplate
+from wizard.services import (
+    import_configure,
+    import_create,
+    import_start,
+    import_undo,
+    job_delete_files,
+)
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="Invalid request"),
@@ -122,8 +133,6 @@ class ResourceExportView(APIView):
         tags=["exports"],
     )
     def post(self, request, resource: str):
-        from reports.exports.services import export_create, export_permission_check, export_start
-
         resource_cls = resource_get(resource)
         serializer = s.ExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -174,8 +183,6 @@ class ResourceImportView(APIView):
         tags=["imports"],
     )
     def post(self, request, resource: str):
-        from wizard.services import import_configure, import_create, import_start
-
         resource_cls = resource_get(resource)
         if not resource_cls.importable:
             raise PermissionDenied(f"{resource_cls.label} cannot be imported.")
@@ -216,10 +223,12 @@ class ResourceImportView(APIView):
                     dry_run=data.get("dry_run", False),
                 )
                 import_start(job=job)
-            except Exception:
+            except BaseException as exc:
                 # The job row rolls back with the transaction; its stored upload must go too.
-                if job.input_file:
-                    job.input_file.storage.delete(job.input_file.name)
+                job_delete_files(job)
+                if isinstance(exc, LimitExceeded):
+                    # Here a limit means "too many imports running", not an oversize file.
+                    raise TooManyImports(exc.message) from exc
                 raise
             return job
 
@@ -264,8 +273,6 @@ class ReportListView(APIView):
         tags=["reports"],
     )
     def get(self, request):
-        from reports.ready.registry import reports_for
-
         membership = membership_of(request)
         return Response(
             [
@@ -287,8 +294,6 @@ class ReportExportView(APIView):
         tags=["reports"],
     )
     def post(self, request, report: str):
-        from reports.ready.services import report_create, report_get, report_start
-
         report_cls = report_get(report)
         serializer = s.ReportExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -440,8 +445,6 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
         require_code(request, resource_get(job.target).import_permission())
         serializer = s.UndoRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        from wizard.services import import_undo
-
         result = import_undo(job=job, user=request.user, force=serializer.validated_data["force"])
         job.refresh_from_db()
         return Response(
