@@ -63,7 +63,7 @@ class CellColumn(tables.Column):
                 "edited": self.file_header in (record.edits or {}),
                 "errors": errors,
                 "warnings": warnings,
-                "editable": bool(errors or warnings) or record.status == ImportRow.Status.INVALID,
+                "editable": bool(errors or warnings),
                 "cell_id": f"cell-{record.row_number}-{abs(hash(self.file_header)) % 10**8}",
             },
         )

@@ -740,21 +740,8 @@ def undo(request, job_id: int):
     form = UndoForm(request.POST)
     form.is_valid()
     try:
-        result = services.import_undo(
-            job=job, user=request.user, force=bool(form.cleaned_data.get("force"))
-        )
+        # The results page then shows what the undo did (and what it kept) from the summary.
+        services.import_undo(job=job, user=request.user, force=bool(form.cleaned_data.get("force")))
     except FerryError as exc:
         messages.error(request, exc.message)
-        return redirect("wizard:results", job.pk)
-    text = (
-        f"Undone: {result.deleted} created record{'s' if result.deleted != 1 else ''} deleted, "
-        f"{result.restored} restored."
-    )
-    if result.skipped_conflicts:
-        messages.warning(
-            request,
-            text + f" {result.skipped_conflicts} record(s) changed since the import were kept.",
-        )
-    else:
-        messages.success(request, text)
     return redirect("wizard:results", job.pk)
