@@ -123,7 +123,9 @@ def _warnings_for(scan: _Scan) -> list[str]:
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _inspect_csv(path: str | PathLike, options: ReadOptions, sample_size: int) -> FileInfo:
+def _inspect_csv(
+    path: str | PathLike, options: ReadOptions, sample_size: int, count: bool
+) -> FileInfo:
     dialect = csv_reader.csv_dialect(path, encoding=options.encoding, delimiter=options.delimiter)
     stats: dict = {"bytes": 0}
     nuls = [0]
@@ -135,7 +137,7 @@ def _inspect_csv(path: str | PathLike, options: ReadOptions, sample_size: int) -
             records,
             header_row=options.header_row,
             sample_size=sample_size,
-            keep_counting=lambda _counted: stats["bytes"] <= EXACT_COUNT_BYTES,
+            keep_counting=lambda _counted: count and stats["bytes"] <= EXACT_COUNT_BYTES,
         )
     finally:
         records.close()
@@ -188,7 +190,7 @@ def _open_sheet(path: str | PathLike, fmt: str, sheet_name: str | None):
 
 
 def _inspect_excel(
-    path: str | PathLike, fmt: str, options: ReadOptions, sample_size: int
+    path: str | PathLike, fmt: str, options: ReadOptions, sample_size: int, count: bool
 ) -> FileInfo:
     workbook, sheets, name, sheet = _open_sheet(path, fmt, options.sheet)
     last_row = excel_reader.excel_last_row(sheet)
@@ -196,7 +198,7 @@ def _inspect_excel(
         excel_reader.excel_records(sheet, fmt),
         header_row=options.header_row,
         sample_size=sample_size,
-        keep_counting=lambda counted: counted < EXCEL_EXACT_ROWS,
+        keep_counting=lambda counted: count and counted < EXCEL_EXACT_ROWS,
     )
     if scan.finished:
         estimate, exact = scan.counted, True
@@ -244,7 +246,7 @@ def _json_stream(path: str | PathLike, fmt: str, pairs, stats: dict | None = Non
 
 
 def _inspect_json(
-    path: str | PathLike, fmt: str, options: ReadOptions, sample_size: int
+    path: str | PathLike, fmt: str, options: ReadOptions, sample_size: int, count: bool
 ) -> FileInfo:
     pairs = json_reader._Pairs()
     stats: dict = {"bytes": 0}
@@ -262,7 +264,7 @@ def _inspect_json(
                 records,
                 header_row=options.header_row if kind == "arrays" else 0,
                 sample_size=sample_size,
-                keep_counting=lambda _counted: stats["bytes"] <= EXACT_COUNT_BYTES,
+                keep_counting=lambda _counted: count and stats["bytes"] <= EXACT_COUNT_BYTES,
             )
             if kind == "values":
                 scan.headers, scan.width = ["value"], 1
@@ -354,18 +356,25 @@ def file_inspect(
     path: str | PathLike, *, options: ReadOptions | None = None, sample_size: int = 20
 ) -> FileInfo:
     """What the readers find in the file: format, encoding, delimiter, sheets, header, first rows."""
-    options = options or ReadOptions()
+    return _inspect(path, options or ReadOptions(), sample_size, count=True)
+
+
+def _inspect(
+    path: str | PathLike, options: ReadOptions, sample_size: int, *, count: bool
+) -> FileInfo:
+    # count=False: only the header is wanted (rows_read without an info), so CSV and workbook
+    # rows are not counted. JSON records still scan their budget, as that is where keys appear.
     fmt = options.format or file_sniff_format(path)
     if fmt == "csv":
-        return _inspect_csv(path, options, sample_size)
+        return _inspect_csv(path, options, sample_size, count)
     if fmt in EXCEL_FORMATS:
-        return _inspect_excel(path, fmt, options, sample_size)
-    return _inspect_json(path, fmt, options, sample_size)
+        return _inspect_excel(path, fmt, options, sample_size, count)
+    return _inspect_json(path, fmt, options, sample_size, count)
 
 
 def _resolve(path: str | PathLike, options: ReadOptions | None, info: FileInfo | None) -> FileInfo:
     if info is None:
-        return file_inspect(path, options=options, sample_size=0)
+        return _inspect(path, options or ReadOptions(), 0, count=False)
     if options is None:
         return info
     wanted = info.options().as_dict()
@@ -374,12 +383,12 @@ def _resolve(path: str | PathLike, options: ReadOptions | None, info: FileInfo |
         return info
     # An explicit option differs from what the inspection used: headers may change with it.
     if "format" in asked and asked["format"] != info.format:
-        return file_inspect(path, options=ReadOptions.from_dict(asked), sample_size=0)
+        return _inspect(path, ReadOptions.from_dict(asked), 0, count=False)
     merged = ReadOptions.from_dict({**wanted, **asked})
     if "header_row" not in asked:
         # Another sheet, encoding or delimiter shows other rows: find their header again.
         merged.header_row = None
-    return file_inspect(path, options=merged, sample_size=0)
+    return _inspect(path, merged, 0, count=False)
 
 
 def rows_read(

@@ -31,7 +31,7 @@ from wizard.readers.base import ReaderError
 from wizard.readers.detect import zip_check_safe
 
 _DAMAGED = (
-    "The workbook could not be read: it is damaged, password-protected or not really a {fmt} file."
+    "The workbook could not be read: it is damaged, password-protected or not really an {fmt} file."
 )
 
 
@@ -42,9 +42,8 @@ def excel_open(path: str | PathLike, fmt: str) -> python_calamine.CalamineWorkbo
         return python_calamine.CalamineWorkbook.from_path(str(path))
     except OSError as exc:
         raise ReaderError(f"The file could not be opened ({exc.strerror or exc}).") from None
-    except (
-        Exception
-    ):  # calamine raises several unrelated types (CalamineError, ZipError, XmlError…)
+    # calamine raises several unrelated types (CalamineError, ZipError, XmlError…).
+    except Exception:
         raise ReaderError(_DAMAGED.format(fmt=fmt)) from None
 
 
