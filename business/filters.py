@@ -424,6 +424,41 @@ def filters_active(
     return out
 
 
+# Shown up front on a records page; the rest (text, references, numbers) under "More filters".
+PRIMARY_TYPES = ("search", T.CHOICE, T.BOOLEAN, T.DATE, T.DATETIME)
+
+
+def filter_fields_split(form, resource: type[Resource]) -> tuple[list[dict], list[dict]]:
+    """The filter form laid out: the usual filters, and the rest ("More filters").
+
+    Each item is ``{"field": bound}`` or, for the two ends of a range, ``{"label": ...,
+    "low": bound, "high": bound}`` so a page shows "Order date  from … to …" together.
+    """
+    described = {d["name"]: d for d in filters_describe(resource)}
+    labels = {f.name: f.label for f in resource.fields}
+    bound = {b.name: b for b in form}
+    primary, secondary = [], []
+    for name, b in bound.items():
+        d = described.get(name, {})
+        field_name, lookup = d.get("field"), d.get("lookup")
+        if lookup in ("gte", "lte") and field_name:
+            if lookup == "lte":
+                continue  # rendered with its lower end
+            high = next(
+                (
+                    x
+                    for n, x in bound.items()
+                    if n != name and described[n].get("field") == field_name
+                ),
+                None,
+            )
+            item = {"label": labels[field_name], "low": b, "high": high, "type": d["type"]}
+        else:
+            item = {"field": b}
+        (primary if d.get("type") in PRIMARY_TYPES else secondary).append(item)
+    return primary, secondary
+
+
 def select_related_paths(resource: type[Resource]) -> list[str]:
     """The relations to join when showing a resource's references (no query per row)."""
     return sorted({f.model_attr for f in resource.fields if f.type == T.REFERENCE})

@@ -63,7 +63,12 @@ class DateTimeColumn(tables.Column):
 
 
 def _num_attrs() -> dict:
-    return {"th": {"class": "num"}, "td": {"class": "num"}}
+    return {"th": {"class": "num"}, "td": {"class": "num nowrap"}}
+
+
+NOWRAP = {"td": {"class": "nowrap"}}
+# Short text (phones, codes, SKUs) reads badly when wrapped; names and notes may wrap.
+SHORT_TEXT = 64
 
 
 def column_for(field: Field) -> tables.Column:
@@ -77,11 +82,11 @@ def column_for(field: Field) -> tables.Column:
     if field.type == T.BOOLEAN:
         return YesNoColumn(**common)
     if field.type == T.DATE:
-        return DateColumn(**common)
+        return DateColumn(attrs=NOWRAP, **common)
     if field.type == T.DATETIME:
-        return DateTimeColumn(**common)
-    if field.type == T.EMAIL:
-        return tables.Column(attrs={"td": {"class": "nowrap"}}, **common)
+        return DateTimeColumn(attrs=NOWRAP, **common)
+    if field.type == T.EMAIL or (field.max_length and field.max_length <= SHORT_TEXT):
+        return tables.Column(attrs=NOWRAP, **common)
     return tables.Column(**common)
 
 

@@ -11,7 +11,12 @@ from django.utils.http import urlencode
 from django_tables2 import RequestConfig
 
 from accounts.decorators import organization_required
-from business.filters import InvalidFilter, filters_active, filterset_bind
+from business.filters import (
+    InvalidFilter,
+    filter_fields_split,
+    filters_active,
+    filterset_bind,
+)
 from business.resources import UnknownResource, resource_get
 from business.selectors import records_browsable, records_filtered, records_overview
 from business.tables import PER_PAGE_CHOICES, per_page_from, table_for
@@ -62,13 +67,23 @@ def records_list(request, resource: str):
         for value in values
         if value != ""
     ]
+    filterset = filterset_bind(
+        resource=res, organization=request.organization, data=request.GET, ignore=PAGE_PARAMS
+    )
+    primary, secondary = filter_fields_split(filterset.form, res)
     context = {
+        "primary_fields": primary,
+        "secondary_fields": secondary,
+        "secondary_active": sum(
+            1
+            for item in secondary
+            for bound in (item.get("field"), item.get("low"), item.get("high"))
+            if bound is not None and request.GET.get(bound.name)
+        ),
         "resource": res,
         "table": table,
         "error": error,
-        "filterset": filterset_bind(
-            resource=res, organization=request.organization, data=request.GET, ignore=PAGE_PARAMS
-        ),
+        "filterset": filterset,
         "active_filters": []
         if error
         else filters_active(resource=res, data=request.GET, ignore=PAGE_PARAMS),
