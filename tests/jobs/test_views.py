@@ -381,3 +381,17 @@ def test_it_refreshes_the_overview_when_asked_by_htmx(owner_client, org, owner, 
         "failed": 1,
         "stalled": 0,
     }
+
+
+def test_it_renders_the_dashboard_with_a_fixed_number_of_queries(
+    owner_client, org, owner, member, make_job, django_assert_max_num_queries
+):
+    for n in range(3):
+        make_job(org, owner if n % 2 else member, status=Status.RUNNING, started_at=timezone.now())
+    owner_client.get(reverse("jobs:dashboard"))
+    with django_assert_max_num_queries(20) as few:
+        owner_client.get(reverse("jobs:dashboard"))
+    for n in range(22):
+        make_job(org, owner if n % 2 else member, status=Status.COMPLETED)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        owner_client.get(reverse("jobs:dashboard"))
