@@ -11,7 +11,7 @@ from accounts.permissions import export_code, export_pdf_code
 from business.models import CreditTransaction, Customer
 from business.resources import FieldType as T
 from reports.ready import selectors
-from reports.ready.base import ZERO, Report, RowCounter, dec, money
+from reports.ready.base import ZERO, Report, RowCounter, Table, dec, money
 from reports.ready.forms import CustomerAgingReportForm
 from reports.ready.registry import register
 from reports.writers import Column
@@ -115,7 +115,8 @@ class CustomerAgingReport(Report):
         )
         counter = RowCounter(progress, totals["count"] + len(aging) + recent.count())
 
-        writer.section(
+        details = Table(
+            writer,
             "Customer Details",
             [
                 Column("code", "Code", T.TEXT),
@@ -134,6 +135,7 @@ class CustomerAgingReport(Report):
                 Column("orders", "Orders", T.INTEGER),
                 Column("last_payment", "Last payment", T.DATE),
             ],
+            pdf_skip=("email", "phone", "charges", "payments"),
         )
         rows = customers.values(
             "pk",
@@ -154,7 +156,7 @@ class CustomerAgingReport(Report):
         )
         for c in counter.each(rows.iterator(chunk_size=2000)):
             outstanding = dec(c["outstanding"])
-            writer.row(
+            details.row(
                 [
                     c["code"],
                     c["name"],
@@ -174,7 +176,8 @@ class CustomerAgingReport(Report):
                 ]
             )
 
-        writer.section(
+        aging_table = Table(
+            writer,
             "Credit Aging",
             [
                 Column("code", "Code", T.TEXT),
@@ -185,7 +188,7 @@ class CustomerAgingReport(Report):
                     Column(f"bucket_{i}", label, T.MONEY)
                     for i, label in enumerate(selectors.BUCKETS)
                 ],
-                Column("oldest", "Oldest unpaid charge", T.DATE),
+                Column("oldest", "Oldest unpaid", T.DATE),
                 Column("days", "Days overdue", T.INTEGER),
                 Column("over_limit", "Over limit", T.BOOLEAN),
             ],
@@ -196,7 +199,7 @@ class CustomerAgingReport(Report):
         for c in counter.each(aged):
             a = aging[c["pk"]]
             outstanding = dec(c["outstanding"])
-            writer.row(
+            aging_table.row(
                 [
                     c["code"],
                     c["name"],

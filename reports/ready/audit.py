@@ -78,7 +78,7 @@ class AuditLogReport(Report):
             [
                 Column("event_type", "Event type", T.TEXT),
                 Column("count", "Events", T.INTEGER),
-                Column("share", "Share %", T.DECIMAL),
+                Column("share", "Share %", T.MONEY),
                 Column("last", "Last", T.DATETIME),
             ],
         )
@@ -97,7 +97,7 @@ class AuditLogReport(Report):
             [
                 Column("user", "User", T.TEXT),
                 Column("count", "Events", T.INTEGER),
-                Column("share", "Share %", T.DECIMAL),
+                Column("share", "Share %", T.MONEY),
                 Column("last", "Last activity", T.DATETIME),
             ],
         )

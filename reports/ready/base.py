@@ -49,12 +49,32 @@ def percent(part: Any, whole: Any) -> Decimal | None:
     return (dec(part) * 100 / whole).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def quantity(value: Any) -> Decimal:
-    """A quantity without trailing zeros beyond what it needs (10.000 → 10, 2.500 → 2.5)."""
+def quantity(value: Any) -> Decimal | int:
+    """A quantity as people write it: whole numbers as integers (10.000 → 10), others without
+    trailing zeros (2.500 → 2.5)."""
     value = dec(value)
-    normalized = value.normalize()
-    # normalize() turns 100 into 1E+2; put the exponent back to a plain integer.
-    return normalized.quantize(Decimal(1)) if normalized == normalized.to_integral() else normalized
+    if value == value.to_integral_value():
+        return int(value)
+    return value.normalize()
+
+
+class Table:
+    """One table of a report, written through the writer.
+
+    A printed page has room for fewer columns than a spreadsheet: columns named in ``pdf_skip``
+    (details a reader of the PDF can do without, such as a customer's e-mail next to their
+    name) are left out of PDF output only; every other format gets them all.
+    """
+
+    def __init__(self, writer, title: str, columns: list, *, pdf_skip: tuple[str, ...] = ()):
+        self.writer = writer
+        printing = getattr(writer, "extension", "") == "pdf"
+        self.keep = [i for i, c in enumerate(columns) if not (printing and c.name in pdf_skip)]
+        self.all = len(self.keep) == len(columns)
+        writer.section(title, [columns[i] for i in self.keep])
+
+    def row(self, values: list) -> None:
+        self.writer.row(values if self.all else [values[i] for i in self.keep])
 
 
 class Progress(Protocol):

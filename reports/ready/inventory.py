@@ -7,7 +7,7 @@ from typing import Any
 from accounts.permissions import export_code, export_pdf_code
 from business.resources import FieldType as T
 from reports.ready import selectors
-from reports.ready.base import Report, RowCounter, dec, money, percent, quantity
+from reports.ready.base import Report, RowCounter, Table, dec, money, percent, quantity
 from reports.ready.forms import InventoryValuationReportForm
 from reports.ready.registry import register
 from reports.writers import Column
@@ -81,7 +81,7 @@ class InventoryValuationReport(Report):
                 Column("units", "Units", T.DECIMAL),
                 Column("cost", "Value at cost", T.MONEY),
                 Column("retail", "Value at list price", T.MONEY),
-                Column("share", "Share of cost value %", T.DECIMAL),
+                Column("share", "Share of cost value %", T.MONEY),
             ],
         )
         for w in counter.each(warehouses):
@@ -97,7 +97,8 @@ class InventoryValuationReport(Report):
                 ]
             )
 
-        writer.section(
+        stock = Table(
+            writer,
             "Stock Items",
             [
                 Column("warehouse", "Warehouse", T.TEXT),
@@ -111,9 +112,10 @@ class InventoryValuationReport(Report):
                 Column("list_price", "List price", T.MONEY),
                 Column("cost_value", "Value at cost", T.MONEY),
                 Column("retail_value", "Value at list price", T.MONEY),
-                Column("margin", "Margin %", T.DECIMAL),
+                Column("margin", "Margin %", T.MONEY),
                 Column("status", "Status", T.TEXT),
             ],
+            pdf_skip=("location", "reorder_level"),
         )
         for item in counter.each(selectors.stock_rows(items)):
             qty, cost, price = (
@@ -121,7 +123,7 @@ class InventoryValuationReport(Report):
                 dec(item["product__unit_cost"]),
                 dec(item["product__list_price"]),
             )
-            writer.row(
+            stock.row(
                 [
                     item["warehouse__code"],
                     item["product__sku"],

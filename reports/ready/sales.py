@@ -8,7 +8,7 @@ from accounts.permissions import export_code, export_pdf_code
 from business.models import SalesOrder
 from business.resources import FieldType as T
 from reports.ready import selectors
-from reports.ready.base import Report, RowCounter, dec, money, percent, quantity
+from reports.ready.base import Report, RowCounter, Table, dec, money, percent, quantity
 from reports.ready.forms import SalesReportForm
 from reports.ready.registry import register
 from reports.writers import Column
@@ -80,7 +80,8 @@ class SalesReport(Report):
         )
         counter = RowCounter(progress, t["orders"] + t["lines"])
 
-        writer.section(
+        sales = Table(
+            writer,
             "Sales",
             [
                 Column("number", "Order", T.TEXT),
@@ -98,12 +99,13 @@ class SalesReport(Report):
                 Column("total", "Total with tax", T.MONEY),
                 Column("cogs", "COGS", T.MONEY),
                 Column("profit", "Profit", T.MONEY),
-                Column("margin", "Margin %", T.DECIMAL),
+                Column("margin", "Margin %", T.MONEY),
             ],
+            pdf_skip=("customer_code", "units", "gross", "total"),
         )
         for o in counter.each(selectors.sales_order_rows(organization=organization, orders=orders)):
             revenue, cogs, tax = dec(o["revenue"]), dec(o["cogs"]), dec(o["tax"])
-            writer.row(
+            sales.row(
                 [
                     o["number"],
                     o["order_date"],
@@ -124,7 +126,8 @@ class SalesReport(Report):
                 ]
             )
 
-        writer.section(
+        lines = Table(
+            writer,
             "Line Items",
             [
                 Column("order", "Order", T.TEXT),
@@ -141,6 +144,7 @@ class SalesReport(Report):
                 Column("cogs", "COGS", T.MONEY),
                 Column("profit", "Profit", T.MONEY),
             ],
+            pdf_skip=("order_date", "tax"),
         )
         for line in counter.each(
             selectors.sales_line_rows(organization=organization, orders=orders)
@@ -148,7 +152,7 @@ class SalesReport(Report):
             qty = dec(line["quantity"])
             revenue = qty * dec(line["unit_price"]) - dec(line["discount"])
             cogs = qty * dec(line["unit_cost"])
-            writer.row(
+            lines.row(
                 [
                     line["order__number"],
                     line["order__order_date"],

@@ -37,6 +37,10 @@ __all__ = [
 ]
 
 
+# The writers' print design plus a few rules for the reports' wide tables.
+PDF_TEMPLATE = "reports/pdf/report_base.html"
+
+
 class ReportPermissionDenied(PermissionDenied):
     """The user may not run this report (or not as PDF). A 403 in views and the API."""
 
@@ -139,7 +143,7 @@ def report_render(
         title=report_class.name,
         organization_name=organization.name,
         filters_text=form.describe(),
-        options={"sections": True},
+        options={"sections": True, **({"template": PDF_TEMPLATE} if fmt == "pdf" else {})},
     )
     tap = _SummaryTap(writer)
     with writer:

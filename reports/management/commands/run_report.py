@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -99,6 +100,8 @@ class Command(BaseCommand):
         )
         os.close(fd)
         progress = ConsoleProgress(self.stderr, quiet=options["quiet"])
+        # WeasyPrint narrates every page it lays out; the command prints its own progress.
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
         try:
             result = report_render(
                 organization=organization,
