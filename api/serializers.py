@@ -113,6 +113,10 @@ class ImportRequestSerializer(serializers.Serializer):
         required=False,
         help_text="What to do with a row whose natural key already exists.",
     )
+    create_missing = JSONObjectField(
+        required=False,
+        help_text='Reference fields whose missing records may be created, e.g. {"account": true}.',
+    )
     mode = serializers.ChoiceField(
         choices=DataTemplate.Mode.choices,
         required=False,

@@ -219,6 +219,7 @@ class ResourceImportView(APIView):
                     mapping=data.get("mapping"),
                     on_duplicate=data.get("on_duplicate"),
                     mode=data.get("mode"),
+                    create_missing=data.get("create_missing"),
                     template=template,
                     dry_run=data.get("dry_run", False),
                 )
