@@ -112,6 +112,12 @@ def number_normalise(
         decimal, thousands_guess = _guess_separators(text)
         if thousands is None:
             thousands = thousands_guess
+    elif thousands and not re.fullmatch(
+        rf"\d+(?:{re.escape(decimal)}\d+)?|\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+(?:{re.escape(decimal)}\d+)?",
+        text,
+    ):
+        # Separators were given: digits must be grouped the way they say.
+        raise ParseError(f"{quote(raw)} is not a number")
     if thousands:
         text = text.replace(thousands, "")
     if decimal != ".":

@@ -333,19 +333,17 @@ class OrdersRun(ImportRun):
         new_groups = [g for g in groups if g["status"] == S.NEW]
         header_attnames = [p.model_field.attname for p in self.header_plans]
         if new_groups:
-            orders = []
-            for g in new_groups:
-                values = {
-                    a: g["first"].values[a] for a in header_attnames if a in g["first"].values
-                }
-                orders.append(self.factory.make(values))
-            self.model._base_manager.bulk_create(orders, batch_size=self.batch_size)
-            for g, order in zip(new_groups, orders, strict=True):
-                g["order"] = order
-            changes_record(
-                job_id=self.job.pk, resource=self.resource.name, created=[o.pk for o in orders]
+            ids = self.factory.insert(
+                [
+                    {a: g["first"].values[a] for a in header_attnames if a in g["first"].values}
+                    for g in new_groups
+                ],
+                now=now,
             )
-            self.counts["orders_created"] += len(orders)
+            for g, pk in zip(new_groups, ids, strict=True):
+                g["order_id"] = pk
+            changes_record(job_id=self.job.pk, resource=self.resource.name, created=ids)
+            self.counts["orders_created"] += len(ids)
         updated_orders = [g for g in groups if g["status"] == S.UPDATE and g.get("changes")]
         if updated_orders:
             objs, logged, used = [], [], set()

@@ -642,6 +642,10 @@ class ImportRun:
                 counts["skipped"] += 1
                 counts["unchanged"] += 1
             if row.errors or row.warnings:
+                if len(row.errors) > 1:
+                    # In the order of the file's columns, as a person reads the row.
+                    position = self.header_index.get
+                    row.errors.sort(key=lambda e: position(e[0], -1))
                 texts = []
                 for column, value, text in row.errors:
                     message = _message(row.number, column, text)

@@ -173,6 +173,10 @@ def changes_undo(*, job, force: bool = False, finished_at=None) -> UndoResult:
     return result
 
 
+def _field(model, attname: str):
+    return model._meta.get_field(attname)
+
+
 def _conflict(result: UndoResult, message: str) -> None:
     result.skipped_conflicts += 1
     if len(result.conflicts) < MAX_CONFLICT_MESSAGES:
@@ -254,7 +258,10 @@ def _undo_objects(
             )
             continue
         after = change.after or {}
-        edited = any(jsonable(getattr(obj, attname)) != value for attname, value in after.items())
+        edited = any(
+            _field(model, attname).to_python(value) != getattr(obj, attname)
+            for attname, value in after.items()
+        )
         if edited and not force:
             _conflict(
                 result, f"{label.capitalize()} '{obj}' was changed after the import; it was kept."
