@@ -21,6 +21,7 @@ from business.models import AuditEvent, Customer, ProductCategory, SalesOrder, W
 from reports.ready.base import FORMAT_LABELS
 
 ANY = ("", "Any")
+CUSTOMER_SUGGESTIONS = 500
 
 
 class DateInput(forms.DateInput):
@@ -126,6 +127,12 @@ class SalesReportForm(ReportForm):
 
     def setup(self) -> None:
         self.fields["warehouse"].choices = _warehouse_choices(self.organization)
+        # Suggestions while typing a customer code; a very large book only offers the first.
+        customers = scoped(Customer, self.organization).order_by("code")
+        self.datalists = {
+            "customer": list(customers.values_list("code", "name")[:CUSTOMER_SUGGESTIONS])
+        }
+        self.fields["customer"].widget.attrs["list"] = "customer-codes"
 
     def clean_customer(self) -> str:
         code = self.cleaned_data["customer"].strip()

@@ -6,6 +6,8 @@ from jobs.errors import FerryError
 from reports.ready.base import Report
 
 _reports: dict[str, type[Report]] = {}
+# The order people meet them in: money first, the audit trail last.
+ORDER = ("sales", "customer-aging", "inventory-valuation", "audit-log")
 
 
 class UnknownReport(FerryError):
@@ -30,7 +32,8 @@ def _load() -> None:
 
 def report_all() -> list[type[Report]]:
     _load()
-    return list(_reports.values())
+    rank = {identifier: n for n, identifier in enumerate(ORDER)}
+    return sorted(_reports.values(), key=lambda r: (rank.get(r.identifier, len(ORDER)), r.name))
 
 
 def report_get(identifier: str) -> type[Report]:

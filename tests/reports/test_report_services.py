@@ -33,9 +33,7 @@ def test_it_registers_the_four_reports_with_their_identifiers():
         "customer-aging",
         "inventory-valuation",
         "audit-log",
-    ] or sorted(r.identifier for r in report_all()) == sorted(
-        ["sales", "customer-aging", "inventory-valuation", "audit-log"]
-    )
+    ]
 
 
 def test_it_refuses_an_unknown_report_with_a_ferry_error():
