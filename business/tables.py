@@ -11,7 +11,9 @@ import datetime as dt
 from decimal import Decimal
 
 import django_tables2 as tables
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.utils import timezone
+from django_tables2 import RequestConfig
 
 from business.resources.base import Field, FieldType, Resource
 
@@ -118,3 +120,17 @@ def per_page_from(value) -> int:
     except (TypeError, ValueError):
         return PER_PAGE_CHOICES[0]
     return number if number in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
+
+
+def table_build(*, resource: type[Resource], queryset, request, per_page: int) -> tables.Table:
+    """The resource's table over ``queryset``, sorted as the request asks and paginated."""
+    table = table_for(resource)(queryset)
+    # Sorting from the request; paging here because tables2 would honour any ?per_page=.
+    RequestConfig(request, paginate=False).configure(table)
+    try:
+        table.paginate(page=request.GET.get("page", 1), per_page=per_page)
+    except PageNotAnInteger:
+        table.paginate(page=1, per_page=per_page)
+    except EmptyPage:
+        table.paginate(page=table.paginator.num_pages, per_page=per_page)
+    return table

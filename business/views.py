@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django_tables2 import RequestConfig
 
 from accounts.decorators import organization_required
 from business.filters import (
@@ -19,7 +17,7 @@ from business.filters import (
 )
 from business.resources import UnknownResource, resource_get
 from business.selectors import records_browsable, records_filtered, records_overview
-from business.tables import PER_PAGE_CHOICES, per_page_from, table_for
+from business.tables import PER_PAGE_CHOICES, per_page_from, table_build
 
 # Query parameters the page itself uses; everything else in the query string is a filter.
 PAGE_PARAMS = ("sort", "page", "per_page")
@@ -50,16 +48,7 @@ def records_list(request, resource: str):
         qs = res.queryset(request.organization).none()
 
     per_page = per_page_from(request.GET.get("per_page"))
-    table = table_for(res)(qs)
-    # Sorting from the request; paging by hand because tables2 would take any ?per_page=.
-    RequestConfig(request, paginate=False).configure(table)
-    try:
-        table.paginate(page=request.GET.get("page", 1), per_page=per_page)
-    except PageNotAnInteger:
-        table.paginate(page=1, per_page=per_page)
-    except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=per_page)
-
+    table = table_build(resource=res, queryset=qs, request=request, per_page=per_page)
     filter_params = [
         (key, value)
         for key, values in request.GET.lists()

@@ -287,6 +287,7 @@ def test_it_shows_the_last_page_for_a_page_past_the_end(owner_client, org):
     f.ContactFactory.create_batch(30, organization=org)
     assert len(listed(owner_client.get(list_url("contacts", "page=99")))) == 5
     assert len(listed(owner_client.get(list_url("contacts", "page=abc")))) == 25
+    assert len(listed(owner_client.get(list_url("contacts", "sort=no_such_column")))) == 25
 
 
 def test_it_keeps_the_audit_trail_to_members_who_may_view_it(member_client, manager_client, org):
