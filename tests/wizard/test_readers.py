@@ -236,6 +236,22 @@ def test_it_reads_the_ne_1033_government_workbook(samples):
     assert rows[-1].number == 1037
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["test.xlsx", "test_skip_lines.xlsx", "sheets.xlsx", "realdata/ne_1033_data.xlsx"],
+)
+def test_it_reads_a_very_big_sheet_the_streamed_way_with_the_same_result(
+    samples, monkeypatch, name
+):
+    path = samples / "csvkit-examples" / name
+    sheet = "data" if name == "sheets.xlsx" else None
+    fast_info, fast_rows = read(path, sheet=sheet)
+    monkeypatch.setattr("wizard.readers.excel.CALAMINE_MAX_SHEET_XML_BYTES", 0)
+    slow_info, slow_rows = read(path, sheet=sheet)
+    assert (slow_info.header_row, slow_info.headers) == (fast_info.header_row, fast_info.headers)
+    assert slow_rows == fast_rows
+
+
 # --- frictionless ----------------------------------------------------------------------------
 
 FRICTIONLESS = "frictionless-data"

@@ -238,6 +238,17 @@ def test_it_reads_1904_system_serial_dates_as_dates(tmp_path):
     assert rows == [["Ann", dt.date(2020, 1, 2), dt.date(2013, 7, 7)]]
 
 
+def test_it_reads_1904_dates_the_same_when_a_big_sheet_is_streamed(tmp_path, monkeypatch):
+    path = xlsx(
+        tmp_path / "mac.xlsx",
+        [["name", "joined", "at"], ["Ann", dt.date(2020, 1, 2), dt.datetime(2021, 3, 4, 5, 6)]],
+        epoch=CALENDAR_MAC_1904,
+    )
+    fast = values(path)
+    monkeypatch.setattr("wizard.readers.excel.CALAMINE_MAX_SHEET_XML_BYTES", 0)
+    assert values(path) == fast == [["Ann", dt.date(2020, 1, 2), dt.datetime(2021, 3, 4, 5, 6)]]
+
+
 def test_it_reads_1900_system_dates_only_when_formatted_as_dates(tmp_path):
     path = xlsx(
         tmp_path / "win.xlsx",

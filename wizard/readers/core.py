@@ -180,41 +180,33 @@ def _pad(values: list, width: int) -> list:
     return values + [None] * (width - len(values)) if len(values) < width else values
 
 
-def _open_sheet(path: str | PathLike, fmt: str, sheet_name: str | None):
-    workbook = excel_reader.excel_open(path, fmt)
-    sheets, first = excel_reader.excel_sheets(workbook)
-    if not sheets:
-        raise ReaderError("The workbook has no worksheets.")
-    name = sheet_name or first
-    return workbook, sheets, name, excel_reader.excel_sheet(workbook, name, sheets, fmt)
-
-
 def _inspect_excel(
     path: str | PathLike, fmt: str, options: ReadOptions, sample_size: int, count: bool
 ) -> FileInfo:
-    workbook, sheets, name, sheet = _open_sheet(path, fmt, options.sheet)
-    last_row = excel_reader.excel_last_row(sheet)
-    scan = _table_scan(
-        excel_reader.excel_records(sheet, fmt),
-        header_row=options.header_row,
-        sample_size=sample_size,
-        keep_counting=lambda counted: count and counted < EXCEL_EXACT_ROWS,
-    )
+    source = excel_reader.excel_sheet_open(path, fmt, options.sheet)
+    try:
+        scan = _table_scan(
+            source.records,
+            header_row=options.header_row,
+            sample_size=sample_size,
+            keep_counting=lambda counted: count and counted < EXCEL_EXACT_ROWS,
+        )
+    finally:
+        source.close()
     if scan.finished:
         estimate, exact = scan.counted, True
     else:
-        estimate, exact = max(last_row - scan.header_row, scan.counted), False
+        estimate, exact = max(source.last_row - scan.header_row, scan.counted), False
     warnings = _warnings_for(scan)
-    if not scan.headers and len(sheets) > 1:
-        others = ", ".join(f"'{other}'" for other in sheets if other != name)
-        warnings.append(f"The sheet '{name}' is empty; the workbook also has {others}.")
-    workbook.close()
+    if not scan.headers and len(source.sheets) > 1:
+        others = ", ".join(f"'{other}'" for other in source.sheets if other != source.name)
+        warnings.append(f"The sheet '{source.name}' is empty; the workbook also has {others}.")
     return FileInfo(
         format=fmt,
         encoding=None,
         delimiter=None,
-        sheets=sheets,
-        sheet=name,
+        sheets=source.sheets,
+        sheet=source.name,
         header_row=scan.header_row,
         headers=scan.headers,
         row_estimate=estimate,
@@ -225,15 +217,13 @@ def _inspect_excel(
 
 
 def _rows_excel(path: str | PathLike, info: FileInfo) -> Iterator[SourceRow]:
-    workbook, _sheets, _name, sheet = _open_sheet(path, info.format, info.sheet)
+    source = excel_reader.excel_sheet_open(path, info.format, info.sheet)
     width = len(info.headers)
     try:
-        for number, values in _data_records(
-            excel_reader.excel_records(sheet, info.format), info.header_row
-        ):
+        for number, values in _data_records(source.records, info.header_row):
             yield SourceRow(number=number, values=_pad(values, width))
     finally:
-        workbook.close()
+        source.close()
 
 
 # --- JSON --------------------------------------------------------------------------------

@@ -1,17 +1,26 @@
-"""XLSX, XLS and ODS through python-calamine (Rust), chosen over openpyxl's read-only mode.
+"""XLSX, XLS and ODS: python-calamine (Rust) first, openpyxl read-only for giant xlsx sheets.
 
-Why calamine (figures from ``bench/bench_readers.py``, 100k rows x 10 columns, this 2-core box):
-calamine read the sheet in about 1.1 s with ~100 MB peak RSS; openpyxl read-only took about
-7.7 s with ~60 MB (it streams, but pays a Python object per cell and per XML event). calamine
-also reads legacy ``.xls`` (BIFF8) and ``.ods``, which openpyxl cannot, and skips the trailing
-empty-but-styled rows of a sheet padded to 1,048,576 rows in well under a second, where
-openpyxl read-only walks every one of them. The price: calamine holds the chosen sheet's cell
-values in memory (compactly, in Rust) instead of streaming them. Workbooks are bounded by the
-upload size limit and by :func:`zip_check_safe` (archive bombs), which keeps that bounded; CSV
-and JSON, the formats of truly big files, stream.
+Measured with ``bench/bench_readers.py --rows 100000 --padded`` (100,000 rows x 10 columns,
+6.2 MB xlsx / 51 MB of sheet XML, on the shared 2-core box, so absolute times are inflated):
 
-What calamine gives and how it is passed on: cells formatted as dates (1900 and 1904 date
-systems) arrive as ``date``/``datetime``; text cells stay text ("001" keeps its zeros); formula
+    python-calamine       100,001 rows   4.1 s   peak RSS  99.6 MB
+    openpyxl read-only    100,001 rows  61.2 s   peak RSS  37.4 MB   (15x slower)
+    sheet padded to 1,048,576 rows (2 data rows):
+    python-calamine             3 rows   3.1 s   peak RSS  15.9 MB
+    openpyxl read-only  1,048,576 rows  39.0 s   peak RSS 117.0 MB
+
+So calamine is the reader: an order of magnitude faster, it also reads legacy ``.xls`` (BIFF8)
+and ``.ods`` (openpyxl reads neither), and trailing empty-but-styled rows cost it almost
+nothing. Its price is memory: it holds the chosen sheet's cells (about twice the sheet's XML
+size at worst) instead of streaming. openpyxl read-only streams with flat memory. Hence the
+rule: an xlsx sheet whose XML expands past ``CALAMINE_MAX_SHEET_XML_BYTES`` (96 MB, roughly
+200,000 rows of 10 columns) is streamed with openpyxl, so memory never grows with the file;
+everything smaller (nearly every real workbook) takes the fast path. Both paths give the same
+values (a test reads the samples both ways). Archive bombs are refused before either opens the
+file (:func:`zip_check_safe`).
+
+Values passed on: cells formatted as dates (1900 and 1904 date systems) arrive as ``date`` or
+``datetime`` (midnight is a ``date``); text cells stay text ("001" keeps its zeros); formula
 cells give their cached value; numbers are floats, and whole numbers become ``int`` because
 Excel stores every number as a double and "40" is what the person sees; empty cells are None;
 times and durations become "HH:MM:SS" text.
@@ -21,9 +30,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
+import posixpath
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from os import PathLike
 from typing import Any
+from xml.etree import ElementTree
 
 import python_calamine
 
@@ -133,3 +147,130 @@ def excel_records(sheet, fmt: str) -> Iterator[tuple[int, list]]:
 def excel_last_row(sheet) -> int:
     end = sheet.end
     return end[0] + 1 if end else 0
+
+
+# --- very big xlsx sheets: streamed with openpyxl ---------------------------------------------
+
+# calamine holds a sheet's cells in memory, up to about twice the sheet's XML size. Past this
+# XML size the sheet is streamed with openpyxl's read-only mode instead: flat memory, ~15x
+# slower. A 100,000-row, 10-column sheet is about 50 MB of XML, so nearly every real workbook
+# takes the fast path; only exports of hundreds of thousands of rows take the slow, safe one.
+CALAMINE_MAX_SHEET_XML_BYTES = 96 * 1024 * 1024
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+
+
+def xlsx_sheet_xml_size(path: str | PathLike, name: str) -> int | None:
+    """The uncompressed size of a sheet's XML part, read from the zip directory (cheap)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            rel_id = next(
+                (
+                    sheet.get(_REL_ID)
+                    for sheet in workbook.iter(f"{_MAIN_NS}sheet")
+                    if sheet.get("name") == name
+                ),
+                None,
+            )
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            target = next(
+                (rel.get("Target") for rel in rels.iter(_PKG_REL) if rel.get("Id") == rel_id), None
+            )
+            if not target:
+                return None
+            member = (
+                target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+            )
+            return archive.getinfo(member).file_size
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return None
+
+
+def _openpyxl_records(worksheet, min_col: int) -> Iterator[tuple[int, list]]:
+    number = 0
+    for row in worksheet.iter_rows(min_col=min_col):
+        number += 1
+        for cell in row:
+            # Gaps between rows come back as empty tuples; a real cell knows its own row.
+            row_number = getattr(cell, "row", None)
+            if row_number:
+                number = row_number
+                break
+        raw = []
+        for cell in row:
+            value = cell.value
+            if type(value) is dt.datetime and value.time() == dt.time(0):
+                value = value.date()  # as calamine gives a date-formatted cell
+            raw.append(value)
+        yield number, _convert(raw)
+
+
+@dataclass
+class SheetSource:
+    """One sheet opened for reading, whichever library reads it."""
+
+    sheets: list[str]
+    name: str
+    last_row: int
+    records: Iterator[tuple[int, list]]
+    close: Callable[[], None]
+
+
+def excel_sheet_open(path: str | PathLike, fmt: str, sheet_name: str | None) -> SheetSource:
+    workbook = excel_open(path, fmt)
+    try:
+        sheets, first = excel_sheets(workbook)
+        if not sheets:
+            raise ReaderError("The workbook has no worksheets.")
+        name = sheet_name or first
+        size = xlsx_sheet_xml_size(path, name) if fmt == "xlsx" and name in sheets else None
+        if size is not None and size > CALAMINE_MAX_SHEET_XML_BYTES:
+            workbook.close()
+            return _openpyxl_source(path, sheets, name)
+        sheet = excel_sheet(workbook, name, sheets, fmt)
+    except BaseException:
+        workbook.close()
+        raise
+    return SheetSource(
+        sheets=sheets,
+        name=name,
+        last_row=excel_last_row(sheet),
+        records=excel_records(sheet, fmt),
+        close=workbook.close,
+    )
+
+
+def _openpyxl_source(path: str | PathLike, sheets: list[str], name: str) -> SheetSource:
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            # "Unknown extension", "no default style": openpyxl's notes about features it drops
+            # (data validation, conditional formats), none of which touch cell values.
+            warnings.simplefilter("ignore", UserWarning)
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        worksheet = workbook[name]
+        # The stored <dimension> is often stale: keep its first column (calamine also starts at
+        # the first used column) and its last row as an estimate, then read to the real end.
+        min_col = worksheet.min_column or 1
+        last_row = worksheet.max_row or 0
+        worksheet.reset_dimensions()
+    except Exception:
+        raise ReaderError(_DAMAGED.format(fmt="xlsx")) from None
+
+    def records() -> Iterator[tuple[int, list]]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                yield from _openpyxl_records(worksheet, min_col)
+        except ReaderError:
+            raise
+        except Exception:
+            raise ReaderError(_DAMAGED.format(fmt="xlsx")) from None
+
+    return SheetSource(
+        sheets=sheets, name=name, last_row=last_row, records=records(), close=workbook.close
+    )
