@@ -318,7 +318,7 @@ class ReferenceForm(forms.Form):
     ]
 
     field = forms.CharField(max_length=100)
-    value = forms.CharField(max_length=1000, strip=False)
+    value = forms.CharField(max_length=1000, strip=False, required=False)
     action = forms.ChoiceField(choices=ACTIONS)
     target = forms.CharField(label="Existing record", max_length=500, required=False)
 
@@ -326,6 +326,8 @@ class ReferenceForm(forms.Form):
         data = super().clean()
         if data.get("action") == "map" and not data.get("target"):
             self.add_error("target", "Choose the existing record to use instead.")
+        if data.get("action") == "map" and not data.get("value"):
+            self.add_error("value", "Say which value of the file to map.")
         return data
 
 

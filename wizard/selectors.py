@@ -47,33 +47,47 @@ def preview_counts(*, job: DataJob, preview: DataJob | None) -> dict[str, Any]:
 
 
 def unresolved_references(*, job: DataJob, preview: DataJob | None, resource) -> list[dict]:
-    """Each unknown referenced value once, with how many rows use it and what was decided."""
+    """Per reference field: each unknown value once, with how many rows use it and the choice made."""
     if preview is None or not isinstance(preview.summary, dict):
         return []
     params = job.params or {}
     create_missing = params.get("create_missing") or {}
     reference_map = params.get("reference_map") or {}
     fields = resource.field_map()
-    items = []
-    for field, values in (preview.summary.get("unresolved") or {}).items():
+    groups = []
+    unresolved = preview.summary.get("unresolved") or {}
+    # Decisions already made stay listed (resolved values no longer show up as unknown).
+    names = list(dict.fromkeys([*unresolved, *reference_map, *create_missing]))
+    for field in names:
         spec = fields.get(field)
-        if spec is None or spec.ref is None:
+        values = unresolved.get(field) or {}
+        mapped = reference_map.get(field) or {}
+        if spec is None or spec.ref is None or not (values or mapped or create_missing.get(field)):
             continue
         ordered = sorted(values.items(), key=lambda item: (-item[1], str(item[0])))
-        for value, count in ordered[:UNRESOLVED_PER_FIELD]:
-            items.append(
-                {
-                    "field": field,
-                    "label": spec.label,
-                    "value": value,
-                    "count": count,
-                    "creatable": spec.ref.creatable,
-                    "create": bool(create_missing.get(field)),
-                    "mapped_to": (reference_map.get(field) or {}).get(value),
-                    "target_label": _ref_label(spec),
-                }
-            )
-    return items
+        shown = [
+            {"value": value, "count": count, "mapped_to": mapped.get(value)}
+            for value, count in ordered[:UNRESOLVED_PER_FIELD]
+        ]
+        shown += [
+            {"value": value, "count": None, "mapped_to": target}
+            for value, target in mapped.items()
+            if value not in values
+        ]
+        groups.append(
+            {
+                "field": field,
+                "label": spec.label,
+                "target_label": _ref_label(spec),
+                "creatable": spec.ref.creatable,
+                "create": bool(create_missing.get(field)),
+                "unknown": len(values),
+                "rows": sum(values.values()),
+                "more": max(0, len(ordered) - UNRESOLVED_PER_FIELD),
+                "values": shown,
+            }
+        )
+    return groups
 
 
 def _ref_label(spec) -> str:

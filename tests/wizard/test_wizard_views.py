@@ -404,11 +404,15 @@ def test_it_lists_unresolved_references_once_with_counts_and_actions(member_clie
     AccountFactory(organization=org, name="Navy Reserve")
     job = preview_ready(member_client, start(member_client, file=upload(text=WITH_COMPANIES)))
     response = member_client.get(url("preview", job))
-    unresolved = {(u["field"], u["value"]): u["count"] for u in response.context["unresolved"]}
+    unresolved = {
+        (g["field"], v["value"]): v["count"]
+        for g in response.context["unresolved"]
+        for v in g["values"]
+    }
     assert unresolved[("account", "Navy")] == 1
     assert unresolved[("account", "Bletchley")] == 2
     body = response.content.decode()
-    assert "Create account records that are missing" in body
+    assert "Create the missing account records" in body
     options = member_client.get(
         reverse("wizard:reference_options", args=[job.pk]), {"field": "account", "target": "navy"}
     )

@@ -552,10 +552,12 @@ def references(request, job_id: int):
             return _hx_redirect(request, reverse("wizard:preview", args=[job.pk]))
         reference_map.setdefault(field, {})[value] = target
         note = f"'{value}' will use the existing {spec.label.lower()} '{target}'."
+    elif value:
+        reference_map.get(field, {}).pop(value, None)
+        note = f"'{value}' is unknown again."
     else:
         create_missing.pop(field, None)
-        reference_map.get(field, {}).pop(value, None)
-        note = "Choice undone."
+        note = f"Missing {spec.label.lower()} records will not be created."
     try:
         services.import_configure(
             job=job, create_missing=create_missing, reference_map=reference_map
