@@ -65,6 +65,8 @@ def dashboard(request):
         request.GET or None, queryset=jobs, organization=request.organization
     )
     table = DataJobTable(job_filter.qs)
+    if not request.GET:
+        table.empty_text = "No jobs yet. Imports, exports and reports you start will appear here."
     RequestConfig(request, paginate={"per_page": DASHBOARD_PAGE_SIZE}).configure(table)
     context = {"filter": job_filter, "table": table, "overview": overview}
     return render(request, "jobs/dashboard.html", context)

@@ -395,3 +395,10 @@ def test_it_renders_the_dashboard_with_a_fixed_number_of_queries(
         make_job(org, owner if n % 2 else member, status=Status.COMPLETED)
     with django_assert_max_num_queries(len(few.captured_queries)):
         owner_client.get(reverse("jobs:dashboard"))
+
+
+def test_it_explains_an_empty_dashboard(owner_client):
+    html = owner_client.get(reverse("jobs:dashboard")).content.decode()
+    assert "No jobs yet." in html
+    filtered = owner_client.get(reverse("jobs:dashboard"), {"status": "failed"}).content.decode()
+    assert "No jobs match these filters." in filtered
