@@ -166,6 +166,27 @@ def test_it_lets_every_detected_setting_be_overridden(tmp_path):
     assert [row.values for row in rows] == [["A", "B,C"], ["1", "2,3"]]
 
 
+def test_it_follows_excels_sep_line(tmp_path):
+    info, rows = read(write(tmp_path, "sep.csv", "sep=|\nname|note\nAnn|a;b,c\n"))
+    assert info.delimiter == "|"
+    assert info.headers == ["name", "note"]
+    assert rows[0].values == ["Ann", "a;b,c"]
+
+
+def test_it_guesses_again_when_a_byte_past_the_first_megabyte_is_not_utf8(tmp_path):
+    lines = "".join(f"{index},plain ascii text {index}\n" for index in range(60_000))
+    path = write(tmp_path, "late.csv", ("id,label\n" + lines + "60000,café\n").encode("cp1252"))
+    assert path.stat().st_size > 1024 * 1024
+    info, rows = read(path)
+    assert info.encoding == "cp1252"
+    assert info.warnings[0].startswith(
+        "Encoding guessed as cp1252: the file is not UTF-8 (line 60002)"
+    )
+    assert rows[-1].values == ["60000", "café"]
+    with pytest.raises(ReaderError, match="Line 60002: the file is not valid utf-8 text"):
+        file_inspect(path, options=ReadOptions(encoding="utf-8"))
+
+
 def test_it_names_the_line_where_a_quote_never_closes(tmp_path):
     # Past the 4 MB a single value may hold, the reader stops instead of swallowing the file.
     big = "x" * (5 * 1024 * 1024)

@@ -8,7 +8,7 @@ blank rows are skipped. Nothing here holds more than the first few hundred recor
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from os import PathLike
 from typing import Any
@@ -124,6 +124,27 @@ def _warnings_for(scan: _Scan) -> list[str]:
 
 
 def _inspect_csv(
+    path: str | PathLike, options: ReadOptions, sample_size: int, count: bool
+) -> FileInfo:
+    try:
+        return _inspect_csv_as(path, options, sample_size, count)
+    except csv_reader.UndecodableError as exc:
+        if options.encoding is not None:
+            raise
+        # The first megabyte was UTF-8, a byte further down is not: guess again from there.
+        fallback = csv_reader.encoding_near(path, exc.offset)
+        if fallback is None:
+            raise
+        info = _inspect_csv_as(path, replace(options, encoding=fallback), sample_size, count)
+        info.warnings.insert(
+            0,
+            f"Encoding guessed as {fallback}: the file is not UTF-8 (line {exc.line}); "
+            "choose another encoding if accented letters look wrong.",
+        )
+        return info
+
+
+def _inspect_csv_as(
     path: str | PathLike, options: ReadOptions, sample_size: int, count: bool
 ) -> FileInfo:
     dialect = csv_reader.csv_dialect(path, encoding=options.encoding, delimiter=options.delimiter)

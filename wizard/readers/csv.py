@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from os import PathLike
@@ -28,6 +29,18 @@ from wizard.readers.detect import (
 # A quote that never closes would otherwise swallow the rest of the file into one value.
 MAX_FIELD_CHARS = 4 * 1024 * 1024
 csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))
+
+
+class UndecodableError(ReaderError):
+    """A byte the chosen encoding cannot decode; knows where, so detection can try again."""
+
+    def __init__(self, message: str, *, line: int, offset: int):
+        super().__init__(message)
+        self.line = line
+        self.offset = offset
+
+
+_SEP_HINT = re.compile(r"^sep=(.)[ \t]*(?:\r\n|\r|\n|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -52,7 +65,9 @@ def csv_dialect(path: str | PathLike, *, encoding: str | None, delimiter: str | 
         if len(head) >= SNIFF_BYTES:
             # The sample ends mid-record; a partial last line would skew the width counts.
             text = text[: max(text.rfind("\n"), text.rfind("\r"), 0)]
-        delimiter = delimiter_detect(text.replace("\x00", ""))
+        # Excel writes (and honours) a first line "sep=;" naming the delimiter.
+        hint = _SEP_HINT.match(text.lstrip("\ufeff"))
+        delimiter = hint.group(1) if hint else delimiter_detect(text.replace("\x00", ""))
     return CsvDialect(encoding=encoding, delimiter=delimiter, warnings=warnings)
 
 
@@ -106,9 +121,12 @@ def csv_records(
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                raise ReaderError(
-                    f"Line {_undecodable_line(path, encoding)}: the file is not valid {encoding} text. "
-                    "Choose its encoding (for example cp1252 or latin-1) and try again."
+                line, offset = _undecodable_at(path, encoding)
+                raise UndecodableError(
+                    f"Line {line}: the file is not valid {encoding} text. "
+                    "Choose its encoding (for example cp1252 or latin-1) and try again.",
+                    line=line,
+                    offset=offset,
                 ) from None
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
@@ -130,19 +148,34 @@ def _line_breaks(text: str) -> int:
     return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
-def _undecodable_line(path: str | PathLike, encoding: str) -> int:
-    """The line holding the first byte that does not decode (the text layer reads ahead in
-    chunks, so the csv reader's own line count is not where the bad byte is)."""
+def _undecodable_at(path: str | PathLike, encoding: str) -> tuple[int, int]:
+    """The line and byte offset of the first byte that does not decode (the text layer reads
+    ahead in chunks, so the csv reader's own line count is not where the bad byte is)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     breaks = 0
+    position = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(64 * 1024):
             try:
                 breaks += _line_breaks(decoder.decode(chunk))
             except UnicodeDecodeError as exc:
                 good = chunk[: max(exc.start, 0)].decode(encoding, errors="ignore")
-                return breaks + _line_breaks(good) + 1
-    return breaks + 1
+                return breaks + _line_breaks(good) + 1, position + max(exc.start, 0)
+            position += len(chunk)
+    return breaks + 1, position
+
+
+def encoding_near(path: str | PathLike, offset: int) -> str | None:
+    """A single-byte encoding guessed from the bytes around an offset, for a file that looked
+    like UTF-8 in its first megabyte and is not further down."""
+    with open(path, "rb") as handle:
+        handle.seek(max(offset - 32 * 1024, 0))
+        window = handle.read(64 * 1024)
+    try:
+        encoding, _ = encoding_detect(window, at_eof=True)
+    except ReaderError:
+        return None
+    return None if encoding.startswith("utf") else encoding
 
 
 def csv_row_estimate(
