@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import Storage
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -28,6 +28,35 @@ def jobs_for(*, organization) -> QuerySet[DataJob]:
 def job_get(*, organization, pk) -> DataJob:
     """One job of the organization; another organization's job is a 404."""
     return get_scoped_or_404(DataJob.objects.select_related("user"), organization, pk=pk)
+
+
+def jobs_overview(*, jobs: QuerySet[DataJob], now=None) -> dict[str, int]:
+    """The dashboard's key figures: active jobs now, finished ones of the last seven days."""
+    since = (now or timezone.now()) - timedelta(days=7)
+    Status = DataJob.Status
+    overview = jobs.order_by().aggregate(
+        running=Count("pk", filter=Q(status=Status.RUNNING)),
+        queued=Count("pk", filter=Q(status__in=[Status.PENDING, Status.QUEUED])),
+        completed=Count("pk", filter=Q(status=Status.COMPLETED, created_at__gte=since)),
+        failed=Count("pk", filter=Q(status=Status.FAILED, created_at__gte=since)),
+    )
+    overview["stalled"] = jobs_stalled(jobs.order_by(), now=now).count()
+    return overview
+
+
+def job_controllable(*, job: DataJob, membership, user) -> bool:
+    """Who may cancel a job or mark it failed: whoever started it, or an organization admin."""
+    if membership is None or membership.organization_id != job.organization_id:
+        return False
+    return membership.is_admin or (job.user_id is not None and job.user_id == user.pk)
+
+
+def job_files_allowed(*, job: DataJob, membership) -> bool:
+    """A job's files need the permission its creator put in ``params["permission"]``, if any."""
+    if membership is None or membership.organization_id != job.organization_id:
+        return False
+    code = job.params.get("permission") if isinstance(job.params, dict) else None
+    return not code or membership.has_perm(code)
 
 
 def jobs_stalled(queryset: QuerySet[DataJob], *, now=None) -> QuerySet[DataJob]:

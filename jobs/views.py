@@ -5,15 +5,11 @@ Every view resolves the job inside ``request.organization``: another organizatio
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
@@ -22,14 +18,16 @@ from jobs.filters import DataJobFilter
 from jobs.forms import LogLevelForm
 from jobs.models import DataJob
 from jobs.selectors import (
+    job_controllable,
     job_file,
     job_files,
+    job_files_allowed,
     job_get,
     job_log_counts,
     job_log_entries,
     job_summary_items,
     jobs_for,
-    jobs_stalled,
+    jobs_overview,
 )
 from jobs.services import job_cancel, job_mark_stalled_failed
 from jobs.tables import DataJobTable
@@ -42,22 +40,18 @@ LOG_PAGE_SIZE = 50
 
 
 def _can_control(request, job: DataJob) -> bool:
-    """Cancel or mark failed: the person who started the job, or an organization admin."""
-    return request.membership.is_admin or (
-        job.user_id is not None and job.user_id == request.user.pk
-    )
+    return job_controllable(job=job, membership=request.membership, user=request.user)
 
 
 def _can_download(request, job: DataJob) -> bool:
-    code = job.params.get("permission") if isinstance(job.params, dict) else None
-    return not code or request.membership.has_perm(code)
+    return job_files_allowed(job=job, membership=request.membership)
 
 
 @require_GET
 @organization_required
 def dashboard(request):
     jobs = jobs_for(organization=request.organization)
-    overview = _overview(jobs)
+    overview = jobs_overview(jobs=jobs)
     if request.htmx and request.htmx.target == "jobs-overview":
         # Refreshed whenever a job on the page finishes.
         return render(request, "jobs/dashboard_overview.html", {"overview": overview})
@@ -70,18 +64,6 @@ def dashboard(request):
     RequestConfig(request, paginate={"per_page": DASHBOARD_PAGE_SIZE}).configure(table)
     context = {"filter": job_filter, "table": table, "overview": overview}
     return render(request, "jobs/dashboard.html", context)
-
-
-def _overview(jobs) -> dict[str, int]:
-    since = timezone.now() - timedelta(days=7)
-    overview = jobs.order_by().aggregate(
-        running=Count("pk", filter=Q(status=DataJob.Status.RUNNING)),
-        queued=Count("pk", filter=Q(status__in=[DataJob.Status.PENDING, DataJob.Status.QUEUED])),
-        completed=Count("pk", filter=Q(status=DataJob.Status.COMPLETED, created_at__gte=since)),
-        failed=Count("pk", filter=Q(status=DataJob.Status.FAILED, created_at__gte=since)),
-    )
-    overview["stalled"] = jobs_stalled(jobs.order_by()).count()
-    return overview
 
 
 def _result_url(job: DataJob) -> str | None:
