@@ -162,10 +162,25 @@ def existing_lookup(
     qs = resource.queryset(organization)
     for i, attname in enumerate(key_attnames):
         qs = qs.filter(**{f"{attname}__in": {k[i] for k in keys}})
-    wanted = {"pk", "updated_at", *(meta.get_field(a).name for a in (*key_attnames, *fields))}
+    # Plain rows made into instances without Model.__init__ (the costly part of a queryset).
+    pk_name = meta.pk.attname
+    attnames = list(dict.fromkeys([pk_name, "updated_at", *key_attnames, *fields]))
+    model = resource.model
+    state = _state_class()
     out = {}
-    for obj in qs.only(*wanted):
-        key = tuple(getattr(obj, a) for a in key_attnames)
+    positions = [attnames.index(a) for a in key_attnames]
+    for values in qs.values_list(*attnames):
+        key = tuple(values[i] for i in positions)
         if key in keys:
+            obj = model.__new__(model)
+            obj.__dict__.update(zip(attnames, values, strict=True))
+            obj._state = state()
+            obj._state.adding = False
             out[key] = obj
     return out
+
+
+def _state_class():
+    from django.db.models.base import ModelState
+
+    return ModelState
