@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from accounts.scoping import get_scoped_or_404, scoped
 from jobs.models import DataJob, JobLogEntry
 
 INPUT, OUTPUT = "input", "output"
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*")
 
 
 def jobs_for(*, organization) -> QuerySet[DataJob]:
@@ -184,11 +186,16 @@ def job_summary_items(*, summary: Any) -> list[SummaryItem]:
     """The summary JSON as labelled lines a person can read (files are shown as downloads)."""
     if not isinstance(summary, dict):
         return [] if summary in (None, "") else [SummaryItem("Result", _scalar(summary))]
-    return [_item(key, value) for key, value in summary.items() if key != "files"]
+    # Keys with a leading underscore are the task's own bookkeeping, not meant for people.
+    return [
+        _item(key, value)
+        for key, value in summary.items()
+        if key != "files" and not str(key).startswith("_")
+    ]
 
 
 def _item(key: Any, value: Any, depth: int = 0) -> SummaryItem:
-    label = capfirst(str(key).replace("_", " ").replace("-", " "))
+    label = _label(key)
     if isinstance(value, dict) and depth < 2:
         return SummaryItem(label, "", tuple(_item(k, v, depth + 1) for k, v in value.items()))
     if isinstance(value, list | tuple):
@@ -196,6 +203,15 @@ def _item(key: Any, value: Any, depth: int = 0) -> SummaryItem:
             return SummaryItem(label, ", ".join(_scalar(v) for v in value) or "—")
         return SummaryItem(label, f"{len(value)} items")
     return SummaryItem(label, _scalar(value))
+
+
+def _label(key: Any) -> str:
+    # Identifiers ("dry_run", "failed-rows") read better as words; anything else (a column
+    # header from the user's file, say) is data and is shown exactly as it is.
+    text = str(key)
+    if _IDENTIFIER.fullmatch(text):
+        return capfirst(text.replace("_", " ").replace("-", " "))
+    return text
 
 
 def _scalar(value: Any) -> str:
