@@ -231,3 +231,39 @@ def test_it_neutralises_formulas_in_audit_text(org, trail, tmp_path):
     header, *rows = events
     objects = [r[header.index("Object")] for r in rows]
     assert '\'=HYPERLINK("http://x")' in objects
+
+
+# --- no query per row -------------------------------------------------------------------------
+
+
+def _queries(org, report, tmp_path) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        run_json(org, report, tmp_path)
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("report", ["sales", "customer-aging", "inventory-valuation", "audit-log"])
+def test_it_runs_the_same_number_of_queries_for_ten_or_forty_records(org, owner, tmp_path, report):
+    from tests.factories import (
+        CreditTransactionFactory,
+        CustomerFactory,
+        SalesOrderLineFactory,
+    )
+
+    def add(n):
+        for _ in range(n):
+            line = SalesOrderLineFactory(order__customer=CustomerFactory(organization=org))
+            CreditTransactionFactory(customer=line.order.customer)
+            StockItemFactory(organization=org, product=line.product)
+            AuditEvent.objects.create(
+                organization=org, time=timezone.now(), user=owner, event_type="export"
+            )
+
+    add(10)
+    few = _queries(org, report, tmp_path)
+    add(30)
+    many = _queries(org, report, tmp_path)
+    assert many == few
