@@ -196,6 +196,8 @@ def job_summary_items(*, summary: Any) -> list[SummaryItem]:
 
 def _item(key: Any, value: Any, depth: int = 0) -> SummaryItem:
     label = _label(key)
+    if isinstance(value, dict) and not value:
+        return SummaryItem(label, "—")
     if isinstance(value, dict) and depth < 2:
         return SummaryItem(label, "", tuple(_item(k, v, depth + 1) for k, v in value.items()))
     if isinstance(value, list | tuple):

@@ -14,6 +14,7 @@ def test_it_renders_a_summary_readably():
             "files": {"failed-rows": {"name": "x", "filename": "y"}},
             "_spool": "/tmp/internal",
             "note": None,
+            "references_created": {},
         }
     )
     flat = {i.label: (i.value, [(c.label, c.value) for c in i.children]) for i in items}
@@ -26,6 +27,7 @@ def test_it_renders_a_summary_readably():
     assert flat["Mapping"][1][0] == ("E-Mail", "email")
     assert flat["Rows"] == ("2 items", [])
     assert flat["Note"] == ("—", [])
+    assert flat["References created"] == ("—", [])
     assert "Files" not in flat and "_spool" not in str(flat)
 
 
