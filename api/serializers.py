@@ -454,7 +454,14 @@ class DataTemplateSerializer(serializers.ModelSerializer):
     type = serializers.ChoiceField(
         source="template_type", choices=DataTemplate.Type.choices, default=DataTemplate.Type.IMPORT
     )
-    resource = serializers.CharField(max_length=64)
+    resource = serializers.ChoiceField(
+        choices=[(r.name, r.label) for r in registry.all()],
+        error_messages={
+            "invalid_choice": "Unknown resource '{input}'. Known: "
+            + ", ".join(sorted(r.name for r in registry.all()))
+            + "."
+        },
+    )
     mapping = JSONObjectField(required=False)
     options = JSONObjectField(required=False)
     rules = JSONObjectField(required=False)
@@ -496,12 +503,6 @@ class DataTemplateSerializer(serializers.ModelSerializer):
         value = value.strip()
         if not value:
             raise serializers.ValidationError("Give the template a name.")
-        return value
-
-    def validate_resource(self, value: str) -> str:
-        if value not in registry:
-            known = ", ".join(sorted(r.name for r in registry.all()))
-            raise serializers.ValidationError(f"Unknown resource '{value}'. Known: {known}.")
         return value
 
     def validate(self, attrs):
