@@ -272,10 +272,14 @@ def test_it_keeps_unicode_and_quotes_intact_in_json(tmp_path):
 
 
 # --- PDF ---------------------------------------------------------------------------------------
-def test_it_writes_every_row_to_the_pdf_with_headers_on_each_page_and_continuous_numbers(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_it_writes_every_row_to_the_pdf_with_headers_on_each_page_and_continuous_numbers(
+    tmp_path, workers
+):
     rows = [sample_row(i) for i in range(130)]
-    # Small chunks force several WeasyPrint documents that are joined.
-    path = write("pdf", tmp_path / "out.pdf", rows, options={"chunk_rows": 50})
+    # Small chunks force several WeasyPrint documents (rendered here, or by worker processes)
+    # that are joined.
+    path = write("pdf", tmp_path / "out.pdf", rows, options={"chunk_rows": 50, "workers": workers})
     reader = PdfReader(path)
     pages = [p.extract_text() for p in reader.pages]
     total = len(pages)
@@ -332,3 +336,17 @@ def test_it_removes_the_partial_file_when_aborted(tmp_path):
             writer.row(["x"])
             raise RuntimeError("boom")
         assert not path.exists(), fmt
+
+
+def test_it_leaves_no_worker_or_temporary_file_behind_when_a_pdf_is_aborted(tmp_path):
+    writer = writer_for("pdf")(
+        tmp_path / "a.pdf", title="A", options={"chunk_rows": 5, "workers": 2}
+    )
+    writer.section("Rows", [Column("a", "A")])
+    for i in range(12):
+        writer.row([str(i)])
+    assert writer._pool is not None and writer._tmp.exists()
+    procs = list(writer._pool._procs)
+    writer.abort()
+    assert all(p.poll() is not None for p in procs)
+    assert not writer._tmp.exists() and not (tmp_path / "a.pdf").exists()
