@@ -153,6 +153,12 @@ def test_it_detects_the_encoding_of_csvkit_files(samples, name, encoding, last):
     assert rows[-1].values == ["4", "5", last]
 
 
+def test_it_keeps_numbers_with_leading_zeros_as_the_text_they_are(samples):
+    rows = records(samples / "csvkit-examples/test_no_leading_zeroes.csv")
+    assert rows == [{"a": "01", "b": "00.11", "c": "0.1"}]
+    assert all(isinstance(value, str) for row in rows for value in row.values())
+
+
 def test_it_skips_the_blank_lines_above_the_header_in_skip_lines(samples):
     info, rows = read(samples / "csvkit-examples/test_skip_lines.csv")
     assert info.header_row == 4

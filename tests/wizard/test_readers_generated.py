@@ -508,6 +508,18 @@ def test_it_numbers_json_lines_rows_by_line_and_skips_blank_lines(tmp_path):
     assert [(row.number, row.values) for row in rows] == [(1, [1, None]), (3, [2, True])]
 
 
+def test_it_keeps_line_separators_inside_json_lines_strings(tmp_path):
+    path = write(tmp_path, "sep.jsonl", '{"a": "x\u2028y\u0085z"}\n{"a": "w"}\n')
+    assert values(path) == [["x\u2028y\u0085z"], ["w"]]
+
+
+def test_it_names_the_line_of_invalid_utf8_in_json_lines(tmp_path):
+    lines = "".join(f'{{"n": {index}}}\n' for index in range(20_000)).encode()
+    path = write(tmp_path, "bad.jsonl", lines + b'{"n": "caf\xe9"}\n')
+    with pytest.raises(ReaderError, match="Line 20001: the file is not valid UTF-8 text"):
+        list(rows_read(path, options=ReadOptions(format="jsonl")))
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -121,7 +121,7 @@ def csv_records(
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                line, offset = _undecodable_at(path, encoding)
+                line, offset = undecodable_at(path, encoding)
                 raise UndecodableError(
                     f"Line {line}: the file is not valid {encoding} text. "
                     "Choose its encoding (for example cp1252 or latin-1) and try again.",
@@ -148,7 +148,7 @@ def _line_breaks(text: str) -> int:
     return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
-def _undecodable_at(path: str | PathLike, encoding: str) -> tuple[int, int]:
+def undecodable_at(path: str | PathLike, encoding: str) -> tuple[int, int]:
     """The line and byte offset of the first byte that does not decode (the text layer reads
     ahead in chunks, so the csv reader's own line count is not where the bad byte is)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")

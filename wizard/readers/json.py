@@ -32,6 +32,7 @@ CSV's; an array of plain values is one column called "value".
 from __future__ import annotations
 
 import codecs
+import io
 import json
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -39,6 +40,7 @@ from os import PathLike
 from typing import Any
 
 from wizard.readers.base import ReaderError
+from wizard.readers.csv import undecodable_at
 from wizard.readers.detect import bom_encoding, read_head
 
 CHUNK_CHARS = 64 * 1024
@@ -288,13 +290,16 @@ def jsonl_elements(
         raise ReaderError(f"The file could not be opened ({exc.strerror or exc}).") from None
     number = 0
     try:
-        handle = codecs.getreader(encoding)(raw, errors="strict")
+        # newline="": lines end at \n, \r\n or \r only, never at U+2028 or other characters
+        # str.splitlines() would split on, which valid JSON strings may contain.
+        handle = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
         while True:
             try:
                 line = handle.readline()
             except UnicodeDecodeError:
+                line_number, _ = undecodable_at(path, encoding)
                 raise ReaderError(
-                    f"Line {number + 1}: the file is not valid {encoding.upper()} text. "
+                    f"Line {line_number}: the file is not valid {encoding.upper()} text. "
                     "JSON Lines files must be saved as UTF-8."
                 ) from None
             if not line:
