@@ -38,7 +38,8 @@ def jobs_overview(*, jobs: QuerySet[DataJob], now=None) -> dict[str, int]:
     Status = DataJob.Status
     overview = jobs.order_by().aggregate(
         running=Count("pk", filter=Q(status=Status.RUNNING)),
-        queued=Count("pk", filter=Q(status__in=[Status.PENDING, Status.QUEUED])),
+        # Pending jobs are drafts still being set up (the import wizard's), not waiting.
+        queued=Count("pk", filter=Q(status=Status.QUEUED)),
         completed=Count("pk", filter=Q(status=Status.COMPLETED, created_at__gte=since)),
         failed=Count("pk", filter=Q(status=Status.FAILED, created_at__gte=since)),
     )

@@ -30,3 +30,10 @@ def job_title(job: DataJob) -> str:
     if job.job_type == DataJob.Type.REPORT:
         return f"Report: {target}"
     return f"{job.get_job_type_display()} of {target}"
+
+
+@register.filter
+def is_live(job: DataJob) -> bool:
+    """Worth polling: a worker has it or will soon. A pending job is a draft still being set up
+    (the import wizard keeps its drafts as pending jobs), and a stalled one has no worker left."""
+    return job.status in (DataJob.Status.QUEUED, DataJob.Status.RUNNING) and not job.is_stalled

@@ -109,11 +109,17 @@ def test_it_sorts_and_paginates_the_dashboard(owner_client, org, owner, make_job
 
 def test_it_polls_only_active_jobs_on_the_dashboard(owner_client, org, owner, make_job):
     running = make_job(org, owner, status=Status.RUNNING, started_at=timezone.now())
+    queued = make_job(org, owner, status=Status.QUEUED)
     done = make_job(org, owner, status=Status.COMPLETED)
+    # A pending job is an import wizard draft: nothing will move it but its owner.
+    draft = make_job(org, owner, status=Status.PENDING)
     html = owner_client.get(reverse("jobs:dashboard")).content.decode()
     assert f"{reverse('jobs:status', args=[running.pk])}?view=row" in html
-    assert 'hx-trigger="every 1s"' in html
+    assert f"{reverse('jobs:status', args=[queued.pk])}?view=row" in html
+    assert html.count('hx-trigger="every 1s"') == 2
     assert reverse("jobs:status", args=[done.pk]) not in html
+    assert reverse("jobs:status", args=[draft.pk]) not in html
+    assert "Not started yet" in html and "Waiting for a worker" in html
 
 
 def test_it_shows_the_worker_check_button_to_admins_only(owner_client, member_client):
