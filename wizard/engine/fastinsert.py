@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models
@@ -60,45 +61,79 @@ class TableInserter:
         self.columns = ", ".join(qn(c) for c in [self.pk_column, *(f.column for f in self.fields)])
         self.qtable = qn(self.table)
 
-    def insert(self, rows: Sequence[dict[str, Any]], *, now) -> list[int]:
-        """Insert the rows; returns their new primary keys in order."""
+    def insert(
+        self, rows: Sequence[dict[str, Any]], *, now, defaults: dict[str, Any] | None = None
+    ) -> list[int]:
+        """Insert the rows; returns their new primary keys in order.
+
+        Attributes a row lacks take ``defaults`` (else NULL); auto_now fields take ``now``.
+        """
         if not rows:
             return []
+        defaults = defaults or {}
         ids = self._reserve(len(rows))
-        attnames = self.attnames
         auto = set(self.auto_now)
-        # Every row gets the same timestamp: convert it once, not once per row.
-        stamps = []
-        converted = []
-        for i, (f, convert) in enumerate(zip(self.fields, self.converters, strict=True), start=1):
-            if f.attname in auto:
-                stamps.append((i, now if convert is None or now is None else convert(now)))
-            elif convert is not None:
-                converted.append((i, convert))
+        first = rows[0]
+        # Columns the rows carry come first (read in C by itemgetter), then the ones every
+        # row shares (defaults and timestamps, converted once).
+        varying = [a for a in self.attnames if a in first and a not in auto]
+        rest = [a for a in self.attnames if a not in varying]
+        order = varying + rest
+        convert_of = dict(zip(self.attnames, self.converters, strict=True))
+        tail = []
+        for a in rest:
+            convert = convert_of[a]
+            value = now if a in auto else defaults.get(a)
+            tail.append(value if convert is None or value is None else convert(value))
+        positions = [
+            (i, convert_of[a]) for i, a in enumerate(varying, start=1) if convert_of[a] is not None
+        ]
+        width = len(first)
+        if len(varying) > 1:
+            pick = itemgetter(*varying)
+        elif varying:
+            pick = lambda d, a=varying[0]: (d[a],)  # noqa: E731
+        else:
+            pick = lambda d: ()  # noqa: E731
         params = []
         append = params.append
         for pk, values in zip(ids, rows, strict=True):
-            get = values.get
-            out = [pk, *map(get, attnames)]
-            for i, stamp in stamps:
-                out[i] = stamp
-            for i, convert in converted:
+            if len(values) == width:
+                try:
+                    out = [pk, *pick(values), *tail]
+                except KeyError:
+                    out = None
+            else:
+                out = None
+            if out is None:
+                # A row shaped differently from the first: fill each column by name.
+                out = [pk, *(values.get(a, defaults.get(a)) for a in varying)]
+                for a, shared in zip(rest, tail, strict=True):
+                    if a in values and a not in auto:
+                        convert = convert_of[a]
+                        value = values[a]
+                        out.append(value if convert is None or value is None else convert(value))
+                    else:
+                        out.append(shared)
+            for i, convert in positions:
                 if out[i] is not None:
                     out[i] = convert(out[i])
             append(out)
+        qn = connection.ops.quote_name
+        field_of = {f.attname: f for f in self.fields}
+        columns = ", ".join(qn(c) for c in [self.pk_column, *(field_of[a].column for a in order)])
         with connection.cursor() as cursor:
             raw = cursor.cursor
             if self.vendor == "postgresql":
-                with raw.copy(f"COPY {self.qtable} ({self.columns}) FROM STDIN") as copy:
+                with raw.copy(f"COPY {self.qtable} ({columns}) FROM STDIN") as copy:
                     write = copy.write_row
                     for row in params:
                         write(row)
             else:
-                marks = ", ".join(["?"] * (len(attnames) + 1))
+                marks = ", ".join(["?"] * (len(order) + 1))
                 # The raw sqlite3 cursor: Django's wrapper would rewrite the query per call.
-                raw_cursor = _sqlite_cursor(raw)
-                raw_cursor.executemany(
-                    f"INSERT INTO {self.qtable} ({self.columns}) VALUES ({marks})", params
+                _sqlite_cursor(raw).executemany(
+                    f"INSERT INTO {self.qtable} ({columns}) VALUES ({marks})", params
                 )
         return ids
 

@@ -18,6 +18,8 @@ from wizard.engine.validation import FieldPlan, Row
 
 # At most this many distinct unresolved values are tallied per field for the preview.
 UNRESOLVED_TALLY_LIMIT = 500
+# At most this many resolved keys are remembered per reference field between batches.
+REFERENCE_CACHE_LIMIT = 100_000
 
 
 def references_lookup(
@@ -58,6 +60,7 @@ class ReferenceResolver:
     def __init__(self, *, run, plans: Sequence[FieldPlan]):
         self.run = run
         self.plans = [p for p in plans if p.is_ref]
+        self.cache: dict[str, dict[str, int]] = {}
 
     def resolve(self, rows: Sequence[Row]) -> None:
         for plan in self.plans:
@@ -78,9 +81,21 @@ class ReferenceResolver:
             if value:
                 wanted.add(remap.get(value, value))
         target = resource_get(ref.resource)
-        found, ambiguous = references_lookup(
-            organization=run.organization, resource=target, key=ref.key, values=wanted
-        )
+        # Keys resolved in earlier batches are remembered (files repeat the same accounts,
+        # products and customers on many rows), so only new keys cost a lookup.
+        known = self.cache.setdefault(name, {})
+        found = {v: known[v] for v in wanted if v in known}
+        ambiguous: dict[str, list[str]] = {}
+        if len(found) < len(wanted):
+            more, ambiguous = references_lookup(
+                organization=run.organization,
+                resource=target,
+                key=ref.key,
+                values=wanted - found.keys(),
+            )
+            found.update(more)
+            if len(known) + len(more) <= REFERENCE_CACHE_LIMIT:
+                known.update(more)
         missing = wanted - found.keys() - ambiguous.keys()
         # A record the same file defines (earlier, or in this batch) is not missing.
         pending = run.pending_keys(ref.resource, missing) if missing else set()
@@ -89,6 +104,8 @@ class ReferenceResolver:
         to_create = sorted(missing - pending)
         if to_create and creatable:
             created = run.references_create(target, ref.key, to_create)
+            if len(known) + len(created) <= REFERENCE_CACHE_LIMIT:
+                known.update(created)
         for row in rows:
             if row.errors or name not in row.values:
                 continue

@@ -328,6 +328,10 @@ class ImportRun:
             except _Abort:
                 self.rolled_back = True
                 self.simulate = True
+                # Records created before the rollback are gone: forget their keys.
+                for resolver in (self.resolver, getattr(self, "line_resolver", None)):
+                    if resolver is not None:
+                        resolver.cache.clear()
                 self.log.flush()
                 for batch in all_batches:
                     self._batch(batch)
@@ -385,11 +389,14 @@ class ImportRun:
         key_plans = self.key_plans
         seen = self.seen[self.resource.name]
         first_in_batch: dict[tuple, int] = {}
+        single = key_plans[0].attname if len(key_plans) == 1 else None
         for row in rows:
             if row.errors:
                 continue
             values = row.values
-            key = tuple(values.get(p.attname) for p in key_plans)
+            key = (
+                (values.get(single),) if single else tuple(values.get(p.attname) for p in key_plans)
+            )
             if not key_plans or any(k is None or k == "" for k in key):
                 row.key = None
             else:

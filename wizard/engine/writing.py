@@ -51,8 +51,7 @@ class InstanceFactory:
         if not rows:
             return []
         if fast_writer_enabled():
-            base = self.base
-            return inserter_for(self.model).insert([{**base, **r} for r in rows], now=now)
+            return inserter_for(self.model).insert(rows, now=now, defaults=self.base)
         objs = [self.make(r) for r in rows]
         self.model._base_manager.bulk_create(objs, batch_size=1000)
         return [o.pk for o in objs]
@@ -73,11 +72,11 @@ def changes_record(
     created: Iterable[int] = (),
     updated: Iterable[tuple[int, dict, dict]] = (),
 ) -> None:
-    rows = [
+    created_rows = [
         {"job_id": job_id, "resource": resource, "object_id": pk, "action": "created"}
         for pk in created
     ]
-    rows.extend(
+    updated_rows = [
         {
             "job_id": job_id,
             "resource": resource,
@@ -87,11 +86,14 @@ def changes_record(
             "after": after,
         }
         for pk, before, after in updated
-    )
+    ]
+    rows = created_rows + updated_rows
     if not rows:
         return
     if fast_writer_enabled():
-        inserter_for(ImportChange).insert(rows, now=None)
+        # Two calls, so each holds rows of one shape.
+        inserter_for(ImportChange).insert(created_rows, now=None)
+        inserter_for(ImportChange).insert(updated_rows, now=None)
     else:
         ImportChange.objects.bulk_create([ImportChange(**r) for r in rows], batch_size=CHANGE_BATCH)
 
