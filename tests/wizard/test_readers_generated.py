@@ -586,6 +586,12 @@ def test_it_skips_titles_blank_rows_and_comments_above_the_header(tmp_path):
     assert [row.number for row in rows] == [6, 7]
 
 
+def test_it_reads_no_rows_from_a_file_of_comments(tmp_path):
+    info, rows = read(write(tmp_path, "c.csv", "# nothing\n# to see\n\n# here\n"))
+    assert info.headers == []
+    assert rows == []
+
+
 def test_it_takes_the_first_row_of_a_plain_table_as_the_header():
     rows = [(1, ["id", "", "name"]), (2, ["1", "x", "Ann"]), (3, ["2", "y", "Bob"])]
     assert header_detect(rows) == 1

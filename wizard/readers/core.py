@@ -76,8 +76,10 @@ def _table_scan(
     if header_row is None:
         header_row = header_detect(head)
         if header_row is None:
-            # Nothing but blank rows and comments in the first rows.
-            return _Scan(header_row=1, headers=[], width=0, finished=len(head) < HEAD_ROWS)
+            # Nothing but blank rows and comments in the first rows: no columns, and the "header"
+            # is put on the last of those rows so that reading yields none of them as data.
+            last = head[-1][0] if head else 1
+            return _Scan(header_row=last, headers=[], width=0, finished=len(head) < HEAD_ROWS)
     scan = _Scan(header_row=header_row, headers=[], width=0)
     found = header_row == 0
     if found:
@@ -259,7 +261,7 @@ def _json_stream(path: str | PathLike, fmt: str, pairs, stats: dict | None = Non
 def _inspect_json(
     path: str | PathLike, fmt: str, options: ReadOptions, sample_size: int, count: bool
 ) -> FileInfo:
-    pairs = json_reader._Pairs()
+    pairs = json_reader.DuplicateKeys()
     stats: dict = {"bytes": 0}
     elements = _json_stream(path, fmt, pairs, stats)
     warnings: list[str] = []

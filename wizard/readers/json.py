@@ -60,7 +60,7 @@ def _number_error(exc: Exception) -> str:
     return "a number in this value is too large to read"
 
 
-class _Pairs:
+class DuplicateKeys:
     """object_pairs_hook that keeps the last value of a duplicated key and remembers the key."""
 
     def __init__(self) -> None:
@@ -83,7 +83,7 @@ def json_encoding(path: str | PathLike) -> str:
     return encoding or "utf-8"
 
 
-def _decoder(pairs: _Pairs) -> json.JSONDecoder:
+def _decoder(pairs: DuplicateKeys) -> json.JSONDecoder:
     return json.JSONDecoder(
         object_pairs_hook=pairs, parse_constant=_reject_constant, parse_float=Decimal
     )
@@ -205,7 +205,7 @@ def _kind(value: Any) -> str:
 
 
 def json_elements(
-    path: str | PathLike, pairs: _Pairs | None, stats: dict | None = None
+    path: str | PathLike, pairs: DuplicateKeys | None, stats: dict | None = None
 ) -> Iterator[tuple[int, Any, str]]:
     """The items of a top-level JSON document as (number, item, kind of document).
 
@@ -280,7 +280,7 @@ def json_elements(
 
 
 def jsonl_elements(
-    path: str | PathLike, pairs: _Pairs | None, stats: dict | None = None
+    path: str | PathLike, pairs: DuplicateKeys | None, stats: dict | None = None
 ) -> Iterator[tuple[int, Any, str]]:
     encoding = json_encoding(path)
     decoder = _decoder(pairs)
