@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import zipfile
 from collections import Counter
 from os import PathLike
@@ -118,8 +119,6 @@ def file_sniff_format(path: str | PathLike) -> str:
 
 def _json_or_lines(text: str) -> str:
     """One object per line is JSON Lines; anything else starting with ``{`` is one JSON document."""
-    import json
-
     try:
         _, end = json.JSONDecoder().raw_decode(text)
     except ValueError:

@@ -11,7 +11,7 @@ Strictness (where the stdlib is lenient, the reader is not):
 - trailing commas, comments and anything after the document are refused;
 - the text must be valid UTF-8 (or UTF-16/32 with a byte-order mark); a stray Latin-1 byte is
   refused with its line, instead of being guessed at;
-- every refusal names the line and column.
+- every refusal names the line (and the column where the decoder knows it).
 Duplicate keys are valid JSON (RFC 8259 only says names SHOULD be unique), so a file with them
 is read, the last value wins, and inspection reports each such key as a warning.
 
@@ -24,7 +24,8 @@ byte is refused (``i_string_iso_latin_1``); a UTF-8 BOM is skipped
 
 Shapes: an array of objects (one row each), JSON Lines (one object per line), a single object
 (one row), or an object with a single key holding an array of records (``{"records": [...]}``,
-as Salesforce and many APIs write). Nested objects become ``a.b`` columns; arrays inside a
+as Salesforce and many APIs write; such a top-level object is parsed whole, only top-level
+arrays and JSON Lines stream). Nested objects become ``a.b`` columns; arrays inside a
 record become their JSON text. An array of arrays is a table whose header is found like a
 CSV's; an array of plain values is one column called "value".
 """
