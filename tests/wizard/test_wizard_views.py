@@ -603,3 +603,87 @@ def test_it_serialises_the_upload_errors_for_the_script(member_client):
     )
     errors = json.loads(response.content)["errors"]
     assert set(errors) == {"resource", "file"}
+
+
+# --- more behaviour --------------------------------------------------------------------------
+
+
+def test_it_polls_the_preview_and_reloads_once_it_is_done(member_client):
+    job = start(member_client)
+    member_client.post(url("map", job), mapping_post(job, job.params["mapping"]))
+    job.refresh_from_db()
+    polling = member_client.get(url("preview_status", job), HTTP_HX_REQUEST="true")
+    assert "Checking every row" in polling.content.decode()
+    assert 'role="progressbar"' in polling.content.decode()
+    run_now(DataJob.objects.get(pk=job.params["preview_job_id"]))
+    done = member_client.get(url("preview_status", job), HTTP_HX_REQUEST="true")
+    assert done["HX-Refresh"] == "true"
+
+
+def test_it_pages_the_preview_over_stored_rows_without_the_file(member_client):
+    lines = ["Email;Surname"] + [f"p{n}@example.com;Person {n}" for n in range(60)]
+    job = preview_ready(member_client, start(member_client, file=upload(text="\n".join(lines))))
+    # The pages must not need the upload any more: remove it from storage.
+    job.input_file.storage.delete(job.input_file.name)
+    first = member_client.get(url("preview", job))
+    assert first.context["counts"]["new"] == 60
+    page3 = member_client.get(
+        url("preview", job), {"page": 3}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="preview-table"
+    )
+    rows = [r.record.row_number for r in page3.context["table"].page.object_list]
+    assert rows == list(range(52, 62))
+    assert "Page 3 of 3" in page3.content.decode()
+
+
+def test_it_saves_date_and_number_formats_per_field(member_client):
+    job = start(member_client)
+    data = mapping_post(
+        job,
+        job.params["mapping"],
+        action="autosave",
+        opt_birth_date_date_format="%d/%m/%Y",
+        opt_birth_date_default="2000-01-01",
+    )
+    member_client.post(url("map", job), data, HTTP_HX_REQUEST="true")
+    job.refresh_from_db()
+    assert job.params["options"]["birth_date"] == {
+        "date_format": "%d/%m/%Y",
+        "default": "2000-01-01",
+    }
+
+
+def test_it_refuses_a_template_for_another_resource(member_client, org, owner):
+    template = DataTemplate.objects.create(
+        organization=org, created_by=owner, name="Leads", resource="leads", is_shared=True
+    )
+    response = member_client.post(
+        reverse("wizard:start"),
+        {"resource": "contacts", "template": template.pk, "file": upload()},
+    )
+    assert response.status_code == 400
+    assert "imports leads, not contacts" in response.content.decode()
+
+
+def test_it_does_not_offer_another_organizations_template(member_client, other_org, other_user):
+    template = DataTemplate.objects.create(
+        organization=other_org,
+        created_by=other_user,
+        name="Theirs",
+        resource="contacts",
+        is_shared=True,
+    )
+    response = member_client.post(
+        reverse("wizard:start"),
+        {"resource": "contacts", "template": template.pk, "file": upload()},
+    )
+    assert response.status_code == 400
+    assert not DataJob.objects.exists()
+
+
+def test_it_offers_order_line_fields_for_an_orders_file(member_client):
+    text = "Order No;Customer;Order date;SKU;Qty;Unit price\nSO-1;C1;2024-05-01;A-1;2;9.50\n"
+    job = start(member_client, resource="sales-orders", file=upload(text=text))
+    assert job.params["mapping"]["Qty"] == "quantity"
+    body = member_client.get(url("map", job)).content.decode()
+    assert '<optgroup label="Order lines">' in body
+    assert job.params["wizard"]["suggestions"]["Qty"][0] == "quantity"

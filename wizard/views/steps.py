@@ -511,7 +511,8 @@ def _row(job, row_number: int):
 
 def _render_row(request, job, resource, row, headers, *, counts: bool = False):
     table = ImportRowTable([row], headers=headers, job=job, resource=resource)
-    context = {"table": table, "row": table.rows[0], "job": job}
+    # The swapped-in row takes the focus back, so keyboard users stay where they were.
+    context = {"table": table, "row": table.rows[0], "job": job, "focus_row": True}
     if counts:
         context["counts"] = preview_counts(job=job, preview=flow.preview_job(job))
         context["oob_counts"] = True
