@@ -205,9 +205,10 @@ def aging_customers(*, organization, filters: dict[str, Any], as_of: dt.date) ->
         .order_by("-date")
         .values("date")[:1]
     )
+    # Keyed on the customer alone: the outer query is scoped, and an organization filter here
+    # makes SQLite walk every order of the organization for each customer.
     orders = (
-        scoped(SalesOrder, organization)
-        .filter(customer=OuterRef("pk"))
+        SalesOrder.objects.filter(customer=OuterRef("pk"))
         .exclude(status=SalesOrder.Status.CANCELLED)
         .order_by()
         .values("customer")
