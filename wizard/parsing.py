@@ -367,7 +367,13 @@ def date_parser(
             return raw.date()
         if isinstance(raw, dt.date):
             return raw
-        text = str(raw).strip()
+        text = raw if raw.__class__ is str else str(raw).strip()
+        if primary is not None and fmt != "%Y-%m-%d":
+            # The column's own format first: most cells are written that way.
+            try:
+                return primary(text)
+            except ValueError:
+                pass
         if iso(text):
             try:
                 return fromiso(text)
@@ -377,10 +383,6 @@ def date_parser(
         if m:
             return fromiso(m.group(1))
         if primary is not None:
-            try:
-                return primary(text)
-            except ValueError:
-                pass
             raise ParseError(_date_message(raw, fmt))
         for reader in fallbacks:
             try:

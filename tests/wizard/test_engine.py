@@ -811,7 +811,11 @@ def test_it_revalidates_an_edited_row_and_applies_the_edit_on_the_real_run(org, 
     import_row_edit(job=job, row_number=2, column="Email", value="a@x.com")
     # A new preview keeps the person's fixes.
     preview(job)
-    assert ImportRow.objects.get(job=job, row_number=3).edits == {"Birthday": "30/11/1990"}
+    kept = ImportRow.objects.get(job=job, row_number=3)
+    assert kept.edits == {"Birthday": "30/11/1990"}
+    assert kept.values["Birthday"] == "31/13/1990"
+    assert kept.effective_values["Birthday"] == "30/11/1990"
+    assert kept.status == "new"
     job = import_run_now(job=job)
     assert job.status == DataJob.Status.COMPLETED
     assert Contact.objects.get(email="b@x.com").birth_date == dt.date(1990, 11, 30)
@@ -866,6 +870,23 @@ def test_it_writes_failed_rows_of_a_workbook_as_a_workbook(org, owner, tmp_path)
     assert rows == [
         ["Email", "First name", "error"],
         ["oops", "Bob", "'oops' is not a valid e-mail address"],
+    ]
+
+
+def test_it_writes_failed_rows_of_json_lines_as_json_lines(org, owner, tmp_path):
+    from django.core.files.storage import default_storage
+
+    path = tmp_path / "people.jsonl"
+    path.write_text('{"Email": "a@x.com"}\n{"Email": "nope"}\n')
+    job = import_run_now(job=draft(org, owner, "contacts", path))
+    info = failed_rows_file(job=job)
+    assert info["filename"] == "people-failed-rows.jsonl"
+    with default_storage.open(info["name"]) as fh:
+        lines = fh.read().decode().splitlines()
+    import json
+
+    assert [json.loads(line) for line in lines] == [
+        {"Email": "nope", "error": "'nope' is not a valid e-mail address"}
     ]
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 WRITER = os.environ.get("FERRY_IMPORT_WRITER", "fast")
 
@@ -70,6 +70,10 @@ class TableInserter:
         """
         if not rows:
             return []
+        if self.vendor == "sqlite" and not connection.in_atomic_block:
+            # Reserving keys above MAX(id) is only safe while holding the write lock.
+            with transaction.atomic():
+                return self.insert(rows, now=now, defaults=defaults)
         defaults = defaults or {}
         ids = self._reserve(len(rows))
         auto = set(self.auto_now)

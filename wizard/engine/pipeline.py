@@ -296,6 +296,7 @@ class ImportRun:
         values = source_row.values
         edits = self.edits.get(source_row.number)
         if edits:
+            original = values
             values = list(values)
             for header, value in edits.items():
                 i = self.header_index.get(header)
@@ -304,6 +305,9 @@ class ImportRun:
                 while len(values) <= i:
                     values.append("")
                 values[i] = value
+            row = Row(source_row.number, values)
+            row.extra = {"original": original}
+            return row
         return Row(source_row.number, values)
 
     def execute(self) -> dict[str, Any]:
@@ -695,7 +699,8 @@ class ImportRun:
             ImportRow.objects.bulk_create(preview, batch_size=1000)
 
     def _preview_row(self, row: Row) -> ImportRow:
-        raw = row.raw
+        # The file's own values; a person's fixes are kept apart in ``edits``.
+        raw = (row.extra or {}).get("original", row.raw)
         values = {}
         for i, header in enumerate(self.headers):
             value = raw[i] if i < len(raw) else None
