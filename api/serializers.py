@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.parsers import unstorable_text
 from business.resources import registry
 from jobs.models import DataJob, JobLogEntry
 from wizard.models import DataTemplate
@@ -89,6 +90,9 @@ class JSONObjectField(serializers.Field):
                 self.fail("invalid")
         if not isinstance(data, dict):
             self.fail("invalid")
+        problem = unstorable_text(data)
+        if problem:
+            raise serializers.ValidationError(f"The object contains {problem}.")
         return data
 
     def to_representation(self, value):
@@ -138,6 +142,13 @@ class ImportRequestSerializer(serializers.Serializer):
         max_value=1000,
         help_text="Row number of the header (1 = first row); detected when absent.",
     )
+
+    def validate_file(self, upload):
+        if unstorable_text(upload.name or ""):
+            raise serializers.ValidationError(
+                "The file name contains characters Ferry cannot store."
+            )
+        return upload
 
     def read_options(self) -> dict[str, Any]:
         data = self.validated_data

@@ -22,7 +22,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,6 +31,7 @@ from api import serializers as s
 from api.exceptions import PayloadTooLarge, TooManyImports, error_body
 from api.filters import DataJobFilter, JobLogFilter
 from api.pagination import Pagination
+from api.parsers import StrictJSONParser
 from api.permissions import can_manage_templates, membership_of, require_code
 from api.services import (
     idempotency_key_of,
@@ -122,7 +123,7 @@ def _started(request, *, endpoint_key: str, fingerprint: str, start) -> Response
 
 
 class ResourceExportView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         operation_id="resource_export",
@@ -284,7 +285,7 @@ class ReportListView(APIView):
 
 
 class ReportExportView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         operation_id="report_export",
@@ -438,7 +439,7 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: s.UndoResultSerializer, **errors(400, 403, 404)},
         filters=False,
     )
-    @action(detail=True, methods=["post"], filterset_class=None, parser_classes=[JSONParser])
+    @action(detail=True, methods=["post"], filterset_class=None, parser_classes=[StrictJSONParser])
     def undo(self, request, pk=None):
         job = self.get_object()
         if job.job_type != DataJob.Type.IMPORT:
@@ -553,7 +554,7 @@ class DataTemplateViewSet(
 ):
     serializer_class = s.DataTemplateSerializer
     pagination_class = Pagination
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     lookup_value_regex = r"[0-9]+"
     queryset = DataTemplate.objects.none()
 

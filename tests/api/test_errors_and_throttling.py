@@ -67,3 +67,35 @@ def test_it_requires_csrf_for_session_writes(owner):
     response = client.post("/api/v1/templates/", {}, content_type="application/json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"name": "x", "resource": "contacts", "mapping": {"a\\u0000": "email"}}',
+        '{"name": "x\\u0000", "resource": "contacts"}',
+        '{"name": "x", "resource": "contacts", "description": "\\ud800 lone"}',
+    ],
+)
+def test_it_refuses_text_no_database_can_store(owner_api, body):
+    # Found by the fuzz test on PostgreSQL: NUL and lone surrogates were a 500 there.
+    response = owner_api.generic(
+        "POST", "/api/v1/templates/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"] or "surrogate" in response.json()["error"]
+
+
+def test_it_refuses_a_nul_in_a_multipart_mapping(member_api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = member_api.post(
+        "/api/v1/contacts/import/",
+        {
+            "file": SimpleUploadedFile("c.csv", b"Email\na@example.com\n"),
+            "mapping": '{"Email\\u0000": "email"}',
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["details"]["mapping"][0]
