@@ -5,7 +5,12 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from reports.writers.base import Column, Writer, neutralize, text_value
+from business.resources import FieldType
+from reports.writers.base import FORMULA_PREFIXES, Column, Writer, neutralize, text_value
+
+# Python's str() of these differs from the CSV we promise (true/false, local ISO date-times,
+# plain decimals); dates, integers and text are written as they are.
+CONVERTED_TYPES = (FieldType.BOOLEAN, FieldType.DATETIME, FieldType.DECIMAL, FieldType.MONEY)
 
 
 class CsvWriter(Writer):
@@ -23,6 +28,8 @@ class CsvWriter(Writer):
         self._fh = open(self.path, "w", encoding=encoding, newline="")  # noqa: SIM115  closed in close()
         self._csv = csv.writer(self._fh, delimiter=delimiter, lineterminator="\r\n")
         self._started = False
+        self._writerow = self._csv.writerow
+        self._convert: list[int] = []
 
     def _separate(self, title: str) -> None:
         # Sections are told apart by a blank line and then their title on a line of its own.
@@ -41,18 +48,20 @@ class CsvWriter(Writer):
             self._separate(title)
         self._started = True
         self._csv.writerow([neutralize(c.label) for c in columns])
+        self._convert = [i for i, c in enumerate(columns) if c.type in CONVERTED_TYPES]
 
     def row(self, values: list) -> None:
-        out = []
-        for value in values:
-            if value is None:
-                out.append("")
-            elif isinstance(value, str):
-                out.append(neutralize(value))
-            else:
-                # Numbers, dates and booleans are never formulas; no prefix for them.
-                out.append(text_value(value))
-        self._csv.writerow(out)
+        # Text is checked in one comprehension; only the columns whose values the csv module
+        # would not write as we want (booleans, date-times, decimals) are converted after it.
+        out = [
+            ("'" + v if v and v[0] in FORMULA_PREFIXES else v) if v.__class__ is str else v
+            for v in values
+        ]
+        for index in self._convert:
+            value = out[index]
+            if value is not None and value.__class__ is not str:
+                out[index] = text_value(value)
+        self._writerow(out)
         self.rows_written += 1
 
     def _close(self) -> None:
