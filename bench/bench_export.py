@@ -133,7 +133,8 @@ def print_row(size_label: str, mode: str, r: dict, baseline: dict | None) -> Non
     print(
         f"{size_label:>6} {mode:<14} {r['rows']:>9,} rows {r['seconds']:8.1f} s wall "
         f"{r['cpu']:8.1f} s cpu {r['rows'] / r['seconds']:>9,.0f} rows/s "
-        f"peak RSS {r['rss_mb']:6.0f} MB{workers}  {r['bytes'] / 1e6:8.1f} MB file  {ratio}",
+        f"peak RSS {r['rss_mb']:6.0f} MB{workers}  {r['bytes'] / 1e6:8.1f} MB file  {ratio}"
+        f"  [load {os.getloadavg()[0]:.1f}]",
         flush=True,
     )
 
