@@ -73,6 +73,13 @@ def main() -> None:
             print(f"peak RSS          {peak_rss_mb():>12,.0f} MB")
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
+        # FERRY_TESTING gives this process its own Huey file under var/; leave nothing behind.
+        from django.conf import settings
+
+        filename = settings.HUEY.get("filename")
+        if filename:
+            for suffix in ("", "-wal", "-shm"):
+                Path(filename + suffix).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
