@@ -23,26 +23,30 @@ def preview_rows(*, job: DataJob, problems_only: bool = False) -> QuerySet[Impor
 
 
 def preview_counts(*, job: DataJob, preview: DataJob | None) -> dict[str, Any]:
-    """Counts by status from the stored rows, so inline fixes show at once."""
-    counts = dict(
-        ImportRow.objects.filter(job=job)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    warnings = ImportRow.objects.filter(job=job).exclude(warnings={}).count()
-    result = {
-        "new": counts.get(ImportRow.Status.NEW, 0),
-        "update": counts.get(ImportRow.Status.UPDATE, 0),
-        "unchanged": counts.get(ImportRow.Status.UNCHANGED, 0),
-        "invalid": counts.get(ImportRow.Status.INVALID, 0),
-        "warnings": warnings,
-    }
-    result["total"] = sum(result[k] for k in ("new", "update", "unchanged", "invalid"))
+    """Counts by status. The dry run's summary holds them (kept current by inline fixes), so a
+    page of a million-row preview does not count rows; without one, the stored rows are counted."""
     summary = (preview.summary if preview is not None else None) or {}
-    # Rows the dry run counted but did not keep (very large files keep a bounded sample).
-    result["stored_all"] = not summary.get("total") or summary.get("total") == result["total"]
+    keys = {"new": "would_create", "update": "would_update", "unchanged": "unchanged"}
+    if preview is not None and preview.status == DataJob.Status.COMPLETED and summary:
+        result = {k: int(summary.get(v, 0) or 0) for k, v in keys.items()}
+        result["invalid"] = int(summary.get("invalid", 0) or 0)
+        result["warnings"] = int(summary.get("warnings", 0) or 0)
+    else:
+        counts = dict(
+            ImportRow.objects.filter(job=job)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        result = {
+            "new": counts.get(ImportRow.Status.NEW, 0),
+            "update": counts.get(ImportRow.Status.UPDATE, 0),
+            "unchanged": counts.get(ImportRow.Status.UNCHANGED, 0),
+            "invalid": counts.get(ImportRow.Status.INVALID, 0),
+            "warnings": ImportRow.objects.filter(job=job).exclude(warnings={}).count(),
+        }
+    result["total"] = sum(result[k] for k in ("new", "update", "unchanged", "invalid"))
     return result
 
 
