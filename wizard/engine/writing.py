@@ -91,11 +91,36 @@ def changes_record(
     if not rows:
         return
     if fast_writer_enabled():
-        # Two calls, so each holds rows of one shape.
-        inserter_for(ImportChange).insert(created_rows, now=None)
+        if created_rows:
+            created_many(
+                job_id=job_id, resource=resource, ids=[r["object_id"] for r in created_rows]
+            )
         inserter_for(ImportChange).insert(updated_rows, now=None)
     else:
         ImportChange.objects.bulk_create([ImportChange(**r) for r in rows], batch_size=CHANGE_BATCH)
+
+
+def created_many(*, job_id: int, resource: str, ids: list[int]) -> None:
+    """One statement for a batch's "created" changes: the ids travel as one array parameter,
+    so the change log costs no Python work per row."""
+    import json
+
+    from django.db import connection
+
+    table = connection.ops.quote_name(ImportChange._meta.db_table)
+    columns = "job_id, resource, object_id, action"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT %s, %s, unnest(%s::bigint[]), 'created'",
+                [job_id, resource, ids],
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                "SELECT %s, %s, value, 'created' FROM json_each(%s) ORDER BY key",
+                [job_id, resource, json.dumps(ids)],
+            )
 
 
 def bulk_update_changed(
