@@ -91,3 +91,44 @@ def test_it_runs_the_sales_report_as_pdf_and_downloads_it(
     job = DataJob.objects.get(organization=org, target="sales")
     assert job.format == "pdf" and job.status == DataJob.Status.COMPLETED
     assert job.params["report_params"]["warehouse"] == "MAIN"
+
+
+LABELLED = """() => [...document.querySelectorAll('main input:not([type=hidden]), main select')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .map(el => el.name)"""
+
+
+@pytest.mark.parametrize("report", ["sales", "customer-aging", "inventory-valuation", "audit-log"])
+def test_it_shows_each_report_form_with_labelled_controls(
+    page, live_server, login, manager, org, screenshot_dir, report
+):
+    CustomerFactory(organization=org, code="C1", name="Harbour Café")
+    WarehouseFactory(organization=org, code="MAIN", name="Main warehouse")
+    login(page, live_server, "manager")
+    page.goto(f"{live_server.url}/export/reports/{report}/")
+    expect(page.locator("h1")).to_have_count(1)
+    assert page.evaluate(LABELLED) == []
+    # Keyboard: the first filter takes focus from the tab order, the run button is reachable.
+    page.get_by_role("button", name="Run report").focus()
+    expect(page.get_by_role("button", name="Run report")).to_be_focused()
+    page.screenshot(path=str(screenshot_dir / f"reports-{report}-form.png"), full_page=True)
+
+
+def test_it_shows_filter_errors_next_to_the_fields(
+    page, live_server, login, manager, org, screenshot_dir
+):
+    login(page, live_server, "manager")
+    page.goto(f"{live_server.url}/export/reports/sales/")
+    page.get_by_label("From", exact=True).fill("2026-05-01")
+    page.get_by_label("To", exact=True).fill("2026-04-01")
+    page.get_by_label("Customer code").fill("NOBODY")
+    page.get_by_role("button", name="Run report").click()
+    expect(
+        page.get_by_text("No customer with the code 'NOBODY' in this organization.")
+    ).to_be_visible()
+    expect(
+        page.get_by_text("The end date 2026-04-01 is before the start date 2026-05-01.")
+    ).to_be_visible()
+    expect(page.get_by_label("Customer code")).to_have_attribute("aria-invalid", "true")
+    page.screenshot(path=str(screenshot_dir / "reports-sales-errors.png"), full_page=True)
+    assert not DataJob.objects.exists()

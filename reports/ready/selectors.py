@@ -521,11 +521,17 @@ RECENT_JOBS = 8
 
 
 def report_jobs_recent(*, organization, identifiers: list[str]) -> list:
+    """The organization's latest runs of these reports, each with ``report_name`` set."""
     from jobs.models import DataJob
+    from reports.ready.registry import report_all
 
-    return list(
+    names = {r.identifier: r.name for r in report_all()}
+    jobs = list(
         scoped(DataJob, organization)
         .filter(job_type=DataJob.Type.REPORT, target__in=identifiers)
         .select_related("user")
         .order_by("-created_at", "-pk")[:RECENT_JOBS]
     )
+    for job in jobs:
+        job.report_name = names.get(job.target, job.target)
+    return jobs

@@ -96,6 +96,9 @@ def _job_context(request, report, job: DataJob) -> dict:
     return {
         "report": report,
         "job": job,
+        # Same rule as the jobs pages: whoever started it, or an admin, may cancel it.
+        "can_cancel": job.is_active
+        and (request.membership.is_admin or job.user_id == request.user.pk),
         "may_download": not code or request.membership.has_perm(code),
         "filters_text": (job.params or {}).get("filters_text", []),
         "figures": (job.summary or {}).get("figures", {}),

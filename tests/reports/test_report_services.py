@@ -188,3 +188,31 @@ def test_it_fails_the_run_when_a_chosen_record_disappeared(org, manager):
     with pytest.raises(ReportParamsInvalid) as exc:
         report_run(job=job, progress=NullProgress())
     assert "warehouse" in exc.value.errors
+
+
+def test_it_stops_between_rows_when_cancelled_and_leaves_no_file(org, owner, tmp_path):
+    from django.utils import timezone
+
+    from jobs.errors import JobCancelled
+    from reports.ready.services import report_render
+
+    AuditEvent.objects.bulk_create(
+        AuditEvent(organization=org, time=timezone.now(), user=owner, event_type="login")
+        for _ in range(1200)
+    )
+
+    class CancelledProgress(NullProgress):
+        def check_cancel(self, *, force: bool = False) -> None:
+            raise JobCancelled()
+
+    target = tmp_path / "audit.xlsx"
+    with pytest.raises(JobCancelled):
+        report_render(
+            organization=org,
+            report="audit-log",
+            format="xlsx",
+            params={},
+            path=target,
+            progress=CancelledProgress(),
+        )
+    assert not target.exists()

@@ -145,3 +145,16 @@ def test_it_never_lists_another_organizations_runs(
     report_create(organization=other_org, user=other_user, report="sales", format="csv", params={})
     html = manager_client.get(reverse("reports:reports")).content.decode()
     assert "Recent reports" not in html
+
+
+def test_it_offers_cancel_to_the_starter_only(org, manager, manager_client, member_client):
+    job = report_create(organization=org, user=manager, report="sales", format="csv", params={})
+    url = reverse("reports:report_job_status", args=["sales", job.pk])
+    assert reverse("jobs:cancel", args=[job.pk]) in manager_client.get(url).content.decode()
+    assert reverse("jobs:cancel", args=[job.pk]) not in member_client.get(url).content.decode()
+
+
+def test_it_names_the_reports_of_recent_runs(org, manager, manager_client):
+    report_create(organization=org, user=manager, report="customer-aging", format="csv", params={})
+    html = manager_client.get(reverse("reports:reports")).content.decode()
+    assert "Recent reports" in html and "Customers &amp; credit aging" in html
