@@ -10,7 +10,7 @@ import logging
 import time
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from jobs.errors import FerryError
 from jobs.models import DataJob
@@ -57,6 +57,8 @@ def worker_check_queue(*, organization, user, steps: int = 20, delay: float = 0.
 
 
 @db_periodic_task(crontab(hour="3", minute="17"))
+# Every consumer schedules periodic tasks; with several workers only one purge runs at a time.
+@lock_task("ferry-purge-jobs")
 def purge_jobs_task() -> None:
     """Daily retention: finished jobs older than FERRY["JOB_RETENTION_DAYS"] and their files."""
     jobs, files = jobs_purge()
