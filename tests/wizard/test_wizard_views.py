@@ -687,3 +687,16 @@ def test_it_offers_order_line_fields_for_an_orders_file(member_client):
     body = member_client.get(url("map", job)).content.decode()
     assert '<optgroup label="Order lines">' in body
     assert job.params["wizard"]["suggestions"]["Qty"][0] == "quantity"
+
+
+def test_it_lets_only_the_importer_or_an_admin_undo(
+    member_client, manager_client, owner_client, org
+):
+    job = preview_ready(member_client, start(member_client))
+    member_client.post(url("run", job), {"on_duplicate": "skip", "mode": "skip-invalid"})
+    job = run_now(DataJob.objects.get(pk=job.pk))
+    assert "Undo this import…" not in manager_client.get(url("results", job)).content.decode()
+    assert manager_client.post(url("undo", job)).status_code == 403
+    assert Contact.objects.filter(organization=org).count() == 2
+    assert owner_client.post(url("undo", job)).status_code == 302
+    assert not Contact.objects.filter(organization=org).exists()

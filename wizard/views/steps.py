@@ -90,6 +90,11 @@ def _hx_redirect(request, url: str):
     return redirect(url)
 
 
+def _can_control(request, job: DataJob) -> bool:
+    """Cancel or undo: the person who started the import, or an organization admin."""
+    return request.membership.is_admin or job.user_id == request.user.pk
+
+
 def _step_for(job: DataJob) -> str:
     if job.status == DataJob.Status.PENDING:
         return "preview" if flow.preview_job(job) else "map"
@@ -616,7 +621,7 @@ def _run_context(request, job, resource, form=None):
         preview=child,
         counts=preview_counts(job=job, preview=child) if child else None,
         missing=flow.missing_required(job),
-        can_cancel=request.membership.is_admin or job.user_id == request.user.pk,
+        can_cancel=_can_control(request, job),
     )
 
 
@@ -666,7 +671,7 @@ def run_status(request, job_id: int):
 @organization_required
 def cancel(request, job_id: int):
     job, _ = _draft(request, job_id)
-    if not (request.membership.is_admin or job.user_id == request.user.pk):
+    if not _can_control(request, job):
         raise PermissionDenied("Only the person who started this import or an admin can cancel it.")
     child = flow.preview_job(job)
     if job.status == DataJob.Status.PENDING and child is not None and child.is_active:
@@ -711,7 +716,7 @@ def results(request, job_id: int):
         ),
         input_url=reverse("jobs:download", args=[job.pk, "input"]) if job.input_file else None,
         undo=(job.summary or {}).get("undo"),
-        can_undo=import_can_undo(job=job),
+        can_undo=import_can_undo(job=job) and _can_control(request, job),
         records_url=f"/records/{resource.name}/",
     )
     if request.htmx and request.htmx.target == "row-log":
@@ -728,6 +733,8 @@ def undo(request, job_id: int):
     if not import_can_undo(job=job):
         messages.info(request, "There is nothing (left) to undo in this import.")
         return redirect("wizard:results", job.pk)
+    if not _can_control(request, job):
+        raise PermissionDenied("Only the person who ran this import or an admin can undo it.")
     if request.method == "GET":
         context = _base(
             request,
