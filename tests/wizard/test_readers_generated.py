@@ -144,6 +144,28 @@ def test_it_reads_utf16_le_without_a_bom(tmp_path):
     assert rows[0].values == ["Ada", "London"]
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Année;Prix;Qualité élevée;Ça va;Müller\n", "cp1252"),
+        ("naïve café façade — “quoted” €5;x\n", "cp1252"),
+        ("Øresund;Ærø;Åbenrå;Göteborg\n", "cp1252"),
+        ("Zażółć gęślą jaźń;Łódź;Kraków\n", "cp1250"),
+        ("Привет мир;Москва;Санкт-Петербург\n", "cp1251"),
+        ("Ελληνικά κείμενο;Αθήνα\n", "cp1253"),
+        ("東京都;大阪府;名古屋市\n", "shift_jis"),
+    ],
+)
+@pytest.mark.parametrize("repeat", [1, 50, 3000])
+def test_it_guesses_single_byte_and_legacy_encodings_that_decode_the_text_right(
+    tmp_path, text, encoding, repeat
+):
+    data = (text * repeat).encode(encoding)
+    info, rows = read(write(tmp_path, "legacy.csv", data))
+    assert data.decode(info.encoding) == data.decode(encoding), info.encoding
+    assert info.headers == text.strip().split(";")
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_it_detects_each_delimiter(tmp_path, delimiter):
     text = "\n".join(
