@@ -270,6 +270,13 @@ class DataJobSerializer(serializers.ModelSerializer):
             "skipped": job.skipped,
         }
 
+    def to_representation(self, job):
+        data = super().to_representation(job)
+        if isinstance(data.get("summary"), dict) and "files" in data["summary"]:
+            # Storage paths are internal; "files" and "links" give the download URLs instead.
+            data["summary"] = {k: v for k, v in data["summary"].items() if k != "files"}
+        return data
+
     def get_duration_seconds(self, job) -> float | None:
         duration = job.duration
         return round(duration.total_seconds(), 3) if duration is not None else None

@@ -95,6 +95,7 @@ def test_it_shows_a_job_with_progress_counts_timings_and_links(owner_api, owner,
     assert body["links"]["failed_rows"] == base + "failed-rows/"
     assert body["links"]["download"] is None
     assert body["links"]["undo"] == base + "undo/"
+    assert "files" not in body["summary"]  # storage paths stay private
     kinds = {f["kind"]: f for f in body["files"]}
     assert set(kinds) == {"input", "failed-rows"}
     assert kinds["failed-rows"]["filename"] == "contacts-failed-rows.csv"
