@@ -547,6 +547,27 @@ def test_it_sniffs_the_frappe_semicolon_file_with_a_quoted_comma(samples):
     assert rows[0].values[6].strip() == "child description with ,comma and"
 
 
+@pytest.mark.parametrize(
+    ("name", "delimiter", "count"),
+    [
+        ("sample_import_file.csv", ",", 4),
+        ("sample_import_file_semicolon.csv", ";", 4),
+        ("sample_import_file_without_mandatory.csv", ",", 4),
+        ("sample_import_file_for_update.csv", ",", 1),
+    ],
+)
+def test_it_reads_every_frappe_fixture(samples, name, delimiter, count):
+    info, rows = read(samples / "frappe-data-import" / name)
+    assert info.delimiter == delimiter
+    assert info.headers[0] == "Title"
+    assert info.row_estimate == len(rows) == count
+
+
+def test_it_keeps_the_zip_code_zero_of_the_salesforce_accounts(samples):
+    rows = records(samples / "salesforce-ebikes/csv-legacy/accounts.csv")
+    assert rows[0]["BillingPostalCode"] == "02478"
+
+
 def test_it_reads_the_salesforce_records_wrapper(samples):
     info, rows = read(samples / "salesforce-ebikes/sfdx-json/Accounts.json")
     assert info.headers[:3] == ["attributes.type", "attributes.referenceId", "Name"]
