@@ -34,6 +34,8 @@ class AuditLogReport(Report):
     pdf_permission = export_pdf_code("auditevent")
     form_class = AuditLogReportForm
     sections = ("Events by Type", "Top Users", "Events")
+    # Who did what is for those with can_view_audit only, not for every member's jobs page.
+    figures_in_job = False
 
     def render(self, *, organization, params: dict[str, Any], writer, progress) -> dict:
         filters = self.clean_params(organization=organization, params=params).cleaned_data

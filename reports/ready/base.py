@@ -172,6 +172,9 @@ class Report(ABC):
     form_class: ClassVar[type]
     # The tables the report writes, in order (XLSX sheet names after "Summary").
     sections: ClassVar[tuple[str, ...]] = ()
+    # Whether the key figures may be kept in the job's summary, which every member of the
+    # organization sees on the jobs pages and in the API (the file itself stays gated).
+    figures_in_job: ClassVar[bool] = True
 
     # --- permissions ------------------------------------------------------------------------
     @classmethod

@@ -212,12 +212,11 @@ def report_run(*, job: DataJob, progress: Progress) -> dict[str, Any]:
             "rows": result.get("rows", 0),
         },
     )
-    return {
-        "report": report_class.identifier,
-        "rows": result.get("rows", 0),
-        "figures": _json_safe(result.get("figures", {})),
-        "key_figures": result.get("summary_items", []),
-    }
+    summary: dict[str, Any] = {"report": report_class.identifier, "rows": result.get("rows", 0)}
+    if report_class.figures_in_job:
+        summary["figures"] = _json_safe(result.get("figures", {}))
+        summary["key_figures"] = result.get("summary_items", [])
+    return summary
 
 
 def figure_text(value: Any) -> str:

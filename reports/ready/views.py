@@ -108,7 +108,7 @@ def _job_context(request, report, job: DataJob) -> dict:
 @require_GET
 @organization_required
 def report_job(request, identifier: str, pk: int):
-    report = _report_or_404(identifier)
+    report = _runnable(request, identifier)
     job = report_job_get(organization=request.organization, identifier=report.identifier, pk=pk)
     return render(request, "reports/report_job.html", _job_context(request, report, job))
 
@@ -117,7 +117,7 @@ def report_job(request, identifier: str, pk: int):
 @organization_required
 def report_job_status(request, identifier: str, pk: int):
     """The polled fragment: progress while running; the download button once done."""
-    report = _report_or_404(identifier)
+    report = _runnable(request, identifier)
     job = report_job_get(organization=request.organization, identifier=report.identifier, pk=pk)
     response = render(request, "reports/report_job_status.html", _job_context(request, report, job))
     if job.is_finished:

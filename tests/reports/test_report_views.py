@@ -158,3 +158,19 @@ def test_it_names_the_reports_of_recent_runs(org, manager, manager_client):
     report_create(organization=org, user=manager, report="customer-aging", format="csv", params={})
     html = manager_client.get(reverse("reports:reports")).content.decode()
     assert "Recent reports" in html and "Customers &amp; credit aging" in html
+
+
+def test_it_keeps_audit_figures_off_pages_of_members_without_can_view_audit(
+    org, manager, member_client, tmp_path, settings
+):
+    from reports.ready.base import NullProgress
+    from reports.ready.services import report_run
+
+    settings.MEDIA_ROOT = tmp_path
+    job = report_create(organization=org, user=manager, report="audit-log", format="csv", params={})
+    summary = report_run(job=job, progress=NullProgress())
+    assert set(summary) == {"report", "rows"}  # no figures for the jobs pages
+    assert (
+        member_client.get(reverse("reports:report_job", args=["audit-log", job.pk])).status_code
+        == 403
+    )
