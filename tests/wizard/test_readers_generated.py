@@ -90,6 +90,12 @@ def test_it_refuses_files_that_are_not_tables(tmp_path, content):
     assert caught.value.message == NOT_SUPPORTED
 
 
+def test_it_reads_a_csv_whose_header_looks_like_a_file_signature(tmp_path):
+    info, rows = read(write(tmp_path, "ids.csv", "ID3,MZ,RIFF\n1,2,3\n"))
+    assert info.headers == ["ID3", "MZ", "RIFF"]
+    assert rows[0].values == ["1", "2", "3"]
+
+
 def test_it_refuses_a_zip_that_is_not_a_workbook(tmp_path):
     path = tmp_path / "photos.xlsx"
     with zipfile.ZipFile(path, "w") as archive:

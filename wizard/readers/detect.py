@@ -29,25 +29,23 @@ CHARSET_SAMPLE_BYTES = 256 * 1024
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-# Formats people upload by mistake; refused at once instead of being read as odd text.
+# Formats people upload by mistake; refused at once instead of being read as odd text. Only
+# signatures no CSV can start with (a header may well begin "ID3" or "MZ"); other binary files
+# are caught by their control bytes.
 _BINARY_MAGIC = (
-    b"%PDF",
+    b"%PDF-",
     b"\x89PNG",
-    b"GIF8",
+    b"GIF87a",
+    b"GIF89a",
     b"\xff\xd8\xff",
     b"\x1f\x8b",
-    b"BZh",
     b"7z\xbc\xaf",
-    b"Rar!",
+    b"Rar!\x1a",
     b"\x7fELF",
-    b"MZ",
     b"II*\x00",
     b"MM\x00*",
-    b"RIFF",
-    b"OggS",
-    b"ID3",
     b"\x00\x00\x01\x00",
-    b"SQLite format 3",
+    b"SQLite format 3\x00",
 )
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
