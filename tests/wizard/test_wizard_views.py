@@ -700,3 +700,16 @@ def test_it_lets_only_the_importer_or_an_admin_undo(
     assert Contact.objects.filter(organization=org).count() == 2
     assert owner_client.post(url("undo", job)).status_code == 302
     assert not Contact.objects.filter(organization=org).exists()
+
+
+def test_it_pages_rows_with_problems_without_counting_them(member_client):
+    lines = ["Email;Birthday"] + [f"p{n}@example.com;bad-{n}" for n in range(30)]
+    job = preview_ready(member_client, start(member_client, file=upload(text="\n".join(lines))))
+    first = member_client.get(url("preview", job), {"problems": "1"})
+    body = first.content.decode()
+    assert len(first.context["table"].page.object_list) == 25
+    assert "problems=1&amp;page=2" in body and "Page 1<" in body
+    second = member_client.get(url("preview", job), {"problems": "1", "page": 2})
+    assert [r.record.row_number for r in second.context["table"].page.object_list] == list(
+        range(27, 32)
+    )

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
+from django_tables2.paginators import LazyPaginator
 
 from accounts.decorators import organization_required
 from accounts.scoping import get_scoped_or_404, require_perm
@@ -407,7 +408,12 @@ def _preview_context(request, job, resource, preview):
     rows = preview_rows(job=job, problems_only=problems)
     headers = list(flow.file_info(job).get("headers") or [])
     table = ImportRowTable(rows, headers=headers, job=job, resource=resource)
-    RequestConfig(request, paginate={"per_page": PREVIEW_PAGE_SIZE}).configure(table)
+    paginate: dict = {"per_page": PREVIEW_PAGE_SIZE}
+    if problems:
+        # Counting the rows with problems means reading every stored row; page without it.
+        paginate["paginator_class"] = LazyPaginator
+    RequestConfig(request, paginate=paginate).configure(table)
+    table.lazy = problems
     unresolved = unresolved_references(job=job, preview=preview, resource=resource)
     return _base(
         request,
