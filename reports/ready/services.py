@@ -215,7 +215,8 @@ def report_run(*, job: DataJob, progress: Progress) -> dict[str, Any]:
     summary: dict[str, Any] = {"report": report_class.identifier, "rows": result.get("rows", 0)}
     if report_class.figures_in_job:
         summary["figures"] = _json_safe(result.get("figures", {}))
-        summary["key_figures"] = result.get("summary_items", [])
+        # Shown as text on the report's page; the underscore keeps the jobs page from listing it.
+        summary["_key_figures"] = result.get("summary_items", [])
     return summary
 
 

@@ -101,7 +101,7 @@ def _job_context(request, report, job: DataJob) -> dict:
         and (request.membership.is_admin or job.user_id == request.user.pk),
         "may_download": not code or request.membership.has_perm(code),
         "filters_text": (job.params or {}).get("filters_text", []),
-        "figures": (job.summary or {}).get("figures", {}),
+        "key_figures": (job.summary or {}).get("_key_figures", []),
     }
 
 

@@ -158,7 +158,7 @@ def test_it_runs_a_job_stores_the_file_and_audits_it(org, manager, tmp_path, set
     job.refresh_from_db()
     assert summary["rows"] == 2
     assert summary["figures"]["revenue"] == "30.00"
-    assert ["Gross profit", "18.00"] in summary["key_figures"]
+    assert ["Gross profit", "18.00"] in summary["_key_figures"]
     assert job.output_filename.startswith("sales-demo-") and job.output_filename.endswith(".json")
     with job.output_file.open("rb") as fh:
         data = json.loads(fh.read(), parse_float=Decimal)

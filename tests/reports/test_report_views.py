@@ -104,7 +104,7 @@ def test_it_stops_polling_and_offers_the_download_when_done(org, manager, manage
         status="completed",
         output_file=job.output_file.name,
         output_filename="sales.csv",
-        summary={"rows": 3, "key_figures": [["Revenue", "30.00"]]},
+        summary={"rows": 3, "_key_figures": [["Revenue", "30.00"]]},
     )
     done = manager_client.get(url)
     html = done.content.decode()
