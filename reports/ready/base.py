@@ -49,6 +49,12 @@ def percent(part: Any, whole: Any) -> Decimal | None:
     return (dec(part) * 100 / whole).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def margin(profit: Any, revenue: Any) -> Decimal | None:
+    """Profit as a percentage of revenue; none when there is no positive revenue to divide by
+    (a margin on a net refund reads as nonsense such as 27,875 %)."""
+    return percent(profit, revenue) if dec(revenue) > 0 else None
+
+
 def quantity(value: Any) -> Decimal | int:
     """A quantity as people write it: whole numbers as integers (10.000 → 10), others without
     trailing zeros (2.500 → 2.5)."""

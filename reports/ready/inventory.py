@@ -7,7 +7,7 @@ from typing import Any
 from accounts.permissions import export_code, export_pdf_code
 from business.resources import FieldType as T
 from reports.ready import selectors
-from reports.ready.base import Report, RowCounter, Table, dec, money, percent, quantity
+from reports.ready.base import Report, RowCounter, Table, dec, margin, money, percent, quantity
 from reports.ready.forms import InventoryValuationReportForm
 from reports.ready.registry import register
 from reports.writers import Column
@@ -49,7 +49,7 @@ class InventoryValuationReport(Report):
             "cost_value": money(t["cost_value"]),
             "retail_value": money(t["retail_value"]),
             "potential_profit": money(t["retail_value"] - t["cost_value"]),
-            "margin_percent": percent(t["retail_value"] - t["cost_value"], t["retail_value"]),
+            "margin_percent": margin(t["retail_value"] - t["cost_value"], t["retail_value"]),
             "in_stock": t["in_stock"],
             "low": t["low"],
             "out": t["out"],
@@ -136,7 +136,7 @@ class InventoryValuationReport(Report):
                     money(price),
                     money(qty * cost),
                     money(qty * price),
-                    percent(price - cost, price),
+                    margin(price - cost, price),
                     STATE_LABELS[item["state"]],
                 ]
             )

@@ -8,7 +8,7 @@ from accounts.permissions import export_code, export_pdf_code
 from business.models import SalesOrder
 from business.resources import FieldType as T
 from reports.ready import selectors
-from reports.ready.base import Report, RowCounter, Table, dec, money, percent, quantity
+from reports.ready.base import Report, RowCounter, Table, dec, margin, money, quantity
 from reports.ready.forms import SalesReportForm
 from reports.ready.registry import register
 from reports.writers import Column
@@ -53,7 +53,7 @@ class SalesReport(Report):
             "total_with_tax": money(t["revenue"] + t["tax"]),
             "cogs": money(t["cogs"]),
             "profit": money(profit),
-            "margin_percent": percent(profit, t["revenue"]),
+            "margin_percent": margin(profit, t["revenue"]),
             "average_order": money(t["revenue"] / t["orders"]) if t["orders"] else None,
         }
         period = (
@@ -122,7 +122,7 @@ class SalesReport(Report):
                     money(revenue + tax),
                     money(cogs),
                     money(revenue - cogs),
-                    percent(revenue - cogs, revenue),
+                    margin(revenue - cogs, revenue),
                 ]
             )
 

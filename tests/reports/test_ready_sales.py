@@ -140,6 +140,7 @@ def test_it_computes_revenue_tax_cogs_profit_and_margin(org, shop, tmp_path):
         assert row["tax"] == cents(o_tax)
         assert row["cogs"] == cents(o_cogs)
         assert row["profit"] == cents(o_rev - o_cogs)
+        assert row["margin"] == (cents((o_rev - o_cogs) * 100 / o_rev) if o_rev > 0 else None)
     assert len(data["Line Items"]) == want["lines"]
     assert sum(r["quantity"] for r in data["Line Items"]) == want["units"]
 
