@@ -73,12 +73,17 @@ def jobs_stalled(queryset: QuerySet[DataJob], *, now=None) -> QuerySet[DataJob]:
     )
 
 
+# A pending job was never started: an import draft someone walked away from. Queued and running
+# jobs are work in flight and are never purged, however old.
+EXPIRABLE = (*DataJob.FINISHED, DataJob.Status.PENDING)
+
+
 def jobs_expired(*, older_than: timedelta | None = None, now=None) -> QuerySet[DataJob]:
-    """Finished jobs past the retention age: the same rule ``jobs_purge`` deletes by."""
+    """Finished jobs and never-started drafts past the retention age: what ``jobs_purge`` deletes."""
     if older_than is None:
         older_than = timedelta(days=settings.FERRY["JOB_RETENTION_DAYS"])
     cutoff = (now or timezone.now()) - older_than
-    return DataJob.objects.filter(created_at__lt=cutoff, status__in=DataJob.FINISHED)
+    return DataJob.objects.filter(created_at__lt=cutoff, status__in=EXPIRABLE)
 
 
 def job_log_entries(*, job: DataJob, level: str = "") -> QuerySet[JobLogEntry]:

@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs.errors import FerryError, JobCancelled
 from jobs.models import DataJob, JobLogEntry
+from jobs.selectors import jobs_expired
 
 logger = logging.getLogger(__name__)
 Status = DataJob.Status
@@ -291,16 +291,23 @@ def job_run(job_id: int, work: Callable[[DataJob, JobProgress], dict[str, Any] |
 
 
 def jobs_purge(*, older_than: timedelta | None = None, now=None) -> tuple[int, int]:
-    """Delete finished jobs (and their files) older than the retention age. Returns (jobs, files)."""
-    if older_than is None:
-        older_than = timedelta(days=settings.FERRY["JOB_RETENTION_DAYS"])
-    cutoff = (now or timezone.now()) - older_than
-    old = DataJob.objects.filter(created_at__lt=cutoff, status__in=DataJob.FINISHED)
+    """Delete finished jobs and abandoned drafts (with their files) older than the retention age.
+
+    Returns (jobs, files). The rule is ``jobs_expired``'s.
+    """
+    old = jobs_expired(older_than=older_than, now=now)
     files = 0
     count = 0
     for job in old.iterator(chunk_size=500):
+        # Delete only if the status is still the one read: a draft started meanwhile is queued
+        # now and keeps its uploaded file. Row first, so a kept job never loses its files.
+        deleted, _ = DataJob.objects.filter(pk=job.pk, status=job.status).delete()
+        if not deleted:
+            continue
         for f in (job.input_file, job.output_file):
-            if f and f.name:
+            # A wizard preview reads its draft's upload under the same name: a file another job
+            # still points at stays until that job goes too.
+            if f and f.name and not _file_referenced(f.name):
                 f.storage.delete(f.name)
                 files += 1
         for extra in job.summary.get("files", {}).values() if isinstance(job.summary, dict) else ():
@@ -309,9 +316,12 @@ def jobs_purge(*, older_than: timedelta | None = None, now=None) -> tuple[int, i
             if isinstance(name, str) and name:
                 job.input_file.storage.delete(name)
                 files += 1
-        job.delete()
         count += 1
     return count, files
+
+
+def _file_referenced(name: str) -> bool:
+    return DataJob.objects.filter(Q(input_file=name) | Q(output_file=name)).exists()
 
 
 def job_bump(*, job: DataJob, **counts: int) -> None:

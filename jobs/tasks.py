@@ -60,6 +60,6 @@ def worker_check_queue(*, organization, user, steps: int = 20, delay: float = 0.
 # Every consumer schedules periodic tasks; with several workers only one purge runs at a time.
 @lock_task("ferry-purge-jobs")
 def purge_jobs_task() -> None:
-    """Daily retention: finished jobs older than FERRY["JOB_RETENTION_DAYS"] and their files."""
+    """Daily retention: finished jobs and drafts older than FERRY["JOB_RETENTION_DAYS"], with files."""
     jobs, files = jobs_purge()
     logger.info("Retention purge removed %s jobs and %s files", jobs, files)

@@ -11,8 +11,9 @@ from jobs.services import jobs_purge
 
 class Command(BaseCommand):
     help = (
-        "Delete finished jobs (completed, failed, cancelled) older than the retention age, "
-        "with their row logs and files. Active jobs are never touched."
+        "Delete finished jobs (completed, failed, cancelled) and never-started import drafts "
+        "(pending) older than the retention age, with their row logs and files. Queued and "
+        "running jobs are never touched."
     )
 
     def add_arguments(self, parser):
