@@ -7,6 +7,9 @@ import random
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from business.models import CreditTransaction, Customer
 from tests.factories import CreditTransactionFactory, CustomerFactory
@@ -213,3 +216,34 @@ def test_it_writes_four_xlsx_sheets(org, ledger, tmp_path):
         == Customer.objects.filter(organization=org).count()
     )
     assert len(xlsx_table(sheets["Credit Aging"])) == len(data["Credit Aging"])
+
+
+ledger_entries = st.lists(
+    st.tuples(
+        st.sampled_from(["charge", "payment"]),
+        st.integers(min_value=-5, max_value=200),  # days before the as-of date (negative: after)
+        st.decimals(min_value="-50", max_value="5000", places=2),
+    ),
+    max_size=12,
+)
+
+
+@hyp_settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(entries=ledger_entries)
+def test_it_agrees_with_the_fifo_model_on_any_ledger(org, tmp_path_factory, entries):
+    # Each example adds its own customer; the organization is shared on purpose.
+    customer = CustomerFactory(organization=org)
+    for kind, days, amount in entries:
+        (charge if kind == "charge" else payment)(customer, days, str(amount))
+    tmp = tmp_path_factory.mktemp("aging")
+    data = run_json(org, "customer-aging", tmp, {"as_of": AS_OF.isoformat()})
+    rows = {r["code"]: r for r in data["Credit Aging"]}
+    buckets = fifo_model(list(CreditTransaction.objects.filter(customer=customer)), AS_OF)
+    if sum(buckets) == 0:
+        assert customer.code not in rows
+    else:
+        assert [rows[customer.code][f"bucket_{i}"] for i in range(4)] == [cents(b) for b in buckets]
