@@ -244,10 +244,8 @@ class ResourceImportView(APIView):
 
 
 def _too_large(limit: int) -> str:
-    return (
-        f"The file is larger than the {limit // (1024 * 1024)} MB upload limit. "
-        "Split it into smaller files."
-    )
+    size = f"{limit / 1024**2:g} MB" if limit >= 1024**2 else f"{limit / 1024:g} KB"
+    return f"The file is larger than the {size} upload limit. Split it into smaller files."
 
 
 def _template_for_use(request, pk: int, resource: str, template_type: str) -> DataTemplate:

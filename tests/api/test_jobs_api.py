@@ -240,5 +240,11 @@ def test_it_refuses_an_undo_without_the_import_permission(viewer_api, owner, org
     assert viewer_api.post(f"{JOBS}{job.pk}/undo/", {}, format="json").status_code == 403
 
 
-def test_it_answers_404_for_a_non_numeric_job_id(owner_api):
-    assert owner_api.get(f"{JOBS}abc/").status_code == 404
+def test_it_answers_json_404_for_anything_unknown_under_the_api(owner_api):
+    for response in (
+        owner_api.get(f"{JOBS}abc/"),
+        owner_api.post(f"{JOBS}abc/cancel/"),
+        owner_api.get("/api/v2/everything/"),
+    ):
+        assert response.status_code == 404
+        assert response.json() == {"error": "Not found.", "details": {}}

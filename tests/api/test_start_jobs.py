@@ -361,3 +361,17 @@ def test_it_answers_404_for_an_unknown_report_and_403_without_permission(member_
     )
     assert response.status_code == 403
     assert not DataJob.objects.exists()
+
+
+def test_it_refuses_an_oversize_upload_before_reading_it(member_api, settings):
+    # Content-Length alone decides: the body is not parsed (nor spooled to disk).
+    settings.FERRY = {**settings.FERRY, "MAX_UPLOAD_BYTES": 1024}
+    big = b"Email\n" + b"someone@example.com\n" * 5000
+    response = member_api.post(
+        "/api/v1/contacts/import/", {"file": upload(big)}, format="multipart"
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == (
+        "The file is larger than the 1 KB upload limit. Split it into smaller files."
+    )
+    assert not DataJob.objects.exists()
