@@ -713,3 +713,37 @@ def test_it_pages_rows_with_problems_without_counting_them(member_client):
     assert [r.record.row_number for r in second.context["table"].page.object_list] == list(
         range(27, 32)
     )
+
+
+def test_it_switches_to_another_sheet_of_a_workbook(member_client, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["Remark"])
+    wb.active.append(["ignore me"])
+    people = wb.create_sheet("People")
+    people.append(["Email", "Surname"])
+    people.append(["ada@example.com", "Lovelace"])
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    job = start(member_client, file=SimpleUploadedFile("book.xlsx", path.read_bytes()))
+    page = member_client.get(url("map", job)).content.decode()
+    assert '<option value="People">People</option>' in page
+    response = member_client.post(
+        url("map", job), {"action": "read", "sheet": "People", "header_row": 1}
+    )
+    assert response.status_code == 200
+    job.refresh_from_db()
+    assert job.params["file_info"]["headers"] == ["Email", "Surname"]
+    assert job.params["mapping"] == {"Email": "email", "Surname": "last_name"}
+    assert job.params["wizard"]["suggestions"]["Surname"][1] == "synonym"
+
+
+def test_it_reads_a_json_lines_upload(member_client):
+    text = '{"email": "ada@example.com", "name": {"first": "Ada"}}\n{"email": "x@example.com"}\n'
+    job = start(member_client, file=upload(name="people.jsonl", text=text))
+    assert job.params["file_info"]["format"] == "jsonl"
+    body = member_client.get(url("map", job)).content.decode()
+    assert 'name="header_row"' not in body and 'name="delimiter"' not in body
+    assert job.params["mapping"]["email"] == "email"
