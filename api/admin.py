@@ -23,3 +23,7 @@ class IdempotencyKeyAdmin(OrgScopedAdmin):
     list_display = ["endpoint", "key", "user", "organization", "job", "created_at"]
     list_filter = ["organization"]
     readonly_fields = [f.name for f in IdempotencyKey._meta.fields]
+
+    def has_add_permission(self, request):
+        # Written by the API when a POST starts a job; a hand-made one would replay nothing.
+        return False

@@ -89,7 +89,7 @@ def job_start_idempotent(
     IdempotencyKey.objects.filter(
         **lookup, created_at__lt=timezone.now() - IDEMPOTENCY_TTL
     ).delete()
-    stored = IdempotencyKey.objects.filter(**lookup).first()
+    stored = _stored_key(lookup)
     if stored is None:
         try:
             with transaction.atomic():
@@ -103,7 +103,8 @@ def job_start_idempotent(
                 )
             return JobStarted(status, body, job)
         except IntegrityError:
-            stored = IdempotencyKey.objects.filter(**lookup).first()
+            # Another request with this key committed first: answer what it answered.
+            stored = _stored_key(lookup)
             if stored is None:
                 raise
     if stored.request_hash != fingerprint:
@@ -112,6 +113,10 @@ def job_start_idempotent(
             "in the last 24 hours. Use a new key for a new request."
         )
     return JobStarted(stored.response_status, stored.response_body, stored.job, replayed=True)
+
+
+def _stored_key(lookup: dict[str, Any]) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.filter(**lookup).first()
 
 
 def idempotency_purge(*, now=None) -> int:

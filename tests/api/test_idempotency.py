@@ -118,3 +118,34 @@ def test_it_refuses_an_overlong_key(owner_api):
     response = post_export(owner_api, "x" * 256)
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["error"]
+
+
+def test_it_replays_the_winner_when_two_requests_race(owner, org, monkeypatch):
+    """Request B commits its key after A looked (and found none): A rolls back and replays B."""
+    from api import services
+    from api.services import job_start_idempotent
+
+    lookup = {"user": owner, "organization": org, "endpoint": "POST export contacts", "key": "k"}
+    real = services._stored_key
+    calls = []
+
+    def racing_lookup(query):
+        calls.append(query)
+        if len(calls) == 1:
+            # B, running in parallel, stores its answer between A's lookup and A's insert.
+            IdempotencyKey.objects.create(
+                **lookup, request_hash="same", response_status=202, response_body={"job_id": 41}
+            )
+            return None
+        return real(query)
+
+    monkeypatch.setattr(services, "_stored_key", racing_lookup)
+
+    def start():
+        job = DataJob.objects.create(organization=org, job_type="export", target="contacts")
+        return 202, {"job_id": job.pk}, job
+
+    result = job_start_idempotent(**lookup, fingerprint="same", start=start)
+    assert result.replayed and result.body == {"job_id": 41}
+    # A's job was rolled back with its failed insert: only one job was ever started (B's).
+    assert not DataJob.objects.exists()
