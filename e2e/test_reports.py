@@ -92,6 +92,13 @@ def test_it_runs_the_sales_report_as_pdf_and_downloads_it(
     assert job.format == "pdf" and job.status == DataJob.Status.COMPLETED
     assert job.params["report_params"]["warehouse"] == "MAIN"
 
+    # The generic job page knows the run and links back to the report's own page.
+    page.get_by_role("link", name="Job details").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Job #{job.pk}")
+    page.screenshot(path=str(screenshot_dir / "reports-sales-job-detail.png"), full_page=True)
+    page.get_by_role("link", name="Open results").click()
+    expect(page).to_have_url(re.compile(rf"/export/reports/sales/jobs/{job.pk}/$"))
+
 
 LABELLED = """() => [...document.querySelectorAll('main input:not([type=hidden]), main select')]
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
