@@ -58,6 +58,15 @@ def main() -> None:
         width = max(len(name) for name in result.totals)
         for name, total in result.totals.items():
             print(f"  {name:<{width}}  {total:>12,}")
+        print("seconds per step:")
+        for label, spent in result.timings.items():
+            print(f"  {label:<24} {spent:>8.1f} s")
+        contacts_seconds = result.timings.get("contacts", 0.0)
+        if contacts_seconds:
+            print(
+                f"contacts alone    {contacts:>12,} in {contacts_seconds:.1f} s "
+                f"({contacts / contacts_seconds:,.0f} rows/s)"
+            )
         print(f"rows created      {rows:>12,}")
         print(f"seconds           {seconds:>12.1f}")
         print(f"rows/s            {rows / seconds:>12,.0f}")

@@ -160,6 +160,8 @@ class DemoResult:
     users: list[dict] = field(default_factory=list)
     organization_created: bool = False
     seconds: float = 0.0
+    # Seconds per step (a step may write several tables, e.g. orders with their lines).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows_created(self) -> int:
@@ -821,13 +823,22 @@ def demo_seed(
         organization=organization, scale=scale, seed=seed, today=today or timezone.localdate()
     )
 
-    seeder.accounts()
-    seeder.contacts()
-    seeder.leads()
-    leaf_ids = seeder.categories()
-    seeder.warehouse_list = seeder.warehouses()
-    seeder.products(leaf_ids)
-    seeder.customers()
+    timings: dict[str, float] = {}
+
+    def step(label: str, fn, *args):
+        began = time.perf_counter()
+        value = fn(*args)
+        timings[label] = timings.get(label, 0.0) + time.perf_counter() - began
+        return value
+
+    step("accounts", seeder.accounts)
+    step("contacts", seeder.contacts)
+    step("leads", seeder.leads)
+    leaf_ids = step("product-categories", seeder.categories)
+    seeder.warehouse_list = step("warehouses", seeder.warehouses)
+    # Products carry their variants and their stock items.
+    step("products + stock-items", seeder.products, leaf_ids)
+    step("customers", seeder.customers)
 
     org_id = organization.pk
     customers = list(
@@ -840,14 +851,14 @@ def demo_seed(
         .order_by("sku")
         .values_list("pk", "unit_cost", "list_price")
     )
-    seeder.credit_transactions(customers)
-    seeder.sales_orders(customers, products)
-    seeder.stock_movements([p[0] for p in products])
+    step("credit-transactions", seeder.credit_transactions, customers)
+    step("sales-orders + lines", seeder.sales_orders, customers, products)
+    step("stock-movements", seeder.stock_movements, [p[0] for p in products])
     user_objs = list(
         get_user_model()._default_manager.filter(username__in=[u[0] for u in DEMO_USERS])
     )
     user_objs.sort(key=lambda u: u.username)
-    seeder.audit_events(user_objs)
+    step("audit-events", seeder.audit_events, user_objs)
 
     totals = {}
     from business.resources import registry
@@ -863,4 +874,5 @@ def demo_seed(
         users=users,
         organization_created=org_created,
         seconds=time.perf_counter() - started,
+        timings=timings,
     )
