@@ -1,13 +1,15 @@
-"""Django admin for every business model: a staff back door, always showing the organization."""
+"""Django admin for every business model: operators see every organization, org admins their own."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.admin_site import OrgScopedAdmin, OrgScopedInlineMixin
+from accounts.permissions import VIEW_AUDIT
 from business import models as m
 
 
-class OrgAdmin(admin.ModelAdmin):
+class OrgAdmin(OrgScopedAdmin):
     list_filter: tuple = ("organization",)
     list_select_related: tuple = ("organization",)
     # The tables hold up to millions of rows; an exact count on every page load is not worth it.
@@ -103,7 +105,7 @@ class WarehouseAdmin(OrgAdmin):
     list_filter = ("organization", "is_store")
 
 
-class SalesOrderLineInline(admin.TabularInline):
+class SalesOrderLineInline(OrgScopedInlineMixin, admin.TabularInline):
     model = m.SalesOrderLine
     extra = 0
     raw_id_fields = ("product",)
@@ -170,6 +172,7 @@ class AuditEventAdmin(OrgAdmin):
     list_filter = ("organization", "event_type")
     list_select_related = ("organization", "user")
     date_hierarchy = "time"
+    membership_permission = VIEW_AUDIT
 
     # The audit trail is evidence: nobody edits it, not even through the admin.
     def has_add_permission(self, request):

@@ -6,10 +6,11 @@ would make the job's history lie, so nearly everything is read-only here.
 
 from django.contrib import admin
 
+from accounts.admin_site import OrgScopedAdmin, OrgScopedInlineMixin
 from jobs.models import DataJob, JobLogEntry
 
 
-class JobLogEntryInline(admin.TabularInline):
+class JobLogEntryInline(OrgScopedInlineMixin, admin.TabularInline):
     model = JobLogEntry
     extra = 0
     max_num = 0
@@ -26,7 +27,7 @@ class JobLogEntryInline(admin.TabularInline):
 
 
 @admin.register(DataJob)
-class DataJobAdmin(admin.ModelAdmin):
+class DataJobAdmin(OrgScopedAdmin):
     list_display = (
         "id",
         "organization",
@@ -69,11 +70,12 @@ class DataJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(JobLogEntry)
-class JobLogEntryAdmin(admin.ModelAdmin):
+class JobLogEntryAdmin(OrgScopedAdmin):
     list_display = ("job", "row_number", "level", "column", "message")
     list_filter = ("level", "job__job_type", "job__organization")
     search_fields = ("message", "column", "value")
     list_select_related = ("job",)
+    organization_lookup = "job__organization"
     raw_id_fields = ("job",)
     readonly_fields = ("job", "row_number", "column", "value", "message", "level")
 

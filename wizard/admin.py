@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.admin_site import OrgScopedAdmin
+from accounts.permissions import MANAGE_TEMPLATES
 from wizard.mapping import template_is_stale
 from wizard.models import DataTemplate
 
@@ -25,7 +27,7 @@ class StaleFilter(admin.SimpleListFilter):
 
 
 @admin.register(DataTemplate)
-class DataTemplateAdmin(admin.ModelAdmin):
+class DataTemplateAdmin(OrgScopedAdmin):
     list_display = (
         "name",
         "organization",
@@ -50,6 +52,7 @@ class DataTemplateAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at", "last_used_at", "stale_fields")
     autocomplete_fields = ()
     actions = ("activate", "deactivate")
+    membership_permission = MANAGE_TEMPLATES
     fieldsets = (
         (None, {"fields": ("organization", "name", "description", "template_type", "resource")}),
         ("Mapping", {"fields": ("mapping", "options", "rules", "stale_fields")}),
