@@ -78,3 +78,32 @@ def test_it_builds_and_downloads_a_filtered_xlsx_export(
     assert sorted(rows[1:]) == [[f"Harbour{n}", f"buyer{n}@harbour.example"] for n in (0, 2, 4, 6)]
     job.refresh_from_db()
     assert job.params["filters"] == {"lifecycle_stage": ["customer"]}
+
+
+def test_it_saves_an_export_template_and_reruns_it_from_the_list(
+    page, live_server, login, owner, org, huey_consumer, screenshot_dir
+):
+    for n in range(5):
+        ContactFactory(organization=org, email=f"lead{n}@quay.example", lifecycle_stage="lead")
+    ContactFactory(organization=org, email="client@quay.example", lifecycle_stage="customer")
+
+    login(page, live_server, "owner")
+    page.goto(f"{live_server.url}/export/?resource=contacts&lifecycle_stage=lead&format=csv")
+    expect(page.locator("#export-preview .count")).to_have_text("5")
+    expect(page.get_by_role("radio", name="CSV")).to_be_checked()
+    page.locator("summary", has_text="Save as template").click()
+    page.get_by_label("Template name").fill("Weekly leads")
+    page.get_by_role("checkbox", name="Share with the whole organization").check()
+    page.get_by_role("button", name="Save template").click()
+    expect(page.get_by_text("Saved the export template 'Weekly leads'.")).to_be_visible()
+    aside = page.locator(".export-templates")
+    expect(aside).to_contain_text("Weekly leads")
+    expect(aside).to_contain_text("Shared")
+    page.screenshot(path=str(screenshot_dir / "export-templates.png"), full_page=True)
+
+    aside.get_by_role("button", name="Run Weekly leads").click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator("#job-status-text")).to_have_text("Completed", timeout=60_000)
+    job = DataJob.objects.get(organization=org, job_type=DataJob.Type.EXPORT)
+    assert job.format == "csv" and job.params["template_name"] == "Weekly leads"
+    assert job.summary["rows"] == 5
