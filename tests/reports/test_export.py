@@ -411,3 +411,15 @@ def test_it_refuses_to_take_over_another_members_template_name(org, owner, membe
             resource="contacts",
             format="xlsx",
         )
+
+
+def test_it_swaps_only_the_builder_when_the_resource_changes(owner_client):
+    response = owner_client.get(
+        reverse("reports:export") + "?resource=accounts",
+        headers={"HX-Request": "true", "HX-Target": "builder"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>" not in html and 'id="builder"' in html
+    assert 'name="columns" value="website"' in html  # the accounts' columns
+    assert 'name="f-name"' in html  # prefixed: cannot collide with the builder's own fields
