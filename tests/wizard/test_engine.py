@@ -978,3 +978,36 @@ def test_it_never_reuses_keys_of_deleted_records(org, owner, tmp_path):
 def test_it_lets_an_ops_member_import(org, member, tmp_path):
     job = run_import(org, member, "contacts", tmp_path, [["Email"], ["a@x.com"]])
     assert job.status == "completed"
+
+
+def test_it_shows_the_progress_of_an_atomic_run_while_it_runs(
+    transactional_db, org, owner, tmp_path, settings
+):
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from jobs.services import JobProgress
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer: an all-or-nothing run's progress shows at its end")
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 2}
+    path = write_file(tmp_path, [["Email"]] + [[f"{i}@x.com"] for i in range(8)])
+    job = draft(org, owner, "contacts", path, mode="atomic")
+    seen = []
+
+    class Peek(JobProgress):
+        def check_cancel(self, **kwargs):
+            other = connections.create_connection(DEFAULT_DB_ALIAS)
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT processed FROM jobs_datajob WHERE id = %s", [self.job.pk]
+                    )
+                    seen.append(cursor.fetchone()[0])
+            finally:
+                other.close()
+            super().check_cancel(**kwargs)
+
+    job_run(job.pk, lambda j, p: import_run(job=j, progress=Peek(j)))
+    job.refresh_from_db()
+    assert job.status == "completed" and Contact.objects.count() == 8
+    assert seen == [0, 2, 4, 6]

@@ -19,13 +19,14 @@ import csv
 import json
 import logging
 import tempfile
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from jobs.errors import FerryError, LimitExceeded
@@ -69,6 +70,56 @@ def variant_parent(sku: str) -> str | None:
     if not suffix[0].isalpha() or not suffix.isalnum():
         return None
     return base
+
+
+class SideProgress:
+    """Progress of an all-or-nothing run, written through a second connection.
+
+    Inside the run's one long transaction the job's progress writes would stay invisible to
+    the pages polling it until the end. On PostgreSQL a second connection (autocommit) makes
+    them visible at once. (SQLite allows one writer at a time, so there the progress of an
+    all-or-nothing import shows when it ends.)
+    """
+
+    def __init__(self, inner):
+        from django.db import DEFAULT_DB_ALIAS, connections
+
+        self.inner = inner
+        self.job = inner.job
+        self.side = connections.create_connection(DEFAULT_DB_ALIAS)
+        self.table = connection.ops.quote_name(self.job._meta.db_table)
+        self._percent = -2
+        self._last = 0.0
+
+    def set_total(self, total):
+        self.inner.set_total(total)
+
+    def check_cancel(self, **kwargs):
+        self.inner.check_cancel(**kwargs)
+
+    def update(self, *, processed, succeeded=None, failed=None, skipped=None, force=False):
+        # Not through the inner progress: its write would lock the job's row inside the long
+        # transaction, and the second connection would then wait for it for ever.
+        job = self.job
+        job.processed = processed
+        for name, value in (("succeeded", succeeded), ("failed", failed), ("skipped", skipped)):
+            if value is not None:
+                setattr(job, name, value)
+        now = time.monotonic()
+        percent = int(processed * 100 / job.total) if job.total else -1
+        if not force and percent == self._percent and now - self._last < 1.0:
+            return False
+        self._percent, self._last = percent, now
+        with self.side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {self.table} SET processed = %s, succeeded = %s, failed = %s, "
+                "skipped = %s, heartbeat_at = %s WHERE id = %s",
+                [job.processed, job.succeeded, job.failed, job.skipped, timezone.now(), job.pk],
+            )
+        return True
+
+    def close(self):
+        self.side.close()
 
 
 class LogSink:
@@ -323,6 +374,9 @@ class ImportRun:
         all_batches = _chain_first(first, batches)
         if self.atomic:
             self.log.deferred = True
+            side = None
+            if self.progress is not None and connection.vendor == "postgresql":
+                side = self.progress = SideProgress(self.progress)
             try:
                 with transaction.atomic():
                     for batch in all_batches:
@@ -341,6 +395,10 @@ class ImportRun:
                     self._batch(batch)
             else:
                 self.log.flush()
+            finally:
+                if side is not None:
+                    side.close()
+                    self.progress = side.inner
         else:
             for batch in all_batches:
                 self._batch(batch)
