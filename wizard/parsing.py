@@ -310,11 +310,11 @@ def _matches(fmt: str, text: str) -> bool:
 
 
 def date_format_guess(values: Iterable[Any]) -> tuple[str | None, str | None]:
-    """The date format that reads every sample, and the other one it was confused with.
+    """The date format that reads the most samples, and the one it could be confused with.
 
-    Returns (format, ambiguous_with). ``format`` is None when no single format reads them all
-    (each value is then tried on its own); ``ambiguous_with`` names the month/day-swapped
-    format when the samples fit both (e.g. only 03/04/2024-style values).
+    Returns (format, ambiguous_with). ``format`` is None when no format reads at least half
+    of them (each value is then tried on its own); ``ambiguous_with`` names the month/day-
+    swapped format when it reads just as many (e.g. only 03/04/2024-style values).
     """
     texts = []
     for value in values:
