@@ -257,8 +257,15 @@ class DataJobSerializer(serializers.ModelSerializer):
     def _request(self):
         return self.context.get("request")
 
+    def _job_url(self, job, suffix: str = "") -> str:
+        """``…/api/v1/data-jobs/<id>/<suffix>``: one reverse() per response, not eight per job."""
+        base = self.context.get("_jobs_base")
+        if base is None:
+            base = self.context["_jobs_base"] = _absolute(self._request(), "api:datajob-list")
+        return f"{base}{job.pk}/{suffix}"
+
     def get_url(self, job) -> str:
-        return _absolute(self._request(), "api:datajob-detail", job.pk)
+        return self._job_url(job)
 
     @extend_schema_field(CountsSerializer)
     def get_counts(self, job) -> dict[str, Any]:
@@ -286,38 +293,26 @@ class DataJobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(JobFileSerializer(many=True))
     def get_files(self, job) -> list[dict[str, str]]:
-        request = self._request()
-        out = []
-        for kind, filename in job_file_kinds(job).items():
-            out.append(
-                {
-                    "kind": kind,
-                    "filename": filename,
-                    "url": _absolute(request, "api:datajob-file", job.pk, kind),
-                }
-            )
-        return out
+        return [
+            {"kind": kind, "filename": filename, "url": self._job_url(job, f"files/{kind}/")}
+            for kind, filename in job_file_kinds(job).items()
+        ]
 
     @extend_schema_field(JobLinksSerializer)
     def get_links(self, job) -> dict[str, str | None]:
-        request = self._request()
         kinds = job_file_kinds(job)
 
-        def file_link(name, kind):
-            return _absolute(request, name, job.pk) if kind in kinds else None
+        def file_link(suffix, kind):
+            return self._job_url(job, suffix) if kind in kinds else None
 
         return {
-            "self": self.get_url(job),
-            "log": _absolute(request, "api:datajob-log", job.pk),
-            "cancel": _absolute(request, "api:datajob-cancel", job.pk),
-            "undo": (
-                _absolute(request, "api:datajob-undo", job.pk)
-                if job.job_type == DataJob.Type.IMPORT
-                else None
-            ),
-            "download": file_link("api:datajob-download", "output"),
-            "input": file_link("api:datajob-input", "input"),
-            "failed_rows": file_link("api:datajob-failed-rows", "failed-rows"),
+            "self": self._job_url(job),
+            "log": self._job_url(job, "log/"),
+            "cancel": self._job_url(job, "cancel/"),
+            "undo": self._job_url(job, "undo/") if job.job_type == DataJob.Type.IMPORT else None,
+            "download": file_link("download/", "output"),
+            "input": file_link("input/", "input"),
+            "failed_rows": file_link("failed-rows/", "failed-rows"),
         }
 
 
