@@ -447,26 +447,25 @@ def import_run(*, job: DataJob, progress) -> dict:
     draft = job
     preview_for = params.get("preview_for")
     if preview_for:
-        draft = DataJob.objects.get(pk=preview_for, organization=job.organization)
+        draft = DataJob.objects.filter(pk=preview_for, organization=job.organization).first()
+        if draft is None:
+            raise ImportStateError("The import this preview was for no longer exists.")
     edits = _edits_for(draft)
     if preview_for:
         ImportRow.objects.filter(job=draft).delete()
     info = FileInfo.from_dict(params["file_info"])
     with job_input_path(job) as path:
         source = rows_read(path, options=ReadOptions.from_dict(params.get("read")), info=info)
-        try:
-            summary = import_execute(
-                job=job,
-                settings=settings,
-                headers=info.headers,
-                source=source,
-                progress=progress,
-                row_estimate=info.row_estimate,
-                edits=edits,
-                preview_job=draft if preview_for else None,
-            )
-        except ImportRolledBack:
-            raise
+        summary = import_execute(
+            job=job,
+            settings=settings,
+            headers=info.headers,
+            source=source,
+            progress=progress,
+            row_estimate=info.row_estimate,
+            edits=edits,
+            preview_job=draft if preview_for else None,
+        )
     spool = summary.pop("_failed_rows_path", None)
     files = {}
     if spool:

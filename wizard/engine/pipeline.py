@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -855,7 +856,13 @@ def run_class_for(resource_name: str) -> type[ImportRun]:
 def import_execute(**kwargs) -> dict[str, Any]:
     settings: ImportSettings = kwargs["settings"]
     run = run_class_for(settings.resource.name)(**kwargs)
-    summary = run.execute()
+    try:
+        summary = run.execute()
+    except BaseException:
+        spool = run.failed.close() if run.failed is not None else None
+        if spool:
+            os.unlink(spool)
+        raise
     summary["_failed_rows_path"] = run.failed.close() if run.failed is not None else None
     return summary
 
