@@ -27,6 +27,12 @@ def test_it_creates_shows_once_and_revokes_a_token_in_the_browser(
     assert secret not in page.content()
     assert page.get_by_role("cell", name="Nightly CRM sync", exact=True).is_visible()
     page.screenshot(path=str(screenshot_dir / "api-tokens.png"), full_page=True)
+    dialogs = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.get_by_role("button", name="Revoke token Nightly CRM sync").click()
+    assert "Revoke “Nightly CRM sync”?" in dialogs[0]
+    assert ApiToken.objects.exists()  # dismissed: nothing revoked
+    page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Revoke token Nightly CRM sync").click()
     page.wait_for_selector("text=was revoked")
     assert not ApiToken.objects.exists()
