@@ -797,6 +797,9 @@ class ImportRun:
     def finish(self) -> dict[str, Any]:
         c = self.counts
         if self.progress is not None:
+            if getattr(self.progress.job, "total", None) != self.processed:
+                # The total was an estimate (or the limit cut the file): now it is known.
+                self.progress.set_total(self.processed)
             self.progress.update(
                 processed=self.processed,
                 succeeded=c["created"] + c["updated"],
