@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
@@ -131,7 +132,7 @@ def test_it_answers_a_script_upload_with_json(member_client):
     assert response.json() == {"redirect": url("map", job)}
 
 
-@override_settings(FERRY={**__import__("django.conf").conf.settings.FERRY, "MAX_UPLOAD_BYTES": 50})
+@override_settings(FERRY={**settings.FERRY, "MAX_UPLOAD_BYTES": 50})
 def test_it_refuses_an_oversize_file_next_to_the_file_control(member_client):
     response = member_client.post(
         reverse("wizard:start"),
@@ -747,3 +748,15 @@ def test_it_reads_a_json_lines_upload(member_client):
     body = member_client.get(url("map", job)).content.decode()
     assert 'name="header_row"' not in body and 'name="delimiter"' not in body
     assert job.params["mapping"]["email"] == "email"
+
+
+@override_settings(FERRY={**settings.FERRY, "MAX_CONCURRENT_IMPORTS": 0})
+def test_it_explains_a_refused_start_and_keeps_the_preview(member_client):
+    job = start(member_client)
+    with override_settings(FERRY={**settings.FERRY, "MAX_CONCURRENT_IMPORTS": 3}):
+        job = preview_ready(member_client, job)
+    response = member_client.post(url("run", job), {"on_duplicate": "skip", "mode": "skip-invalid"})
+    assert response.status_code == 400
+    assert "imports queued or running" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == "pending" and job.params.get("preview_job_id")

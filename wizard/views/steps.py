@@ -643,12 +643,13 @@ def run(request, job_id: int):
         form = RunForm(request.POST)
         if form.is_valid():
             try:
-                services.import_configure(
-                    job=job,
-                    on_duplicate=form.cleaned_data["on_duplicate"],
-                    mode=form.cleaned_data["mode"],
-                )
-                job.refresh_from_db()
+                changed = {
+                    k: v for k, v in form.cleaned_data.items() if (job.params or {}).get(k) != v
+                }
+                if changed:
+                    # Only real changes: the engine forgets a preview whose settings changed.
+                    services.import_configure(job=job, **changed)
+                    job.refresh_from_db()
                 services.import_start(job=job)
             except FerryError as exc:
                 form.add_error(None, exc.message)
