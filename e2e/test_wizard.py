@@ -270,7 +270,19 @@ def test_it_resolves_unknown_references_from_the_preview(
     path.write_text(REFS_CSV, encoding="utf-8")
     login(page, live_server, "member")
     page.goto(f"{live_server.url}/import/?resource=contacts")
-    page.get_by_label("File", exact=True).set_input_files(str(path))
+    # This time the file is dropped on the drop zone instead of picked.
+    dropped = page.evaluate_handle(
+        """(text) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([text], "people.csv", {type: "text/csv"}));
+            return transfer;
+        }""",
+        path.read_text(encoding="utf-8"),
+    )
+    page.dispatch_event("[data-dropzone]", "dragover", {"dataTransfer": dropped})
+    expect(page.locator("[data-dropzone]")).to_have_class(re.compile("dragover"))
+    page.dispatch_event("[data-dropzone]", "drop", {"dataTransfer": dropped})
+    expect(page.locator("[data-chosen]")).to_contain_text("people.csv")
     page.get_by_role("button", name="Upload and continue").click()
     page.wait_for_url(re.compile(r"/import/\d+/map/$"))
     expect(page.get_by_label("Field for column Company")).to_have_value("account")
