@@ -119,15 +119,34 @@ class ScopedForeignKeyRawIdWidget(ForeignKeyRawIdWidget):
         return super().label_and_url_for_value(value)
 
 
+class CurrentOrganizationField(forms.ModelChoiceField):
+    """The organization of a row an org admin edits: hidden, only ever the current one.
+
+    Kept on the form (not excluded) so the model's unique constraints that include the
+    organization are checked as form errors instead of failing on save. Left out of a post,
+    it is the current organization; any other organization is an invalid choice.
+    """
+
+    widget = forms.HiddenInput
+
+    def __init__(self, organization, **kwargs):
+        self.organization = organization
+        kwargs.update(
+            queryset=Organization.objects.filter(pk=organization.pk),
+            initial=organization.pk,
+            required=False,
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        return super().clean(value) or self.organization
+
+
 class _ScopedFormFieldsMixin:
     """Related-field choices and the organization field, for admins and inlines alike."""
 
     def _organization_formfield(self, db_field, organization):
-        return db_field.formfield(
-            queryset=Organization.objects.filter(pk=organization.pk),
-            initial=organization.pk,
-            widget=forms.HiddenInput,
-        )
+        return db_field.formfield(form_class=CurrentOrganizationField, organization=organization)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         organization = admin_scope(request)
