@@ -31,6 +31,37 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+class DateField(forms.DateField):
+    """A date as YYYY-MM-DD; the message names the value that was given."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", DateInput)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(
+                f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2026-01-31.", code="invalid"
+            ) from exc
+
+
+class DecimalField(forms.DecimalField):
+    """A number; the message names the value that was given."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            if exc.code != "invalid":
+                raise
+            raise forms.ValidationError(
+                f"'{value}' is not a number; use digits with a '.' for decimals, e.g. 1250.50.",
+                code="invalid",
+            ) from exc
+
+
 class ReportForm(forms.Form):
     """Base form: knows its organization, produces JSON-safe params and a readable summary."""
 
@@ -108,8 +139,8 @@ def _warehouse_choices(organization) -> list[tuple[str, str]]:
 class SalesReportForm(ReportForm):
     date_ranges = (("date_from", "date_to"),)
 
-    date_from = forms.DateField(label="From", required=False, widget=DateInput)
-    date_to = forms.DateField(label="To", required=False, widget=DateInput)
+    date_from = DateField(label="From", required=False)
+    date_to = DateField(label="To", required=False)
     warehouse = forms.ChoiceField(label="Warehouse or store", required=False)
     customer = forms.CharField(
         label="Customer code",
@@ -142,10 +173,9 @@ class SalesReportForm(ReportForm):
 
 
 class CustomerAgingReportForm(ReportForm):
-    as_of = forms.DateField(
+    as_of = DateField(
         label="As of",
         required=False,
-        widget=DateInput,
         help_text="Charges are aged relative to this date; leave empty for today.",
     )
     customer_type = forms.ChoiceField(
@@ -154,7 +184,7 @@ class CustomerAgingReportForm(ReportForm):
     credit_status = forms.ChoiceField(
         label="Credit status", required=False, choices=[ANY, *Customer.CreditStatus.choices]
     )
-    min_outstanding = forms.DecimalField(
+    min_outstanding = DecimalField(
         label="Minimum outstanding balance",
         required=False,
         max_digits=14,
@@ -185,7 +215,7 @@ class InventoryValuationReportForm(ReportForm):
         label="Category", required=False, help_text="Includes its sub-categories."
     )
     stock_status = forms.ChoiceField(label="Stock status", required=False, choices=STOCK_STATUS)
-    min_quantity = forms.DecimalField(
+    min_quantity = DecimalField(
         label="Minimum quantity", required=False, max_digits=14, decimal_places=3
     )
     exclude_zero_value = forms.BooleanField(
@@ -205,8 +235,8 @@ class InventoryValuationReportForm(ReportForm):
 class AuditLogReportForm(ReportForm):
     date_ranges = (("date_from", "date_to"),)
 
-    date_from = forms.DateField(label="From", required=False, widget=DateInput)
-    date_to = forms.DateField(label="To", required=False, widget=DateInput)
+    date_from = DateField(label="From", required=False)
+    date_to = DateField(label="To", required=False)
     event_type = forms.ChoiceField(
         label="Event type", required=False, choices=[ANY, *AuditEvent.Type.choices]
     )

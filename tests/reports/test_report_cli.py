@@ -97,7 +97,7 @@ def test_it_needs_org_when_there_are_several(org, other_org, tmp_path):
         (["sales", "--format", "csv", "--param", "date_from"], "not of the form name=value"),
         (
             ["sales", "--format", "csv", "--param", "date_from=31/02/2026"],
-            "date_from: Enter a valid date",
+            "date_from: .31/02/2026. is not a date",
         ),
         (["sales", "--format", "csv", "--param", "shop=MAIN"], "shop: Unknown parameter 'shop'"),
     ],

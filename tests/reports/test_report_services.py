@@ -87,7 +87,7 @@ def test_it_creates_a_report_job_with_json_safe_params_and_the_file_permission(o
 @pytest.mark.parametrize(
     ("params", "field", "words"),
     [
-        ({"date_from": "2026-02-30"}, "date_from", "valid date"),
+        ({"date_from": "2026-02-30"}, "date_from", "'2026-02-30' is not a date; use YYYY-MM-DD"),
         ({"date_from": "2026-03-01", "date_to": "2026-02-01"}, "date_to", "before the start"),
         ({"warehouse": "NOPE"}, "warehouse", "valid choice"),
         ({"customer": "C404"}, "customer", "No customer with the code 'C404'"),
@@ -101,6 +101,21 @@ def test_it_reports_invalid_params_per_field(org, manager, params, field, words)
     assert field in exc.value.errors
     assert words in " ".join(exc.value.errors[field])
     assert not DataJob.objects.exists()
+
+
+def test_it_names_a_bad_number_in_its_message(org, manager):
+    with pytest.raises(ReportParamsInvalid) as exc:
+        report_create(
+            organization=org,
+            user=manager,
+            report="customer-aging",
+            format="csv",
+            params={"min_outstanding": "12,5O"},
+        )
+    assert exc.value.errors["min_outstanding"] == [
+        "'12,5O' is not a number; use digits with a '.' for decimals, e.g. 1250.50."
+    ]
+    assert "min_outstanding" in exc.value.message and "12,5O" in exc.value.message
 
 
 def test_it_refuses_an_unknown_format(org, manager):
