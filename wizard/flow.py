@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from business.resources import resource_get
 from jobs.models import DataJob
+from jobs.services import job_cancel
 from wizard.library import template_create, template_mark_used
 from wizard.mapping import (
     mapping_missing_required,
@@ -36,6 +37,19 @@ class _Engine:
 
 
 services = _Engine()
+
+
+def wizard_configure(*, job: DataJob, **changes: Any) -> DataJob:
+    """Change the draft's settings; a preview still running for the old settings is stopped,
+    because the engine forgets it and it would go on writing rows for settings now gone."""
+    params = job.params or {}
+    if any(params.get(k) != v for k, v in changes.items() if k != "template"):
+        running = preview_job(job)
+        if running is not None and running.is_active:
+            job_cancel(job=running)
+    services.import_configure(job=job, **changes)
+    job.refresh_from_db()
+    return job
 
 
 def wizard_state(job: DataJob) -> dict[str, Any]:
@@ -98,7 +112,7 @@ def _apply(job: DataJob, template: DataTemplate | None, *, keep: dict[str, str] 
             mode=template.mode,
             template=template,
         )
-    services.import_configure(job=job, **configure)
+    wizard_configure(job=job, **configure)
     state = wizard_state(job)
     state["suggestions"] = suggestions
     _save_state(job, state)
@@ -135,7 +149,7 @@ def wizard_start(
 def wizard_reinspect(*, job: DataJob, read: dict[str, Any]) -> DataJob:
     """Read the file again with other settings; keep the mapping of columns that remain."""
     old_mapping = dict(job.params.get("mapping") or {})
-    services.import_configure(job=job, read=read)
+    wizard_configure(job=job, read=read)
     job.refresh_from_db()
     template = wizard_template(job)
     _apply(job, template, keep=old_mapping)
@@ -144,7 +158,7 @@ def wizard_reinspect(*, job: DataJob, read: dict[str, Any]) -> DataJob:
 
 
 def wizard_save_mapping(*, job: DataJob, mapping: dict[str, str], options: dict[str, dict]):
-    services.import_configure(job=job, mapping=mapping, options=options)
+    wizard_configure(job=job, mapping=mapping, options=options)
     job.refresh_from_db()
     return job
 
@@ -199,7 +213,7 @@ def wizard_save_template(
         mode=params.get("mode") or DataTemplate.Mode.SKIP_INVALID,
         is_shared=is_shared,
     )
-    services.import_configure(job=job, template=template)
+    wizard_configure(job=job, template=template)
     template_mark_used(template=template)
     job.refresh_from_db()
     return template

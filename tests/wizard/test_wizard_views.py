@@ -760,3 +760,26 @@ def test_it_explains_a_refused_start_and_keeps_the_preview(member_client):
     assert "imports queued or running" in response.content.decode()
     job.refresh_from_db()
     assert job.status == "pending" and job.params.get("preview_job_id")
+
+
+def test_it_stops_a_running_preview_when_the_mapping_changes(member_client):
+    job = start(member_client)
+    member_client.post(url("map", job), mapping_post(job, job.params["mapping"]))
+    job.refresh_from_db()
+    child = DataJob.objects.get(pk=job.params["preview_job_id"])
+    data = mapping_post(job, {"Email": "email"}, action="autosave")
+    member_client.post(url("map", job), data, HTTP_HX_REQUEST="true")
+    child.refresh_from_db()
+    assert child.status == "cancelled"
+    body = member_client.get(url("preview", job)).content.decode()
+    assert "Start the preview" in body
+
+
+def test_it_offers_to_restart_a_cancelled_preview(member_client):
+    job = start(member_client)
+    member_client.post(url("map", job), mapping_post(job, job.params["mapping"]))
+    member_client.post(url("cancel", job))
+    job.refresh_from_db()
+    assert DataJob.objects.get(pk=job.params["preview_job_id"]).status == "cancelled"
+    body = member_client.get(url("preview", job)).content.decode()
+    assert "The preview was cancelled" in body

@@ -571,9 +571,7 @@ def references(request, job_id: int):
         create_missing.pop(field, None)
         note = f"Missing {spec.label.lower()} records will not be created."
     try:
-        services.import_configure(
-            job=job, create_missing=create_missing, reference_map=reference_map
-        )
+        flow.wizard_configure(job=job, create_missing=create_missing, reference_map=reference_map)
         job.refresh_from_db()
         flow.wizard_preview_start(job=job)
     except FerryError as exc:
@@ -648,7 +646,7 @@ def run(request, job_id: int):
                 }
                 if changed:
                     # Only real changes: the engine forgets a preview whose settings changed.
-                    services.import_configure(job=job, **changed)
+                    flow.wizard_configure(job=job, **changed)
                     job.refresh_from_db()
                 services.import_start(job=job)
             except FerryError as exc:
