@@ -1011,3 +1011,25 @@ def test_it_shows_the_progress_of_an_atomic_run_while_it_runs(
     job.refresh_from_db()
     assert job.status == "completed" and Contact.objects.count() == 8
     assert seen == [0, 2, 4, 6]
+
+
+@pytest.mark.parametrize(("mode", "kept"), [("atomic", 0), ("skip-invalid", 4)])
+def test_it_fails_clearly_when_the_file_breaks_part_way(org, owner, tmp_path, settings, mode, kept):
+    from wizard.services import import_undo
+
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 2}
+    path = tmp_path / "broken.jsonl"
+    lines = [f'{{"Email": "p{i}@x.com"}}' for i in range(5)]
+    path.write_text("\n".join(lines) + "\n")
+    job = draft(org, owner, "contacts", path, mode=mode)
+    # The stored file is damaged after it was inspected (a truncated copy, a bad disk).
+    lines[4] = '{"Email": "p9@x.com", oops}'
+    Path(job.input_file.path).write_text("\n".join(lines) + "\n")
+    job = import_run_now(job=job)
+    assert job.status == DataJob.Status.FAILED
+    assert "line 5" in job.error_message.lower() or "row 5" in job.error_message.lower()
+    assert Contact.objects.count() == kept
+    if kept:
+        # What a skip-invalid run wrote before the break can be taken back.
+        assert import_undo(job=job, user=owner).deleted == kept
+        assert not Contact.objects.exists()
