@@ -33,7 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.scoping import get_scoped_or_404, scoped
+from accounts.scoping import scoped
 from business.models import (
     AuditEvent,
     CreditTransaction,
@@ -498,40 +498,3 @@ def audit_rows(events: QuerySet[AuditEvent]) -> Iterator[dict[str, Any]]:
         )
         .iterator(chunk_size=2000)
     )
-
-
-# --- report jobs ------------------------------------------------------------------------------
-
-
-def report_job_get(*, organization, identifier: str, pk: int):
-    """One report job of the organization; another organization's job (or another report's)
-    is a 404."""
-    from jobs.models import DataJob
-
-    return get_scoped_or_404(
-        DataJob.objects.select_related("user"),
-        organization,
-        pk=pk,
-        job_type=DataJob.Type.REPORT,
-        target=identifier,
-    )
-
-
-RECENT_JOBS = 8
-
-
-def report_jobs_recent(*, organization, identifiers: list[str]) -> list:
-    """The organization's latest runs of these reports, each with ``report_name`` set."""
-    from jobs.models import DataJob
-    from reports.ready.registry import report_all
-
-    names = {r.identifier: r.name for r in report_all()}
-    jobs = list(
-        scoped(DataJob, organization)
-        .filter(job_type=DataJob.Type.REPORT, target__in=identifiers)
-        .select_related("user")
-        .order_by("-created_at", "-pk")[:RECENT_JOBS]
-    )
-    for job in jobs:
-        job.report_name = names.get(job.target, job.target)
-    return jobs

@@ -15,7 +15,7 @@ from accounts.decorators import organization_required
 from jobs.models import DataJob
 from reports.ready.forms import ReportRunForm
 from reports.ready.registry import UnknownReport, report_get, reports_for
-from reports.ready.selectors import report_job_get, report_jobs_recent
+from reports.ready.runs import report_job_get, report_jobs_recent
 from reports.ready.services import (
     ReportParamsInvalid,
     ReportPermissionDenied,
