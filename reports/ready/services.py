@@ -54,7 +54,7 @@ class ReportAccessLost(FerryError):
 
 
 def _membership(*, organization, user) -> Membership | None:
-    if user is None:
+    if user is None or not getattr(user, "is_authenticated", False):
         return None
     return Membership.objects.filter(organization=organization, user=user).first()
 

@@ -231,3 +231,12 @@ def test_it_stops_between_rows_when_cancelled_and_leaves_no_file(org, owner, tmp
             progress=CancelledProgress(),
         )
     assert not target.exists()
+
+
+def test_it_refuses_an_anonymous_user(org):
+    from django.contrib.auth.models import AnonymousUser
+
+    with pytest.raises(ReportPermissionDenied):
+        report_create(
+            organization=org, user=AnonymousUser(), report="sales", format="csv", params={}
+        )
