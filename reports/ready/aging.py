@@ -33,6 +33,7 @@ class CustomerAgingReport(Report):
         "Balance = charges − payments dated on or before the as-of date.",
         "Payments are applied to the oldest charges first (FIFO); the unpaid rest of each "
         "charge is aged by the charge's date relative to the as-of date.",
+        "Buckets by days since the charge: 0–30, 31–60, 61–90, and more than 90 (90+).",
         "A charge with a negative amount (a credit note) counts as a payment.",
         "A customer who paid more than was charged has a negative balance (unapplied credit); "
         "it is not aged.",
