@@ -123,3 +123,19 @@ def test_it_cancels_a_running_export_over_http(org, owner, huey_consumer):
     # Either the cancel won before the worker started it, or the (empty) export finished first.
     assert final["status"] in ("cancelled", "completed")
     assert final["cancel_requested"] is True
+
+
+def test_it_runs_a_report_and_downloads_the_pdf(org, manager, huey_consumer):
+    from pypdf import PdfReader
+
+    api = token_client(make_token(manager, org))
+    response = api.post(
+        "/api/v1/reports/inventory-valuation/export/", {"format": "pdf"}, format="json"
+    )
+    assert response.status_code == 202, response.json()
+    job = poll(api, response.json()["url"], timeout=120)
+    assert job["status"] == "completed", (job, huey_consumer.log_path.read_text())
+    download = api.get(job["links"]["download"])
+    assert download.status_code == 200
+    pdf = PdfReader(io.BytesIO(b"".join(download.streaming_content)))
+    assert "Inventory" in pdf.pages[0].extract_text()
