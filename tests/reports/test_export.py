@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from accounts.models import Membership
 from business.filters import InvalidFilter
 from business.models import AuditEvent
+from business.resources import registry, resource_get
 from jobs.errors import FerryError
 from jobs.models import DataJob
 from jobs.services import JobProgress
@@ -25,6 +26,7 @@ from reports.exports.services import (
     export_permission_check,
     export_run,
     export_template_save,
+    export_write,
 )
 from tests.factories import AccountFactory, ContactFactory
 from wizard.models import DataTemplate
@@ -423,3 +425,19 @@ def test_it_swaps_only_the_builder_when_the_resource_changes(owner_client):
     assert "<h1>" not in html and 'id="builder"' in html
     assert 'name="columns" value="website"' in html  # the accounts' columns
     assert 'name="f-name"' in html  # prefixed: cannot collide with the builder's own fields
+
+
+@pytest.mark.parametrize("name", [r.name for r in registry.all()])
+def test_it_builds_and_exports_every_resource(name, org, owner, owner_client, tmp_path):
+    resource = resource_get(name)
+    page = owner_client.get(reverse("reports:export") + f"?resource={name}")
+    assert page.status_code == 200
+    preview = owner_client.get(reverse("reports:export_preview"), {"resource": name})
+    assert "matching" in preview.content.decode()
+    every_column = [f.name for f in resource.fields]
+    path = tmp_path / f"{name}.xlsx"
+    written = export_write(
+        organization=org, resource=name, format="xlsx", path=path, columns=every_column
+    )
+    assert written == resource.queryset(org).count()  # 0, or the audit trail's login events
+    assert [c.value for c in load_workbook(path).active[1]] == [f.label for f in resource.fields]
