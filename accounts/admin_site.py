@@ -26,8 +26,11 @@ from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.contenttypes import views as contenttype_views
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.http import Http404
+from django.urls import path
 
 from accounts.models import Membership, Organization
 from accounts.permissions import Role
@@ -426,6 +429,25 @@ class FerryAdminSite(AdminSite):
         if organization is not None:
             context["site_header"] = f"Ferry administration: {organization.name}"
         return context
+
+    def get_urls(self):
+        # "View on site" looks any object of any model up by id, whatever its organization: an
+        # existence probe across organizations. Only operators get it.
+        return [
+            path(
+                "r/<int:content_type_id>/<path:object_id>/",
+                self.admin_view(self.view_on_site),
+                name="view_on_site",
+            )
+            if getattr(pattern, "name", None) == "view_on_site"
+            else pattern
+            for pattern in super().get_urls()
+        ]
+
+    def view_on_site(self, request, content_type_id, object_id):
+        if not is_platform_operator(request.user):
+            raise Http404("Not found.")
+        return contenttype_views.shortcut(request, content_type_id, object_id)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from accounts.admin_site import OrgScopedMixin, default_organization_lookup
@@ -252,6 +253,18 @@ def test_it_lets_an_org_admin_sign_in_without_is_staff(owner, member, client):
     index = client.get("/django-admin/")
     assert index.status_code == 200
     assert "Ferry administration: Demo Trading Co." in index.content.decode()
+
+
+def test_it_keeps_view_on_site_lookups_for_superusers(both, owner_client):
+    _, theirs = both(m.Contact)
+    content_type = ContentType.objects.get_for_model(m.Contact)
+    existing = owner_client.get(reverse("admin:view_on_site", args=[content_type.pk, theirs.pk]))
+    missing = owner_client.get(
+        reverse("admin:view_on_site", args=[content_type.pk, theirs.pk + 1000])
+    )
+    # The same answer whether or not another organization has such a row.
+    assert existing.status_code == missing.status_code == 404
+    assert existing.content == missing.content
 
 
 def test_it_takes_model_permissions_from_the_membership(owner, org, owner_client, both):
