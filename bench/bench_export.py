@@ -30,6 +30,7 @@ import resource as rusage
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -129,7 +130,12 @@ def print_row(size_label: str, mode: str, r: dict, baseline: dict | None) -> Non
         ratio = (
             f"{r['seconds'] / baseline['seconds']:.2f}x wall, {r['cpu'] / baseline['cpu']:.2f}x cpu"
         )
-    workers = f" (+ workers {r['workers_rss_mb']:.0f} MB each)" if r.get("workers_rss_mb") else ""
+    workers = ""
+    if r.get("workers"):
+        total = r["rss_mb"] + r["workers"] * r["workers_rss_mb"]
+        workers = (
+            f" + {r['workers']} workers ≤ {r['workers_rss_mb']:.0f} MB each = ≤ {total:.0f} MB"
+        )
     print(
         f"{size_label:>6} {mode:<14} {r['rows']:>9,} rows {r['seconds']:8.1f} s wall "
         f"{r['cpu']:8.1f} s cpu {r['rows'] / r['seconds']:>9,.0f} rows/s "
@@ -172,6 +178,42 @@ def parent(args) -> None:
 
 
 # --- child: one measurement ------------------------------------------------------------------
+def vm_hwm_mb(pid: int | str = "self") -> float:
+    """Peak RSS of one process since its exec (ru_maxrss would include the parent's, inherited
+    across fork and exec)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class WorkerWatch(threading.Thread):
+    """Samples the peak RSS of this process's child processes (the PDF render workers)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peaks: dict[str, float] = {}
+        self.stopped = threading.Event()
+
+    def children(self) -> set[str]:
+        pids: set[str] = set()
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                pids.update((task / "children").read_text().split())
+            except OSError:
+                continue
+        return pids
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.1):
+            for pid in self.children():
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), vm_hwm_mb(pid))
+
+
 def child(args) -> None:
     setup_django()
     from accounts.models import Organization
@@ -184,6 +226,8 @@ def child(args) -> None:
     paths = [f.export_path for f in fields]
     qs = resource.queryset(org).order_by("pk")
     out = args.out
+    watch = WorkerWatch()
+    watch.start()
     started = time.perf_counter()
     cpu0 = time.process_time()
     if args.child == "baseline-csv":
@@ -208,7 +252,7 @@ def child(args) -> None:
         fmt = args.child.removeprefix("ferry-")
         rows = export_write(organization=org, resource=resource, format=fmt, path=out)
     seconds = time.perf_counter() - started
-    self_usage = rusage.getrusage(rusage.RUSAGE_SELF)
+    watch.stopped.set()
     children = rusage.getrusage(rusage.RUSAGE_CHILDREN)
     cpu = (time.process_time() - cpu0) + children.ru_utime + children.ru_stime
     print(
@@ -217,8 +261,9 @@ def child(args) -> None:
                 "rows": rows,
                 "seconds": seconds,
                 "cpu": cpu,
-                "rss_mb": self_usage.ru_maxrss / 1024,
-                "workers_rss_mb": children.ru_maxrss / 1024 if children.ru_maxrss else 0,
+                "rss_mb": vm_hwm_mb(),
+                "workers_rss_mb": max(watch.peaks.values(), default=0.0),
+                "workers": len(watch.peaks),
                 "bytes": os.path.getsize(out),
             }
         )
