@@ -163,6 +163,26 @@ else:
         "consumer": HUEY_CONSUMER,
     }
 
+# Cache (API throttling counters and the like) shared by every web process: Redis when
+# configured, else files under var/ so several processes on one machine still agree.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": HUEY_NAME,
+        }
+    }
+elif TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -243,7 +263,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Imports, exports, reports, jobs and templates: the same engine and jobs as the web UI. "
         "Authenticate with a personal token (`Authorization: Bearer fry_…`, create one at "
-        "/api/tokens/). Errors are JSON `{\"error\": message, \"details\": {field: [...]}}`."
+        '/api/tokens/). Errors are JSON `{"error": message, "details": {field: [...]}}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
