@@ -65,3 +65,25 @@ def test_it_browses_filters_sorts_and_pages_contacts(
     page.get_by_role("link", name="Next ›").click()
     page.wait_for_url(re.compile(r".*page=2.*"))
     assert "Rows 51–100 of 1,000" in page.locator(".records-pagination").inner_text()
+
+
+def test_it_shows_orders_and_variants_readably(
+    page, live_server, login, owner, org, screenshot_dir
+):
+    demo_seed(scale=1, seed=42, today=dt.date(2025, 6, 30))
+    login(page, live_server, "owner")
+
+    page.goto(f"{live_server.url}/records/sales-orders/?status=invoiced&order_date_from=2025-05-01")
+    assert page.get_by_role("heading", level=1).inner_text() == "Sales orders"
+    statuses = set(page.locator("table.records tbody tr td:nth-child(4)").all_inner_texts())
+    assert statuses == {"Invoiced"}
+    dates = page.locator("table.records tbody tr td:nth-child(3)").all_inner_texts()
+    assert dates and min(dates) >= "2025-05-01"
+    page.screenshot(path=str(screenshot_dir / "records-sales-orders.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/records/products/?q=-BE")
+    skus = page.locator("table.records tbody tr td:nth-child(1)").all_inner_texts()
+    parents = page.locator("table.records tbody tr td:nth-child(10)").all_inner_texts()
+    assert skus and all(sku.endswith("-BE") for sku in skus)
+    assert [sku.split("-")[0] for sku in skus] == parents
+    page.screenshot(path=str(screenshot_dir / "records-products-variants.png"), full_page=True)
