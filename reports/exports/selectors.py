@@ -56,13 +56,14 @@ def export_rows(
         for f in fields
     ]
     if not any(choice_maps):
-        yield from rows
-        return
-    for row in rows:
-        yield tuple(
+        return rows
+    return (
+        tuple(
             m.get(v, v) if m is not None and v is not None else v
             for v, m in zip(row, choice_maps, strict=True)
         )
+        for row in rows
+    )
 
 
 def export_preview(

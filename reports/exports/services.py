@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -242,12 +243,14 @@ def export_write(
         options=_clean_options(options),
     )
     written = 0
+    rows = export_rows(queryset=queryset, fields=fields, labels=fmt == "pdf")
     with writer:
         writer.section(res.label, [export_column(f) for f in fields])
-        for row in export_rows(queryset=queryset, fields=fields, labels=fmt == "pdf"):
-            writer.row(row)
-            written += 1
-            if progress is not None and written % PROGRESS_EVERY == 0:
+        # Batches: the writer loops over a batch without a call per row from here, and progress
+        # and cancellation are looked at between batches.
+        while batch := list(islice(rows, PROGRESS_EVERY)):
+            written += writer.rows(batch)
+            if progress is not None:
                 progress.update(processed=written, succeeded=written)
                 progress.check_cancel()
     return written

@@ -154,6 +154,15 @@ class Writer:
     def row(self, values: list) -> None:
         raise NotImplementedError
 
+    def rows(self, rows) -> int:
+        """Write many rows; returns how many. Writers may loop faster than ``row`` per row."""
+        count = 0
+        row = self.row
+        for values in rows:
+            row(values)
+            count += 1
+        return count
+
     def close(self) -> None:
         if self.closed:
             return

@@ -350,3 +350,12 @@ def test_it_leaves_no_worker_or_temporary_file_behind_when_a_pdf_is_aborted(tmp_
     writer.abort()
     assert all(p.poll() is not None for p in procs)
     assert not writer._tmp.exists() and not (tmp_path / "a.pdf").exists()
+
+
+def test_it_neutralises_text_in_typed_csv_columns_and_keeps_none_empty(tmp_path):
+    columns = [Column("b", "B", T.BOOLEAN), Column("m", "M", T.MONEY), Column("d", "D", T.DATE)]
+    rows = [["=1+1", "-2", "@x"], [None, None, None], [True, Decimal("1E+2"), dt.date(2024, 2, 29)]]
+    path = write("csv", tmp_path / "t.csv", rows, columns=columns)
+    with open(path, encoding="utf-8", newline="") as fh:
+        data = list(csv.reader(fh))[1:]
+    assert data == [["'=1+1", "'-2", "'@x"], ["", "", ""], ["true", "100", "2024-02-29"]]
