@@ -153,7 +153,8 @@ def parent(args) -> None:
     jobs = [(f"bench-{n}", n) for n in sizes]
     pdf_slug = f"bench-{args.pdf_rows}"
     for slug, n in [*jobs, (pdf_slug, args.pdf_rows)]:
-        seed(slug, n)
+        if n:
+            seed(slug, n)
     from django.db import connection
 
     connection.close()
@@ -173,8 +174,9 @@ def parent(args) -> None:
                 r = run_child(f"ferry-{fmt}", slug, db_name, outdir)
                 baseline = {"csv": base_csv, "xlsx": base_xlsx}.get(fmt)
                 print_row(label, f"ferry-{fmt}", r, baseline)
-        r = run_child("ferry-pdf", pdf_slug, db_name, outdir)
-        print_row(f"{args.pdf_rows // 1000}k", "ferry-pdf", r, None)
+        if args.pdf_rows:
+            r = run_child("ferry-pdf", pdf_slug, db_name, outdir)
+            print_row(f"{args.pdf_rows // 1000}k", "ferry-pdf", r, None)
 
 
 # --- child: one measurement ------------------------------------------------------------------
@@ -273,7 +275,7 @@ def child(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated row counts")
-    parser.add_argument("--pdf-rows", type=int, default=10_000)
+    parser.add_argument("--pdf-rows", type=int, default=10_000, help="0 skips the PDF run")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--org", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
