@@ -29,7 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "pass-Word-123")
+    password = factory.django.Password("pass-Word-123")
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
