@@ -359,3 +359,10 @@ def test_it_neutralises_text_in_typed_csv_columns_and_keeps_none_empty(tmp_path)
     with open(path, encoding="utf-8", newline="") as fh:
         data = list(csv.reader(fh))[1:]
     assert data == [["'=1+1", "'-2", "'@x"], ["", "", ""], ["true", "100", "2024-02-29"]]
+
+
+def test_it_prints_markup_in_pdf_cells_as_text(tmp_path):
+    path = write(
+        "pdf", tmp_path / "m.pdf", [["<b>Bold</b> & <i>co</i>"]], columns=[Column("t", "T")]
+    )
+    assert "<b>Bold</b> & <i>co</i>" in PdfReader(path).pages[0].extract_text()
