@@ -787,11 +787,8 @@ def _demo_users(organization: Organization) -> list[dict]:
                 first_name=first,
                 last_name=last,
             )
-            if role == Role.ADMIN:
-                # The demo admin also opens the Django admin (the "Admin" link).
-                user.is_staff = True
-                user.is_superuser = True
-                user.save(update_fields=["is_staff", "is_superuser"])
+            # No is_staff/is_superuser: the org-scoped admin lets an org admin in, and a
+            # superuser would see every organization's rows there, not just the demo's.
         Membership.objects.get_or_create(
             user=user, organization=organization, defaults={"role": role}
         )

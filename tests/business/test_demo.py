@@ -8,6 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import F
 from django.test import Client
@@ -268,3 +269,14 @@ def test_it_prints_what_it_did_and_the_credentials():
     call_command("seed_demo", "--seed", "3", stdout=out)
     assert "0 rows created" in out.getvalue()
     assert "already there" in out.getvalue()
+
+
+def test_it_lets_the_demo_admin_into_the_django_admin_for_the_demo_only(demo, other_org):
+    m.Customer.objects.create(organization=other_org, code="C000001", name="Not demo")
+    client = Client()
+    assert client.login(username="admin", password="ferry-admin")
+    response = client.get("/django-admin/business/customer/")
+    assert response.status_code == 200
+    orgs = {c.organization_id for c in response.context["cl"].result_list}
+    assert orgs == {demo.organization.pk}
+    assert not get_user_model().objects.get(username="admin").is_superuser
