@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import connection
 from django.db.models.functions import Lower
 
 from business.resources import Resource, resource_get
@@ -176,9 +177,6 @@ def existing_lookup(
     if not keys:
         return {}
     meta = resource.model._meta
-    qs = resource.queryset(organization)
-    for i, attname in enumerate(key_attnames):
-        qs = qs.filter(**{f"{attname}__in": {k[i] for k in keys}})
     # Plain rows made into instances without Model.__init__ (the costly part of a queryset).
     pk_name = meta.pk.attname
     attnames = list(dict.fromkeys([pk_name, "updated_at", *key_attnames, *fields]))
@@ -186,7 +184,7 @@ def existing_lookup(
     state = _state_class()
     out = {}
     positions = [attnames.index(a) for a in key_attnames]
-    for values in qs.values_list(*attnames):
+    for values in _key_rows(organization, resource, key_attnames, keys, attnames):
         key = tuple(values[i] for i in positions)
         if key in keys:
             obj = model.__new__(model)
@@ -195,6 +193,36 @@ def existing_lookup(
             obj._state.adding = False
             out[key] = obj
     return out
+
+
+def _key_rows(organization, resource, key_attnames, keys, attnames):
+    """Rows of the records whose key is among ``keys`` (one query).
+
+    On PostgreSQL text keys travel as one array (``= ANY(%s)``): an IN list of a batch's
+    2,000 parameters costs more to parse and plan than to run.
+    """
+    meta = resource.model._meta
+    plain_queryset = resource.queryset.__func__ is Resource.queryset.__func__
+    text_keys = all(isinstance(part, str) for key in keys for part in key)
+    if connection.vendor == "postgresql" and plain_queryset and text_keys:
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(meta.get_field(a).column) for a in attnames)
+        where = " AND ".join(f"{qn(meta.get_field(a).column)} = ANY(%s)" for a in key_attnames)
+        sql = (
+            f"SELECT {columns} FROM {qn(meta.db_table)} "
+            f"WHERE {qn(meta.get_field('organization').column)} = %s AND {where}"
+        )
+        params = [
+            organization.pk,
+            *[sorted({k[i] for k in keys}) for i in range(len(key_attnames))],
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    qs = resource.queryset(organization)
+    for i, attname in enumerate(key_attnames):
+        qs = qs.filter(**{f"{attname}__in": {k[i] for k in keys}})
+    return qs.values_list(*attnames)
 
 
 def _state_class():

@@ -440,6 +440,7 @@ class ImportRun:
             return
         try:
             with transaction.atomic():
+                _relaxed_commit()
                 self.write(rows)
         except IntegrityError:
             # Someone wrote the same keys meanwhile: fall back to one row at a time to find
@@ -835,6 +836,18 @@ class ImportRun:
 
     def extra_summary(self) -> dict[str, Any]:
         return {}
+
+
+def _relaxed_commit() -> None:
+    """PostgreSQL: this batch's commit need not wait for its WAL flush.
+
+    A crash could lose the last fraction of a second of committed batches, never a part of
+    one (data and change log commit together, so undo stays exact); in exchange each batch
+    stops paying a disk flush. Only for skip-invalid runs, whose batches stand alone anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _display(value: Any) -> Any:
