@@ -43,6 +43,8 @@ DEFAULT_CHUNK_ROWS = 500
 # More columns than this (or more estimated text than WIDE_CHARS) prints on landscape pages.
 WIDE_COLUMNS = 6
 WIDE_CHARS = 110
+# Rows of each table looked at to share the page width between its columns.
+WIDTH_SAMPLE_ROWS = 50
 PAGE_NUMBER_FONT = "/FerryPageNo"
 PAGE_NUMBER_SIZE = 7
 # Points above the page's bottom edge: the baseline of the @bottom-left footer in base_table.css
@@ -169,6 +171,7 @@ class PdfWriterTable(Writer):
         self._starts = ['<td class="num">' if n else "<td>" for n in self._num]
         self._section_rows = 0
         self._widths = self._column_widths(columns)
+        self._lengths = [len(c.label) for c in columns]
         self._landscape = len(columns) > WIDE_COLUMNS or sum(self._estimates) > WIDE_CHARS
         self._open_table(continued=False)
 
@@ -189,6 +192,17 @@ class PdfWriterTable(Writer):
         self._estimates = [max(len(c.label), typical.get(c.type, 14)) for c in columns]
         total = sum(self._estimates) or 1
         return [round(100 * e / total, 2) for e in self._estimates]
+
+    def _widths_from_sample(self) -> None:
+        """Share the page by the longest text of each column in its first rows (capped, so
+        one long note does not squeeze the rest; longer text wraps)."""
+        estimates = [min(max(n, 4), 36) + 2 for n in self._lengths]
+        total = sum(estimates)
+        self._widths = [round(100 * e / total, 2) for e in estimates]
+        for block in self._blocks:
+            if block.get("kind") == "table" and block["title"] == self.section_title:
+                for column, width in zip(block["columns"], self._widths, strict=True):
+                    column["width"] = width
 
     def _open_table(self, *, continued: bool) -> None:
         self._table = {
@@ -216,9 +230,12 @@ class PdfWriterTable(Writer):
             raise PdfRowLimit(self.max_rows)
         # Each row becomes its HTML here (escaped) instead of in a template loop: it keeps the
         # parent's CPU free for the render workers (Django's loop cost ~0.4 ms a row).
+        texts = [display_value(v, t) for v, t in zip(values, self._types, strict=True)]
+        if self._section_rows < WIDTH_SAMPLE_ROWS:
+            # Column widths follow the header and the first rows (see _widths_from_sample).
+            self._lengths = [max(n, len(t)) for n, t in zip(self._lengths, texts, strict=True)]
         cells = "".join(
-            f"{start}{escape(display_value(v, t))}</td>"
-            for v, t, start in zip(values, self._types, self._starts, strict=True)
+            f"{start}{escape(text)}</td>" for text, start in zip(texts, self._starts, strict=True)
         )
         if self._rows_in_chunk >= self.chunk_rows:
             # Rendered when the next row arrives, so the last chunk always holds a table's end.
@@ -236,6 +253,8 @@ class PdfWriterTable(Writer):
     def _render_chunk(self, *, last: bool = False) -> None:
         if not self._blocks:
             return
+        if self._table is not None and self._section_rows:
+            self._widths_from_sample()
         for block in self._blocks:
             if block.get("kind") == "table":
                 block["rows_html"] = mark_safe("\n".join(block["rows"]))  # noqa: S308  escaped in row()
