@@ -62,6 +62,14 @@ ACCOUNTS = 1000
 
 
 def rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM: ru_maxrss would carry over across exec)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
