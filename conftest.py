@@ -157,6 +157,11 @@ def huey_consumer(transactional_db, tmp_path):
 
     Data the test creates must be committed for the consumer to see it, hence transactional_db.
     """
+    from huey.contrib.djhuey import HUEY
+
+    # Tasks queued by earlier transactional tests were never consumed; their job ids may now
+    # belong to this test's jobs, so start every consumer on an empty queue.
+    HUEY.flush()
     log_path = tmp_path / "huey-consumer.log"
     log = open(log_path, "wb")  # noqa: SIM115  (held open for the process lifetime)
     proc = subprocess.Popen(
