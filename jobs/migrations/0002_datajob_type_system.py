@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0001_initial'),
+        ("jobs", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='datajob',
-            name='job_type',
-            field=models.CharField(choices=[('import', 'Import'), ('export', 'Export'), ('report', 'Report'), ('system', 'System')], max_length=10, verbose_name='type'),
+            model_name="datajob",
+            name="job_type",
+            field=models.CharField(
+                choices=[
+                    ("import", "Import"),
+                    ("export", "Export"),
+                    ("report", "Report"),
+                    ("system", "System"),
+                ],
+                max_length=10,
+                verbose_name="type",
+            ),
         ),
     ]

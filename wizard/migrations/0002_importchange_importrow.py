@@ -5,46 +5,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0002_datajob_type_system'),
-        ('wizard', '0001_initial'),
+        ("jobs", "0002_datajob_type_system"),
+        ("wizard", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportChange',
+            name="ImportChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('resource', models.CharField(max_length=64)),
-                ('object_id', models.BigIntegerField()),
-                ('action', models.CharField(choices=[('created', 'Created'), ('updated', 'Updated')], max_length=10)),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_changes', to='jobs.datajob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("resource", models.CharField(max_length=64)),
+                ("object_id", models.BigIntegerField()),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("created", "Created"), ("updated", "Updated")], max_length=10
+                    ),
+                ),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="import_changes",
+                        to="jobs.datajob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'pk'],
-                'indexes': [models.Index(fields=['job', 'resource', 'action'], name='wizard_impo_job_id_02230f_idx')],
+                "ordering": ["job", "pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["job", "resource", "action"], name="wizard_impo_job_id_02230f_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ImportRow',
+            name="ImportRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('row_number', models.PositiveBigIntegerField()),
-                ('status', models.CharField(choices=[('new', 'New'), ('update', 'Update'), ('unchanged', 'Unchanged'), ('invalid', 'Invalid')], max_length=10)),
-                ('values', models.JSONField(blank=True, default=dict)),
-                ('edits', models.JSONField(blank=True, default=dict)),
-                ('errors', models.JSONField(blank=True, default=dict)),
-                ('warnings', models.JSONField(blank=True, default=dict)),
-                ('changes', models.JSONField(blank=True, default=dict)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_rows', to='jobs.datajob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("row_number", models.PositiveBigIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("update", "Update"),
+                            ("unchanged", "Unchanged"),
+                            ("invalid", "Invalid"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("values", models.JSONField(blank=True, default=dict)),
+                ("edits", models.JSONField(blank=True, default=dict)),
+                ("errors", models.JSONField(blank=True, default=dict)),
+                ("warnings", models.JSONField(blank=True, default=dict)),
+                ("changes", models.JSONField(blank=True, default=dict)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="import_rows",
+                        to="jobs.datajob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'row_number'],
-                'indexes': [models.Index(fields=['job', 'status', 'row_number'], name='wizard_impo_job_id_6e1562_idx')],
-                'constraints': [models.UniqueConstraint(fields=('job', 'row_number'), name='importrow_unique_row')],
+                "ordering": ["job", "row_number"],
+                "indexes": [
+                    models.Index(
+                        fields=["job", "status", "row_number"], name="wizard_impo_job_id_6e1562_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("job", "row_number"), name="importrow_unique_row"
+                    )
+                ],
             },
         ),
     ]
