@@ -61,6 +61,25 @@ SOURCES = ["Web", "Trade show", "Referral", "Cold call", ""]
 ACCOUNTS = 1000
 
 
+def backend_pid(connection) -> int | None:
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """User + system CPU seconds of a local process (None when it cannot be read)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb() -> float:
     """Peak resident memory of this process (VmHWM: ru_maxrss would carry over across exec)."""
     try:
@@ -185,6 +204,8 @@ def run(args, vendor: str, tmpdir: Path) -> None:
 
         profiler = Profiler()
         profiler.start()
+    server_pid = backend_pid(connection)
+    server_cpu = process_cpu(server_pid)
     t = time.perf_counter()
     cpu = time.process_time()
     with open(path, "rb") as fh:
@@ -195,6 +216,8 @@ def run(args, vendor: str, tmpdir: Path) -> None:
     job = import_run_now(job=job)
     elapsed = time.perf_counter() - t
     cpu = time.process_time() - cpu
+    if server_cpu is not None:
+        server_cpu = process_cpu(server_pid) - server_cpu
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=False))
@@ -209,6 +232,13 @@ def run(args, vendor: str, tmpdir: Path) -> None:
     # On a shared machine the wall clock includes waiting for a CPU; this process's own CPU
     # time (the database server's work on PostgreSQL is not in it) shows what the code costs.
     print(f"engine: {cpu:.2f}s CPU in this process  {n / cpu:,.0f} rows per CPU-second")
+    if server_cpu is not None:
+        # The import's own database session; with the importer's CPU, this is what one import
+        # costs the machine, whatever else is running on it.
+        print(
+            f"engine: {server_cpu:.2f}s CPU in the PostgreSQL backend  "
+            f"{n / (cpu + server_cpu):,.0f} rows per CPU-second, both together"
+        )
     load = os.getloadavg()[0]
     print(f"machine load average: {load:.1f} on {os.cpu_count()} cores")
     print(f"peak RSS: {peak:,.0f} MB (before the import: {rss_before:,.0f} MB)")
