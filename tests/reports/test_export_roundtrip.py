@@ -41,7 +41,8 @@ def source_contacts(org):
         email="zoe@example.com",
         first_name="Zoë",
         last_name="O'Brien, Jr.",
-        phone="555 0100",
+        # Values the CSV/XLSX writers neutralise against formula injection must come back as they were.
+        phone="+33 1 42 68 53 00",
         title='The "boss"',
         lifecycle_stage="customer",
         source="Trade fair\nHall 3",
@@ -54,6 +55,8 @@ def source_contacts(org):
         email="bob@example.com",
         first_name="Bob",
         last_name="Smith",
+        title='=HYPERLINK("http://x","y")',
+        source="@trade-show",
         lifecycle_stage="prospect",
         do_not_email=False,
         birth_date=None,

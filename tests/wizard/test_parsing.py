@@ -232,3 +232,15 @@ def test_it_looks_up_value_maps_exactly_then_ignoring_case():
 def test_it_drops_unknown_option_names():
     cleaned = options_clean({"price": {"decimal": ",", "bogus": 1}, "name": "not a dict"})
     assert cleaned == {"price": {"decimal": ","}}
+
+
+def test_it_drops_the_apostrophe_that_a_formula_injection_guard_added():
+    parse = text_parser(max_length=50)
+    assert parse("'+33 1 42 68 53 00") == "+33 1 42 68 53 00"
+    assert parse("'=SUM(A1)") == "=SUM(A1)"
+    assert parse("'-40") == "-40"
+    assert parse("'@handle") == "@handle"
+    # Any other apostrophe is the person's own text.
+    assert parse("'tis the season") == "'tis the season"
+    assert parse("''=x") == "''=x"
+    assert parse("'") == "'"
