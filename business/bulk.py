@@ -1,5 +1,7 @@
 """Inserting a batch of new rows fast, with their primary keys known.
 
+Used by the import engine (wizard/engine/writing.py) and by the demo seeder (business/demo.py).
+
 ``bulk_create`` spends most of its time in Python, per field and per row (pre_save,
 get_db_prep_save, SQL compilation), and on SQLite Django still caps a statement at 999
 parameters, i.e. ~70 rows. The engine already holds clean, typed values, so here:

@@ -30,7 +30,6 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from operator import itemgetter
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
@@ -40,6 +39,7 @@ from django.utils.text import slugify
 from accounts.models import Membership, Organization
 from accounts.permissions import Role
 from business import models as m
+from business.bulk import inserter_for
 
 DEMO_NAME = "Demo Trading Co."
 DEMO_SLUG = "demo"
@@ -176,62 +176,15 @@ def rows_write(model: type[models.Model], rows: list[dict], *, now: dt.datetime)
     """INSERT rows (dicts keyed by column attname) as fast as the database allows.
 
     Django's bulk_create prepares every value through the field API (about 10 µs per value),
-    which alone would make a million 15-column contacts take minutes. The demo rows are built
-    here from trusted values, so they go straight to ``executemany`` (SQLite) or ``COPY``
-    (PostgreSQL). Missing columns get the field default; auto_now(_add) columns get ``now``.
-    Values that drivers cannot take as they are (date-times on SQLite, JSON) are adapted per
-    column with Django's own operations.
+    which alone would make a million 15-column contacts take minutes; the import engine's
+    inserter (COPY on PostgreSQL, executemany on SQLite) takes the trusted demo values as they
+    are. Missing columns get the field default; auto_now(_add) columns get ``now``.
     """
     if not rows:
         return
-    ops = connection.ops
-
-    def adapter(f):
-        if isinstance(f, models.DateTimeField):
-            return ops.adapt_datetimefield_value
-        if isinstance(f, models.JSONField):
-            return lambda v: f.get_db_prep_save(v, connection)
-        return None
-
-    given = set().union(*(row.keys() for row in rows))
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    passed = [f for f in fields if f.attname in given]
-    # Columns the rows leave out are the same for every row: adapt their value once.
-    constant_fields = [f for f in fields if f.attname not in given]
-    constants = []
-    for f in constant_fields:
-        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        value = now if auto else f.get_default()
-        adapt = adapter(f)
-        constants.append(adapt(value) if adapt else value)
-    constant = tuple(constants)
-    columns = [f.column for f in passed + constant_fields]
-    names_in_order = [f.attname for f in passed]
-    adapters = [adapter(f) for f in passed]
-    if len(rows[0]) == len(names_in_order) and all(len(r) == len(names_in_order) for r in rows):
-        getter = itemgetter(*names_in_order)
-        values = [getter(row) for row in rows]
-        if len(names_in_order) == 1:
-            values = [(v,) for v in values]
-    else:
-        values = [tuple(row.get(name) for name in names_in_order) for row in rows]
-    if any(adapters):
-        values = [
-            tuple(a(v) if a else v for a, v in zip(adapters, value, strict=True))
-            for value in values
-        ]
-    if constant:
-        values = [value + constant for value in values]
-    table = ops.quote_name(model._meta.db_table)
-    names = ", ".join(ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(value)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
+    inserter = inserter_for(model)
+    defaults = {f.attname: f.get_default() for f in inserter.fields}
+    inserter.insert(rows, now=now, defaults=defaults)
 
 
 def _money(value: float | Decimal) -> Decimal:

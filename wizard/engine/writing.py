@@ -13,8 +13,8 @@ from django.db.models.base import ModelState
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
+from business.bulk import fast_writer_enabled, inserter_for
 from business.resources import resource_get
-from wizard.engine.fastinsert import fast_writer_enabled, inserter_for
 from wizard.models import ImportChange
 
 CHANGE_BATCH = 2000
