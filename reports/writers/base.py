@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -104,7 +105,7 @@ def display_value(value: Any, type: str) -> str:
     return str(value)
 
 
-class Writer:
+class Writer(ABC):
     """Base class; subclasses implement ``_summary``, ``_section``, ``row`` and ``_close``."""
 
     extension: str = ""
@@ -151,8 +152,9 @@ class Writer:
         self.sections += 1
         self._section(title, self.columns)
 
+    @abstractmethod
     def row(self, values: list) -> None:
-        raise NotImplementedError
+        """Write one row of the current section."""
 
     def rows(self, rows) -> int:
         """Write many rows; returns how many. Writers may loop faster than ``row`` per row."""
@@ -188,14 +190,17 @@ class Writer:
             self.abort()
 
     # --- for subclasses -------------------------------------------------------------------
+    @abstractmethod
     def _summary(self, title: str, items: list[tuple[str, Any]]) -> None:
-        raise NotImplementedError
+        """Write the key-figures block."""
 
+    @abstractmethod
     def _section(self, title: str, columns: list[Column]) -> None:
-        raise NotImplementedError
+        """Start a table (sheet, CSV block, JSON key, PDF table)."""
 
+    @abstractmethod
     def _close(self) -> None:
-        raise NotImplementedError
+        """Finish the file."""
 
     def _abort(self) -> None:
         self._close()
