@@ -237,7 +237,7 @@ def test_it_prints_a_readable_summary(org, owner, tmp_path):
 
 
 def test_it_draws_a_progress_bar_on_a_terminal():
-    from wizard.management.commands.import_data import TtyProgress
+    from jobs.console import TerminalProgress
 
     class Inner:
         job = type("J", (), {"total": 10})()
@@ -246,7 +246,7 @@ def test_it_draws_a_progress_bar_on_a_terminal():
             return True
 
     stream = io.StringIO()
-    bar = TtyProgress(Inner(), stream)
+    bar = TerminalProgress(stream, inner=Inner())
     bar.update(processed=5, force=True)
     bar.finish()
     assert "50.0%" in stream.getvalue() and "5/10 rows" in stream.getvalue()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -22,6 +21,7 @@ from accounts.models import Organization
 from business.audit import audit_record
 from business.filters import filters_validate
 from business.models import AuditEvent
+from jobs.console import TerminalProgress
 from jobs.errors import FerryError
 from reports.exports.services import (
     export_columns_clean,
@@ -29,36 +29,6 @@ from reports.exports.services import (
     export_resource,
     export_write,
 )
-
-
-class ConsoleProgress:
-    """The progress interface of a job, drawn on stderr (only on a terminal)."""
-
-    def __init__(self, stream, *, enabled: bool):
-        self.stream = stream
-        self.enabled = enabled
-        self.total: int | None = None
-        self.started = time.monotonic()
-        self.last = 0.0
-
-    def set_total(self, total: int | None) -> None:
-        self.total = total
-
-    def check_cancel(self, **kwargs) -> None:
-        return None
-
-    def update(self, *, processed: int, force: bool = False, **counts) -> bool:
-        now = time.monotonic()
-        if not self.enabled or (not force and now - self.last < 0.2):
-            return False
-        self.last = now
-        rate = processed / max(now - self.started, 1e-6)
-        share = processed / self.total if self.total else 0
-        self.stream.write(
-            f"\r{processed:,}/{self.total or 0:,} rows ({share * 100:4.0f}%)  {rate:,.0f} rows/s"
-        )
-        self.stream.flush()
-        return True
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
@@ -108,9 +78,8 @@ class Command(BaseCommand):
         # leaves a half-written file nor destroys an earlier one of the same name.
         fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
         os.close(fd)
-        progress = ConsoleProgress(
-            self.stderr, enabled=not options["quiet"] and sys.stderr.isatty()
-        )
+        on_terminal = not options["quiet"] and sys.stderr.isatty()
+        progress = TerminalProgress(self.stderr._out if on_terminal else None)
         try:
             written = export_write(
                 organization=organization,
@@ -128,8 +97,7 @@ class Command(BaseCommand):
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        if progress.enabled:
-            self.stderr.write("")
+        progress.finish()
         audit_record(
             organization=organization,
             event_type=AuditEvent.Type.EXPORT,

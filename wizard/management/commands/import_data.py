@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -17,6 +16,7 @@ from django.core.management.base import BaseCommand
 from accounts.models import Membership, Organization
 from accounts.permissions import Role
 from business.resources import UnknownResource, resource_get
+from jobs.console import TerminalProgress
 from jobs.errors import FerryError
 from jobs.models import DataJob
 from wizard.models import DataTemplate
@@ -27,43 +27,6 @@ MAX_JSON_ERRORS = 100
 class Exit(Exception):
     def __init__(self, code: int):
         self.code = code
-
-
-class TtyProgress:
-    """Draws a progress bar on a terminal while passing every call to the job's progress."""
-
-    def __init__(self, inner, stream):
-        self.inner = inner
-        self.stream = stream
-        self.started = time.monotonic()
-        self.last = 0.0
-
-    def set_total(self, total):
-        self.inner.set_total(total)
-
-    def check_cancel(self, **kwargs):
-        self.inner.check_cancel(**kwargs)
-
-    def update(self, *, processed, force=False, **counts):
-        written = self.inner.update(processed=processed, force=force, **counts)
-        now = time.monotonic()
-        if force or now - self.last >= 0.2:
-            self.last = now
-            total = self.inner.job.total
-            rate = processed / max(now - self.started, 1e-6)
-            if total:
-                share = min(1.0, processed / total)
-                bar = "#" * int(share * 30)
-                line = f"\r[{bar:<30}] {share * 100:5.1f}%  {processed:,}/{total:,} rows  {rate:,.0f} rows/s"
-            else:
-                line = f"\r{processed:,} rows  {rate:,.0f} rows/s"
-            self.stream.write(line)
-            self.stream.flush()
-        return written
-
-    def finish(self):
-        self.stream.write("\n")
-        self.stream.flush()
 
 
 class Command(BaseCommand):
@@ -200,7 +163,7 @@ class Command(BaseCommand):
 
                 def progress_wrap(progress):
                     nonlocal bar
-                    bar = TtyProgress(progress, self.stderr._out)
+                    bar = TerminalProgress(self.stderr._out, inner=progress)
                     return bar
 
             job = import_run_now(job=job, progress_wrap=progress_wrap)
