@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.exceptions import ApiError, IdempotencyConflict
 from api.models import IdempotencyKey
 from jobs.models import DataJob
+from jobs.selectors import job_files
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -135,23 +135,14 @@ class JobFileMissing(ApiError):
 
 
 def job_file(*, job: DataJob, kind: str) -> tuple[Any, str]:
-    """An open file of the job and its download name: ``input``, ``output`` or a summary file."""
-    if kind == "input":
-        field, filename = job.input_file, job.input_filename
-        name = field.name if field else ""
-        storage = field.storage if field else default_storage
-    elif kind == "output":
-        field, filename = job.output_file, job.output_filename
-        name = field.name if field else ""
-        storage = field.storage if field else default_storage
-    else:
-        files = job.summary.get("files") if isinstance(job.summary, dict) else None
-        entry = files.get(kind) if isinstance(files, dict) else None
-        name = entry.get("name", "") if isinstance(entry, dict) else ""
-        filename = entry.get("filename", "") if isinstance(entry, dict) else ""
-        storage = job.output_file.storage
-    if not name:
+    """An open file of the job and its download name: ``input``, ``output`` or a summary file.
+
+    The files are the ones the jobs pages offer (``jobs.selectors.job_files``); only the
+    answer when one is missing differs: a JSON 404 that says which.
+    """
+    found = next((f for f in job_files(job=job) if f.kind == kind), None)
+    if found is None:
         raise JobFileMissing(f"Job {job.pk} has no {kind} file.")
-    if not storage.exists(name):
+    if not found.exists():
         raise JobFileMissing(f"The {kind} file of job {job.pk} is no longer available.")
-    return storage.open(name, "rb"), filename or name.rsplit("/", 1)[-1]
+    return found.storage.open(found.name, "rb"), found.filename
