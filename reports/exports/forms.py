@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from business.resources import Resource
-from reports.writers import FORMATS
+from business.writers import FORMATS
 
 DELIMITERS = [(",", "Comma ( , )"), (";", "Semicolon ( ; )"), ("tab", "Tab"), ("|", "Pipe ( | )")]
 

@@ -10,8 +10,8 @@ from django.db.models import Q
 
 from business.filters import filters_active, filters_apply
 from business.resources import Field, FieldType, Resource
-from reports.writers import Column
-from reports.writers.base import NUMERIC_TYPES, display_value
+from business.writers import Column
+from business.writers.base import NUMERIC_TYPES, display_value
 from wizard.models import DataTemplate
 
 # Rows fetched per database round trip while streaming an export.

@@ -23,6 +23,7 @@ from business.audit import audit_record
 from business.filters import filters_validate
 from business.models import AuditEvent
 from business.resources import Resource, UnknownResource, resource_get
+from business.writers import FORMATS, PdfRowLimit, writer_for
 from jobs.errors import FerryError
 from jobs.models import DataJob
 from jobs.services import JobProgress, job_create, job_queue, job_save_output
@@ -33,7 +34,6 @@ from reports.exports.selectors import (
     export_queryset,
     export_rows,
 )
-from reports.writers import FORMATS, PdfRowLimit, writer_for
 from wizard.models import DataTemplate
 
 # Progress is reported (and cancellation checked) every this many rows.

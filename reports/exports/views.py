@@ -18,6 +18,7 @@ from accounts.decorators import organization_required
 from accounts.scoping import get_scoped_or_404
 from business.filters import InvalidFilter, filter_names, filterset_for
 from business.resources import Resource, resources_for
+from business.writers import FORMATS
 from jobs.errors import FerryError
 from reports.exports.forms import ExportForm, ExportTemplateForm
 from reports.exports.selectors import export_preview, export_templates_for
@@ -30,7 +31,6 @@ from reports.exports.services import (
     export_template_delete,
     export_template_save,
 )
-from reports.writers import FORMATS
 from wizard.models import DataTemplate
 
 FILTER_PREFIX = "f"

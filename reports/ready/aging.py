@@ -10,11 +10,11 @@ from django.utils import timezone
 from accounts.permissions import export_code, export_pdf_code
 from business.models import CreditTransaction, Customer
 from business.resources import FieldType as T
+from business.writers import Column
 from reports.ready import selectors
 from reports.ready.base import ZERO, Report, RowCounter, Table, dec, money
 from reports.ready.forms import CustomerAgingReportForm
 from reports.ready.registry import register
-from reports.writers import Column
 
 TYPE_LABELS = dict(Customer.Type.choices)
 CREDIT_LABELS = dict(Customer.CreditStatus.choices)

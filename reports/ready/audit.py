@@ -8,11 +8,11 @@ from typing import Any
 from accounts.permissions import VIEW_AUDIT, export_pdf_code
 from business.models import AuditEvent
 from business.resources import FieldType as T
+from business.writers import Column
 from reports.ready import selectors
 from reports.ready.base import Report, RowCounter, percent
 from reports.ready.forms import AuditLogReportForm
 from reports.ready.registry import register
-from reports.writers import Column
 
 TYPE_LABELS = dict(AuditEvent.Type.choices)
 NO_USER = "(system)"

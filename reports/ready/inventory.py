@@ -6,11 +6,11 @@ from typing import Any
 
 from accounts.permissions import export_code, export_pdf_code
 from business.resources import FieldType as T
+from business.writers import Column
 from reports.ready import selectors
 from reports.ready.base import Report, RowCounter, Table, dec, margin, money, percent, quantity
 from reports.ready.forms import InventoryValuationReportForm
 from reports.ready.registry import register
-from reports.writers import Column
 
 STATE_LABELS = {"in": "In stock", "low": "Low", "out": "Out of stock"}
 

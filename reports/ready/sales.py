@@ -7,11 +7,11 @@ from typing import Any
 from accounts.permissions import export_code, export_pdf_code
 from business.models import SalesOrder
 from business.resources import FieldType as T
+from business.writers import Column
 from reports.ready import selectors
 from reports.ready.base import Report, RowCounter, Table, dec, margin, money, quantity
 from reports.ready.forms import SalesReportForm
 from reports.ready.registry import register
-from reports.writers import Column
 
 STATUS_LABELS = dict(SalesOrder.Status.choices)
 

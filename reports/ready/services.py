@@ -133,7 +133,7 @@ def report_render(
 ) -> dict[str, Any]:
     """Write the report to ``path`` (the CLI and report_run share this). The partial file is
     removed when anything fails, so nothing half-written is left behind."""
-    from reports.writers import writer_for
+    from business.writers import writer_for
 
     report_class = report_get(report)
     fmt = _clean_format(format)

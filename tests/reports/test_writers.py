@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from business.resources import FieldType as T
+from business.writers import FORMATS, Column, PdfRowLimit, writer_for
+from business.writers import xlsx as xlsx_module
 from jobs.errors import FerryError
-from reports.writers import FORMATS, Column, PdfRowLimit, writer_for
-from reports.writers import xlsx as xlsx_module
 
 COLUMNS = [
     Column("email", "Email", T.EMAIL),

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from reports.writers.base import Column, Writer, naive_local
+from business.writers.base import Column, Writer, naive_local
 
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
 

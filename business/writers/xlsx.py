@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from business.resources import FieldType
-from reports.writers.base import FORMULA_PREFIXES, Column, Writer, naive_local, neutralize
+from business.writers.base import FORMULA_PREFIXES, Column, Writer, naive_local, neutralize
 
 # Excel's hard limit of rows on one sheet (header included); a module constant so tests can
 # exercise the split with a small number.

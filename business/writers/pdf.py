@@ -33,9 +33,9 @@ from pypdf.generic import (
 )
 
 from business.resources import FieldType
+from business.writers import pdf_worker
+from business.writers.base import NUMERIC_TYPES, Column, Writer, display_value
 from jobs.errors import FerryError, LimitExceeded
-from reports.writers import pdf_worker
-from reports.writers.base import NUMERIC_TYPES, Column, Writer, display_value
 
 # Rows per WeasyPrint document: ~150 MB of memory per rendering process at 500 rows; CPU time
 # per row does not depend on it (measured 300-2,000).

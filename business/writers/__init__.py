@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reports.writers.base import FORMATS, Column, UnknownFormat, Writer, neutralize
-from reports.writers.csvfile import CsvWriter
-from reports.writers.jsonfile import JsonLinesWriter, JsonWriter
-from reports.writers.pdf import PdfRowLimit, PdfWriterTable
-from reports.writers.xlsx import XlsxWriter
+from business.writers.base import FORMATS, Column, UnknownFormat, Writer, neutralize
+from business.writers.csvfile import CsvWriter
+from business.writers.jsonfile import JsonLinesWriter, JsonWriter
+from business.writers.pdf import PdfRowLimit, PdfWriterTable
+from business.writers.xlsx import XlsxWriter
 
 _WRITERS: dict[str, type[Writer]] = {
     "csv": CsvWriter,

@@ -6,7 +6,7 @@ import csv
 from typing import Any
 
 from business.resources import FieldType
-from reports.writers.base import FORMULA_PREFIXES, Column, Writer, neutralize, text_value
+from business.writers.base import FORMULA_PREFIXES, Column, Writer, neutralize, text_value
 
 # Python's str() of these differs from the CSV we promise (true/false, local ISO date-times,
 # plain decimals); dates, integers and text are written as they are.
