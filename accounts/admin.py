@@ -52,6 +52,8 @@ class OrganizationAdmin(OrgScopedAdmin):
     list_display = ("name", "slug", "member_count", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    # Address, currency, formats and logo are edited on the settings page, which sniffs logos.
+    fields = ("name", "slug")
     inlines = [MembershipInline]
 
     @admin.display(description="Members")

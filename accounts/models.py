@@ -6,11 +6,59 @@ from django.utils.text import slugify
 
 from accounts.permissions import Role, codes_for
 
+# A small, explicit set: each locale maps to separators and a date pattern in accounts/formats.py.
+LOCALE_CHOICES = [
+    ("en-GB", "English (United Kingdom)"),
+    ("en-US", "English (United States)"),
+    ("en-IE", "English (Ireland)"),
+    ("de-DE", "Deutsch (Deutschland)"),
+    ("de-CH", "Deutsch (Schweiz)"),
+    ("fr-FR", "Français (France)"),
+    ("fr-CH", "Français (Suisse)"),
+    ("nl-NL", "Nederlands (Nederland)"),
+    ("it-IT", "Italiano (Italia)"),
+    ("es-ES", "Español (España)"),
+]
+CURRENCY_CHOICES = [
+    ("GBP", "GBP · Pound sterling"),
+    ("EUR", "EUR · Euro"),
+    ("USD", "USD · US dollar"),
+    ("CHF", "CHF · Swiss franc"),
+    ("SEK", "SEK · Swedish krona"),
+    ("NOK", "NOK · Norwegian krone"),
+    ("DKK", "DKK · Danish krone"),
+    ("PLN", "PLN · Polish złoty"),
+    ("CAD", "CAD · Canadian dollar"),
+    ("AUD", "AUD · Australian dollar"),
+    ("JPY", "JPY · Japanese yen"),
+]
+
+
+def organization_logo_path(instance: Organization, filename: str) -> str:
+    # Under the organization, never guessable from the outside: logos are served only through
+    # an authenticated view or embedded into PDFs, never from a public media URL.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"organizations/{instance.pk}/logo.{suffix}"
+
 
 class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What business documents and reports print about the organization.
+    address_line1 = models.CharField("Address line 1", max_length=200, blank=True)
+    address_line2 = models.CharField("Address line 2", max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    vat_number = models.CharField("VAT / tax id", max_length=50, blank=True)
+    email = models.EmailField("E-mail", blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    website = models.CharField(max_length=200, blank=True)
+    logo = models.FileField(upload_to=organization_logo_path, blank=True, max_length=200)
+    # ISO 4217; the demo business trades in the United Kingdom.
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="GBP")
+    locale = models.CharField(max_length=10, choices=LOCALE_CHOICES, default="en-GB")
 
     class Meta:
         ordering = ["name"]
@@ -22,6 +70,13 @@ class Organization(models.Model):
         if not self.slug:
             self.slug = slugify(self.name)[:80]
         super().save(*args, **kwargs)
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The postal address as printed, one line each, empty parts left out."""
+        place = " ".join(p for p in (self.postal_code, self.city) if p)
+        parts = (self.address_line1, self.address_line2, place, self.country)
+        return [p for p in parts if p]
 
 
 class Membership(models.Model):

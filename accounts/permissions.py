@@ -27,7 +27,29 @@ MODEL_CODES: tuple[str, ...] = (
 MANAGE_TEMPLATES = "can_manage_templates"
 MANAGE_MEMBERS = "can_manage_members"
 VIEW_AUDIT = "can_view_audit"
-ORG_CODES: tuple[str, ...] = (MANAGE_TEMPLATES, MANAGE_MEMBERS, VIEW_AUDIT)
+# Register external inventory databases and run their syncs (admins only, through ALL_CODES).
+MANAGE_SYNC = "can_manage_sync"
+# Create, change, run and pause scheduled exports (reports/schedules): managers and admins.
+MANAGE_SCHEDULES = "can_manage_schedules"
+ORG_CODES: tuple[str, ...] = (
+    MANAGE_TEMPLATES,
+    MANAGE_MEMBERS,
+    VIEW_AUDIT,
+    MANAGE_SYNC,
+    MANAGE_SCHEDULES,
+)
+
+# Business documents printed from sales orders, one code per kind (reports/documents).
+DOCUMENT_KINDS: tuple[str, ...] = ("invoice", "delivery_note", "picking_list", "quote")
+
+
+def print_code(kind: str) -> str:
+    return f"can_print_{kind}"
+
+
+ALL_PRINT = frozenset(print_code(k) for k in DOCUMENT_KINDS)
+# Warehouse staff print what goes with the goods, never what shows prices.
+WAREHOUSE_PRINT = frozenset({print_code("delivery_note"), print_code("picking_list")})
 
 
 def import_code(model_code: str) -> str:
@@ -48,7 +70,9 @@ ALL_EXPORT = frozenset(export_code(c) for c in MODEL_CODES if c != "auditevent")
 ALL_EXPORT_PDF = frozenset(export_pdf_code(c) for c in MODEL_CODES if c != "auditevent")
 AUDIT_EXPORT = frozenset({export_code("auditevent"), export_pdf_code("auditevent")})
 
-ALL_CODES = frozenset(ALL_IMPORT | ALL_EXPORT | ALL_EXPORT_PDF | AUDIT_EXPORT | set(ORG_CODES))
+ALL_CODES = frozenset(
+    ALL_IMPORT | ALL_EXPORT | ALL_EXPORT_PDF | AUDIT_EXPORT | set(ORG_CODES) | ALL_PRINT
+)
 
 
 class Role:
@@ -69,9 +93,17 @@ ROLE_CODES: dict[str, frozenset[str]] = {
     # Admins curate everything, including members, templates and the audit trail.
     Role.ADMIN: ALL_CODES,
     # Managers pull data and print reports; they may import too but not manage the org.
-    Role.MANAGER: frozenset(ALL_IMPORT | ALL_EXPORT | ALL_EXPORT_PDF | AUDIT_EXPORT | {VIEW_AUDIT}),
-    # Ops run the import wizard weekly and export spreadsheets, but do not print PDF reports.
-    Role.OPS: frozenset(ALL_IMPORT | ALL_EXPORT),
+    Role.MANAGER: frozenset(
+        ALL_IMPORT
+        | ALL_EXPORT
+        | ALL_EXPORT_PDF
+        | AUDIT_EXPORT
+        | {VIEW_AUDIT, MANAGE_SCHEDULES}
+        | ALL_PRINT
+    ),
+    # Ops run the import wizard weekly and export spreadsheets, but do not print PDF reports;
+    # they do print the papers that travel with the goods.
+    Role.OPS: frozenset(ALL_IMPORT | ALL_EXPORT | WAREHOUSE_PRINT),
     # Viewers browse and export spreadsheets; they never change data.
     Role.VIEWER: ALL_EXPORT,
 }

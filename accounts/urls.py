@@ -15,4 +15,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch/", views.organization_switch, name="switch"),
     path("no-organization/", views.no_organization, name="no_organization"),
+    path("settings/", views.organization_settings, name="settings"),
+    path("settings/logo/", views.organization_logo, name="logo"),
 ]

@@ -1,11 +1,25 @@
+from decimal import Decimal
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import organization_required
+from accounts.formats import date_format, money_format
+from accounts.forms import OrganizationSettingsForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import Membership
+from accounts.services import (
+    LOGO_MEDIA_TYPES,
+    LogoRejected,
+    logo_sniff,
+    organization_settings_update,
+)
 
 
 @login_required
@@ -32,3 +46,63 @@ def no_organization(request):
     if request.membership is not None:
         return redirect("jobs:dashboard")
     return render(request, "accounts/no_organization.html", status=403)
+
+
+def _admin_only(request) -> None:
+    if not (request.membership.is_admin or request.user.is_superuser):
+        raise PermissionDenied("Only an organization admin can change its settings.")
+
+
+@organization_required
+def organization_settings(request):
+    _admin_only(request)
+    organization = request.organization
+    form = OrganizationSettingsForm(
+        request.POST or None, request.FILES or None, instance=organization
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data.get("logo_upload")
+        organization_settings_update(
+            organization=organization,
+            data={f: form.cleaned_data[f] for f in form.Meta.fields},
+            logo=upload.read() if upload else None,
+            logo_kind=form.cleaned_data.get("logo_kind"),
+            logo_remove=form.cleaned_data.get("logo_remove", False),
+        )
+        messages.success(request, "Organization settings saved.")
+        return redirect("accounts:settings")
+    # A failed POST leaves unsaved values on the instance; the preview shows the saved ones.
+    saved = type(organization).objects.get(pk=organization.pk)
+    return render(
+        request,
+        "accounts/settings.html",
+        {
+            "form": form,
+            "organization": saved,
+            "sample_money": money_format(Decimal("1234567.891"), organization=saved),
+            "sample_date": date_format(timezone.localdate(), organization=saved),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@organization_required
+def organization_logo(request):
+    """The current organization's logo, to members only (never a public media URL)."""
+    organization = request.organization
+    if not organization.logo:
+        raise Http404("No logo.")
+    try:
+        content = organization.logo.open("rb").read()
+    except OSError as exc:
+        raise Http404("No logo.") from exc
+    try:
+        kind = logo_sniff(content[:8192])
+    except LogoRejected as exc:
+        raise Http404("No logo.") from exc
+    response = HttpResponse(content, content_type=LOGO_MEDIA_TYPES[kind])
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    # An SVG opened on its own must not run anything even if a script slipped through.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

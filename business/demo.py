@@ -61,6 +61,21 @@ BASE = {
     "audit-events": 300,
 }
 
+# What its invoices and reports print: a UK business, so pounds and British formats.
+DEMO_ORG_SETTINGS = {
+    "address_line1": "Unit 4, Canal Wharf",
+    "address_line2": "Whitehall Road",
+    "postal_code": "LS12 1BE",
+    "city": "Leeds",
+    "country": "United Kingdom",
+    "vat_number": "GB 123 4567 89",
+    "email": "accounts@demo-trading.example.com",
+    "phone": "+44 113 496 0000",
+    "website": "demo-trading.example.com",
+    "currency": "GBP",
+    "locale": "en-GB",
+}
+
 DEMO_USERS = (
     ("admin", "ferry-admin", Role.ADMIN, "Alex", "Admin"),
     ("manager", "ferry-manager", Role.MANAGER, "Morgan", "Manager"),
@@ -767,7 +782,7 @@ def demo_seed(
     started = time.perf_counter()
     slug = DEMO_SLUG if org_name == DEMO_NAME else slugify(org_name)[:80]
     organization, org_created = Organization.objects.get_or_create(
-        slug=slug, defaults={"name": org_name}
+        slug=slug, defaults={"name": org_name, **DEMO_ORG_SETTINGS}
     )
     users = _demo_users(organization)
     with _sqlite_cache(SQLITE_CACHE_KIB):
