@@ -141,6 +141,9 @@ class Product(OrgModel):
     )
     description = models.TextField(blank=True)
     legacy_id = models.CharField(max_length=100, blank=True)
+    # Whatever else a source knows about the product (an external inventory's columns that map
+    # to no field), kept so nothing is lost.
+    attributes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["sku"]

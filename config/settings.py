@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "business",
     "wizard",
     "reports",
+    "sync",
     "api",
 ]
 
@@ -241,6 +242,14 @@ FERRY = {
     # A running job whose heartbeat is older than this is shown as stalled.
     "JOB_STALLED_AFTER_SECONDS": env_int("FERRY_JOB_STALLED_AFTER_SECONDS", 600),
 }
+# Inventory sync: the only folder external SQLite files are opened from (uploads go under it
+# too), and the hosts a PostgreSQL/MySQL connection URL may point at.
+FERRY_SYNC_ROOT = Path(os.environ.get("FERRY_SYNC_ROOT", str(VAR_DIR / "sync")))
+FERRY_SYNC_ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("FERRY_SYNC_ALLOWED_HOSTS", "127.0.0.1,localhost,::1").split(",")
+    if h.strip()
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("records/", include("business.urls")),
     path("import/", include("wizard.urls")),
     path("export/", include("reports.urls")),
+    path("sync/", include("sync.urls")),
     path("api/", include("api.urls")),
     path("django-admin/", admin.site.urls),
 ]

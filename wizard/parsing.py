@@ -15,6 +15,7 @@ Field options (all optional, per field):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
@@ -576,8 +577,23 @@ def parser_for(
         return parse_boolean
     if kind == T.CHOICE:
         return choice_parser(field.choices)
+    if kind == T.JSON:
+        return json_object_parse
     # Text and references (a reference's key is text until resolved).
     return text_parser(max_length=max_length)
+
+
+def json_object_parse(raw: Any) -> dict:
+    """A JSON object given as text (a file's cell) or already decoded (a database row source)."""
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ParseError(f'{quote(raw)} is not a JSON object such as {{"grade": "A"}}')
+    return value
 
 
 def options_clean(options: dict | None) -> dict[str, dict]:

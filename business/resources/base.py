@@ -26,8 +26,10 @@ class FieldType:
     BOOLEAN = "boolean"
     CHOICE = "choice"
     REFERENCE = "reference"
+    # A JSON object (e.g. a product's attributes): imported from JSON text, exported as JSON text.
+    JSON = "json"
 
-    ALL = (TEXT, EMAIL, INTEGER, DECIMAL, MONEY, DATE, DATETIME, BOOLEAN, CHOICE, REFERENCE)
+    ALL = (TEXT, EMAIL, INTEGER, DECIMAL, MONEY, DATE, DATETIME, BOOLEAN, CHOICE, REFERENCE, JSON)
 
 
 @dataclass(frozen=True)

@@ -244,6 +244,14 @@ class ProductResource(Resource):
             default_export=False,
         ),
         LEGACY,
+        Field(
+            "attributes",
+            "Attributes",
+            T.JSON,
+            synonyms=("Extra", "Properties", "Extra Fields"),
+            default_export=False,
+            help_text='Anything else about the product, as a JSON object: {"grade": "A"}.',
+        ),
     )
 
 

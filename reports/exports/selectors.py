@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +56,9 @@ def export_rows(
         dict(f.choices) if labels and f.type == FieldType.CHOICE and f.choices else None
         for f in fields
     ]
+    if any(f.type == FieldType.JSON for f in fields):
+        # A JSON object leaves as JSON text, the form its import reads back.
+        rows = _json_as_text(rows, [f.type == FieldType.JSON for f in fields])
     if not any(choice_maps):
         return rows
     return (
@@ -64,6 +68,14 @@ def export_rows(
         )
         for row in rows
     )
+
+
+def _json_as_text(rows: Iterator[tuple], is_json: list[bool]) -> Iterator[tuple]:
+    for row in rows:
+        yield tuple(
+            json.dumps(v, ensure_ascii=False, sort_keys=True) if j and v is not None else v
+            for v, j in zip(row, is_json, strict=True)
+        )
 
 
 def export_preview(

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from sync import views
+
+app_name = "sync"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("new/", views.connection_new, name="new"),
+    path("<int:pk>/", views.connection_detail, name="detail"),
+    path("<int:pk>/test/", views.connection_check, name="test"),
+    path("<int:pk>/settings/", views.connection_settings, name="settings"),
+    path("<int:pk>/sync/", views.sync_now, name="start"),
+    path("runs/<int:pk>/", views.run_detail, name="run"),
+]
