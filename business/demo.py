@@ -121,6 +121,11 @@ TITLES = (
 )  # fmt: skip
 SOURCES = ("Website", "Trade show", "Referral", "Cold call", "Newsletter", "Partner", "Walk-in")
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example.com")
+POSTCODE_AREAS = {
+    "Leeds": "LS", "Manchester": "M", "Birmingham": "B", "Bristol": "BS", "London": "EC",
+    "Glasgow": "G", "Cardiff": "CF", "Sheffield": "S", "Nottingham": "NG", "Newcastle": "NE",
+    "Liverpool": "L", "York": "YO", "Brighton": "BN", "Oxford": "OX",
+}  # fmt: skip
 STREETS = ("High Street", "Station Road", "Mill Lane", "Church Road", "Park Avenue", "Quay Side")
 
 # Category tree: parent → children. Products go into the leaves.
@@ -570,7 +575,11 @@ class _Seeder:
                         email=f"accounts{i + 1}@{rng.choice(EMAIL_DOMAINS)}",
                         phone=f"+44 {rng.randint(1000, 9999)} {rng.randint(100000, 999999)}",
                         address=f"{rng.randint(1, 250)} {rng.choice(STREETS)}",
-                        city=rng.choice(CITIES),
+                        city=(city := rng.choice(CITIES)),
+                        # From the position, not the generator: earlier seeds keep their data.
+                        postal_code=f"{POSTCODE_AREAS[city]}{i % 20 + 1} {i % 9 + 1}"
+                        f"{'ABDEFGHJLN'[i % 10]}{'PQRSTUWXYZ'[i // 10 % 10]}",
+                        country="United Kingdom",
                         credit_limit=limit,
                         credit_status=(
                             m.Customer.CreditStatus.GOOD
@@ -671,6 +680,7 @@ class _Seeder:
                                 unit_cost=cost,
                                 discount=discount,
                                 tax=_money((gross - discount) * TAX_RATE),
+                                tax_rate=TAX_RATE * 100,
                             ),
                         )
                     )

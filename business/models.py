@@ -172,7 +172,9 @@ class Customer(OrgModel):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=50, blank=True)
     address = models.CharField(max_length=300, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
     credit_limit = models.DecimalField(**MONEY, default=Decimal("0"))
     credit_status = models.CharField(
         max_length=20, choices=CreditStatus.choices, default=CreditStatus.GOOD
@@ -263,6 +265,9 @@ class SalesOrderLine(OrgModel):
     # Amounts for the whole line, not per unit.
     discount = models.DecimalField(**MONEY, default=Decimal("0"))
     tax = models.DecimalField(**MONEY, default=Decimal("0"))
+    # Percent, e.g. 20.00; printed and used to group an invoice's tax. The tax amount above
+    # stays what the order owes; a line without a rate has it derived from the amounts.
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["order", "line_number"]

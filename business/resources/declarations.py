@@ -288,7 +288,14 @@ class CustomerResource(Resource):
         Field("email", "Email", T.EMAIL, max_length=254, synonyms=("E-mail", "Email Address")),
         Field("phone", "Phone", max_length=50, synonyms=("Telephone", "Tel")),
         Field("address", "Address", max_length=300, synonyms=("Street", "Address Line 1")),
+        Field(
+            "postal_code",
+            "Postal code",
+            max_length=20,
+            synonyms=("Postcode", "Post Code", "ZIP", "Zip Code", "PLZ"),
+        ),
         Field("city", "City", max_length=100, synonyms=("Town",)),
+        Field("country", "Country", max_length=100, synonyms=("Nation", "Country Name")),
         Field("credit_limit", "Credit limit", T.MONEY, synonyms=("Credit", "Limit")),
         Field(
             "credit_status",
@@ -462,6 +469,7 @@ class SalesOrderLineResource(Resource):
         Field("unit_cost", "Unit cost", T.MONEY, synonyms=("Cost", "Cost Price")),
         Field("discount", "Discount", T.MONEY, synonyms=("Discount Amount", "Rebate")),
         Field("tax", "Tax", T.MONEY, synonyms=("VAT", "Sales Tax", "Tax Amount")),
+        Field("tax_rate", "Tax rate (%)", T.DECIMAL, synonyms=("VAT Rate", "Tax %", "VAT %")),
     )
 
 
