@@ -449,7 +449,7 @@ def report_describe(request, report, *, membership) -> dict[str, Any]:
                 "help_text": str(field.help_text or ""),
             }
         )
-    formats = [f for f in FORMATS if f != "pdf" or report.may_export_pdf(membership)]
+    formats = report.formats_for(membership)
     return {
         "identifier": report.identifier,
         "name": report.name,

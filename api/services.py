@@ -1,7 +1,7 @@
 """What the API does beyond the shared services: idempotent job starts and job files.
 
 Imports, exports and reports are started through the very services the wizard and the
-export builder use (wizard.services, reports.exports.services, reports.ready.services);
+export builder use (wizard.services, reports.exporters);
 this module only adds what is particular to HTTP clients.
 """
 

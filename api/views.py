@@ -44,9 +44,7 @@ from business.resources import registry, resource_get
 from jobs.errors import LimitExceeded
 from jobs.models import DataJob
 from jobs.services import job_cancel
-from reports.exports.services import export_create, export_permission_check, export_start
-from reports.ready.registry import report_get, reports_for
-from reports.ready.services import report_create, report_start
+from reports.exporters import export_create, export_start, exporter_get, exporters_for
 from wizard.models import DataTemplate
 from wizard.services import (
     import_configure,
@@ -138,9 +136,8 @@ class ResourceExportView(APIView):
         serializer = s.ExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        export_permission_check(
-            membership=membership_of(request), resource=resource_cls, format=data["format"]
-        )
+        exporter = exporter_get(resource_cls.name)
+        exporter.permission_check(membership=membership_of(request), format=data["format"])
         template = None
         if "template" in data:
             template = _template_for_use(
@@ -151,11 +148,13 @@ class ResourceExportView(APIView):
             job = export_create(
                 organization=request.organization,
                 user=request.user,
-                resource=resource_cls,
+                exporter=exporter,
                 format=data["format"],
-                filters=data.get("filters") or None,
-                columns=data.get("columns"),
-                options=data.get("options") or None,
+                params={
+                    "filters": data.get("filters"),
+                    "columns": data.get("columns"),
+                    "options": data.get("options"),
+                },
                 template=template,
             )
             export_start(job=job)
@@ -277,7 +276,7 @@ class ReportListView(APIView):
         return Response(
             [
                 s.report_describe(request, report, membership=membership)
-                for report in reports_for(membership)
+                for report in exporters_for(membership, kind="report")
             ]
         )
 
@@ -294,7 +293,7 @@ class ReportExportView(APIView):
         tags=["reports"],
     )
     def post(self, request, report: str):
-        report_cls = report_get(report)
+        report_cls = exporter_get(report, kind="report")
         serializer = s.ReportExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -303,14 +302,14 @@ class ReportExportView(APIView):
         params.update({k: v for k, v in request.data.items() if k not in ("format", "params")})
 
         def start() -> DataJob:
-            job = report_create(
+            job = export_create(
                 organization=request.organization,
                 user=request.user,
-                report=report_cls.identifier,
+                exporter=report_cls,
                 format=data["format"],
                 params=params,
             )
-            report_start(job=job)
+            export_start(job=job)
             return job
 
         return _started(

@@ -11,8 +11,8 @@ measurement in a fresh subprocess so that peak RSS belongs to that format alone:
 
 - ``baseline-csv``: ``values_list(...).iterator()`` of the same columns into ``csv.writer``
 - ``baseline-xlsx``: the same rows appended to an openpyxl write-only workbook
-- ``ferry-csv`` / ``ferry-xlsx`` / ``ferry-json``: ``export_write`` (filters, columns, writer)
-- ``ferry-pdf``: ``export_write`` to PDF of ``--pdf-rows`` rows; the WeasyPrint worker
+- ``ferry-csv`` / ``ferry-xlsx`` / ``ferry-json``: ``export_render`` (filters, columns, writer)
+- ``ferry-pdf``: ``export_render`` to PDF of ``--pdf-rows`` rows; the WeasyPrint worker
   processes' peak RSS is printed beside the parent's
 
 Wall seconds, CPU seconds (user+sys, workers included) and peak RSS are printed; CPU time is
@@ -220,7 +220,7 @@ def child(args) -> None:
     setup_django()
     from accounts.models import Organization
     from business.resources import resource_get
-    from reports.exports.services import export_write
+    from reports.exporters import NullProgress, export_render
 
     org = Organization.objects.get(slug=args.org)
     resource = resource_get("contacts")
@@ -252,7 +252,14 @@ def child(args) -> None:
         wb.save(out)
     else:
         fmt = args.child.removeprefix("ferry-")
-        rows = export_write(organization=org, resource=resource, format=fmt, path=out)
+        rows = export_render(
+            organization=org,
+            exporter=resource.name,
+            format=fmt,
+            params={},
+            path=out,
+            progress=NullProgress(),
+        )["rows"]
     seconds = time.perf_counter() - started
     watch.stopped.set()
     children = rusage.getrusage(rusage.RUSAGE_CHILDREN)

@@ -1,4 +1,3 @@
-"""Huey discovers ``<app>.tasks``; the export builder and the reports keep their tasks apart."""
+"""Huey discovers ``<app>.tasks``: one task runs every exporter."""
 
-from reports.exports.tasks import *  # noqa: F401,F403
-from reports.ready.tasks import *  # noqa: F401,F403
+from reports.exporters.tasks import *  # noqa: F401,F403

@@ -9,29 +9,28 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import organization_required
-from accounts.scoping import get_scoped_or_404
 from business.filters import InvalidFilter, filter_names, filterset_for
 from business.resources import Resource, resources_for
 from business.writers import FORMATS
 from jobs.errors import FerryError
+from library.models import DataTemplate
+from library.selectors import template_get
+from reports.exporters import export_create, export_start
+from reports.exports.exporter import resource_exporter
 from reports.exports.forms import ExportForm, ExportTemplateForm
 from reports.exports.selectors import export_preview, export_templates_for
 from reports.exports.services import (
     export_columns_clean,
-    export_create,
-    export_permission_check,
-    export_start,
     export_template_can_change,
     export_template_delete,
     export_template_save,
 )
-from wizard.models import DataTemplate
 
 FILTER_PREFIX = "f"
 OWN_PARAMS = frozenset({"resource", "template", "format", "columns", "delimiter", "bom"})
@@ -42,8 +41,9 @@ def _allowed_resources(request) -> list[type[Resource]]:
 
 
 def _formats_for(request, resource: type[Resource] | None) -> list[str]:
-    may_pdf = resource is not None and request.membership.has_perm(resource.export_pdf_permission())
-    return [f for f in FORMATS if f != "pdf" or may_pdf]
+    if resource is None:
+        return [f for f in FORMATS if f != "pdf"]
+    return resource_exporter(resource).formats_for(request.membership)
 
 
 def _pick_resource(resources, name: str | None) -> type[Resource] | None:
@@ -146,12 +146,7 @@ def export_builder(request):
         return _export_submit(request, resources)
     template = None
     if request.GET.get("template"):
-        template = get_scoped_or_404(
-            DataTemplate,
-            request.organization,
-            pk=request.GET["template"],
-            template_type=DataTemplate.Type.EXPORT,
-        )
+        template = _template_or_404(request, request.GET["template"])
     name = template.resource if template else request.GET.get("resource")
     resource = _pick_resource(resources, name)
     if template is not None:
@@ -194,16 +189,18 @@ def _export_submit(request, resources):
             raise PermissionDenied(f"You may not export {resource.label} as PDF.")
         return _builder_error(request, resource, resources, filters, form)
     format = form.cleaned_data["format"]
-    export_permission_check(membership=request.membership, resource=resource, format=format)
     try:
+        # A permission the person lacks is a 403 (ExportPermissionDenied is no FerryError).
         job = export_create(
             organization=request.organization,
             user=request.user,
-            resource=resource.name,
+            exporter=resource_exporter(resource),
             format=format,
-            filters=filters,
-            columns=form.cleaned_data["columns"],
-            options=form.options(),
+            params={
+                "filters": filters,
+                "columns": form.cleaned_data["columns"],
+                "options": form.options(),
+            },
         )
     except FerryError as exc:
         messages.error(request, exc.message)
@@ -296,14 +293,13 @@ def export_template_save_view(request):
 
 
 def _template_or_404(request, pk: int) -> DataTemplate:
-    template = get_scoped_or_404(
-        DataTemplate, request.organization, pk=pk, template_type=DataTemplate.Type.EXPORT
-    )
     # Another member's personal template is as invisible as another organization's.
-    personal_of_other = not template.is_shared and template.created_by_id != request.user.pk
-    if personal_of_other and not request.membership.has_perm("can_manage_templates"):
-        raise Http404("Not found.")
-    return template
+    return template_get(
+        organization=request.organization,
+        membership=request.membership,
+        pk=pk,
+        template_type=DataTemplate.Type.EXPORT,
+    )
 
 
 @require_POST
@@ -311,14 +307,12 @@ def _template_or_404(request, pk: int) -> DataTemplate:
 def export_template_run(request, pk: int):
     template = _template_or_404(request, pk)
     format = (template.mapping or {}).get("format", "xlsx")
-    export_permission_check(
-        membership=request.membership, resource=template.resource, format=format
-    )
     try:
+        # A permission the person lacks is a 403 (ExportPermissionDenied is no FerryError).
         job = export_create(
             organization=request.organization,
             user=request.user,
-            resource=template.resource,
+            exporter=template.resource,
             format=format,
             template=template,
         )

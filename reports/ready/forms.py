@@ -1,4 +1,4 @@
-"""Filter forms of the ready-made reports.
+"""What the ready-made reports' filter forms share (each report module declares its own form).
 
 A form validates what a person (or the API, or the CLI) asked for against the organization's
 own records and turns it into JSON-safe parameters: dates as ISO strings, decimals as strings,
@@ -13,12 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 
-from accounts.models import Membership
 from accounts.scoping import scoped
-from business.models import AuditEvent, Customer, ProductCategory, SalesOrder, Warehouse
-from reports.ready.base import FORMAT_LABELS
+from business.models import Warehouse
+from reports.exporters import FORMAT_LABELS
 
 ANY = ("", "Any")
 CUSTOMER_SUGGESTIONS = 500
@@ -131,127 +129,9 @@ class ReportForm(forms.Form):
         return lines
 
 
-def _warehouse_choices(organization) -> list[tuple[str, str]]:
+def warehouse_choices(organization) -> list[tuple[str, str]]:
     rows = scoped(Warehouse, organization).order_by("code").values_list("code", "name")
     return [ANY] + [(code, f"{code} · {name}") for code, name in rows]
-
-
-class SalesReportForm(ReportForm):
-    date_ranges = (("date_from", "date_to"),)
-
-    date_from = DateField(label="From", required=False)
-    date_to = DateField(label="To", required=False)
-    warehouse = forms.ChoiceField(label="Warehouse or store", required=False)
-    customer = forms.CharField(
-        label="Customer code",
-        required=False,
-        max_length=64,
-        help_text="Only this customer's orders; leave empty for all customers.",
-    )
-    status = forms.MultipleChoiceField(
-        label="Status",
-        required=False,
-        choices=SalesOrder.Status.choices,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Leave all unticked for every status except cancelled.",
-    )
-
-    def setup(self) -> None:
-        self.fields["warehouse"].choices = _warehouse_choices(self.organization)
-        # Suggestions while typing a customer code; a very large book only offers the first.
-        customers = scoped(Customer, self.organization).order_by("code")
-        self.datalists = {
-            "customer": list(customers.values_list("code", "name")[:CUSTOMER_SUGGESTIONS])
-        }
-        self.fields["customer"].widget.attrs["list"] = "customer-codes"
-
-    def clean_customer(self) -> str:
-        code = self.cleaned_data["customer"].strip()
-        if code and not scoped(Customer, self.organization).filter(code=code).exists():
-            raise forms.ValidationError(f"No customer with the code '{code}' in this organization.")
-        return code
-
-
-class CustomerAgingReportForm(ReportForm):
-    as_of = DateField(
-        label="As of",
-        required=False,
-        help_text="Charges are aged relative to this date; leave empty for today.",
-    )
-    customer_type = forms.ChoiceField(
-        label="Customer type", required=False, choices=[ANY, *Customer.Type.choices]
-    )
-    credit_status = forms.ChoiceField(
-        label="Credit status", required=False, choices=[ANY, *Customer.CreditStatus.choices]
-    )
-    min_outstanding = DecimalField(
-        label="Minimum outstanding balance",
-        required=False,
-        max_digits=14,
-        decimal_places=2,
-        help_text="Only customers who owe at least this much.",
-    )
-    active = forms.ChoiceField(
-        label="Active",
-        required=False,
-        choices=[
-            ("", "Active and inactive"),
-            ("active", "Active only"),
-            ("inactive", "Inactive only"),
-        ],
-    )
-
-
-class InventoryValuationReportForm(ReportForm):
-    STOCK_STATUS = [
-        ANY,
-        ("in", "In stock (above reorder level)"),
-        ("low", "Low (at or below reorder level)"),
-        ("out", "Out of stock (zero or less)"),
-    ]
-
-    warehouse = forms.ChoiceField(label="Warehouse or store", required=False)
-    category = forms.ChoiceField(
-        label="Category", required=False, help_text="Includes its sub-categories."
-    )
-    stock_status = forms.ChoiceField(label="Stock status", required=False, choices=STOCK_STATUS)
-    min_quantity = DecimalField(
-        label="Minimum quantity", required=False, max_digits=14, decimal_places=3
-    )
-    exclude_zero_value = forms.BooleanField(
-        label="Leave out items with no value",
-        required=False,
-        help_text="Items whose quantity or unit cost is zero.",
-    )
-
-    def setup(self) -> None:
-        self.fields["warehouse"].choices = _warehouse_choices(self.organization)
-        names = scoped(ProductCategory, self.organization).order_by("name")
-        self.fields["category"].choices = [ANY] + [
-            (n, n) for n in names.values_list("name", flat=True)
-        ]
-
-
-class AuditLogReportForm(ReportForm):
-    date_ranges = (("date_from", "date_to"),)
-
-    date_from = DateField(label="From", required=False)
-    date_to = DateField(label="To", required=False)
-    event_type = forms.ChoiceField(
-        label="Event type", required=False, choices=[ANY, *AuditEvent.Type.choices]
-    )
-    user = forms.ChoiceField(label="User", required=False)
-
-    def setup(self) -> None:
-        # The organization's members only: a username from elsewhere is not a valid choice.
-        user_ids = Membership.objects.filter(organization=self.organization).values("user_id")
-        names = (
-            get_user_model()
-            .objects.filter(pk__in=user_ids)
-            .order_by("username")
-            .values_list("username", flat=True)
-        )
-        self.fields["user"].choices = [ANY] + [(n, n) for n in names]
 
 
 class ReportRunForm(forms.Form):

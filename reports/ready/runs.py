@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accounts.scoping import get_scoped_or_404, scoped
 from jobs.models import DataJob
-from reports.ready.registry import report_all
+from reports.exporters import exporters_all
 
 
 def report_job_get(*, organization, identifier: str, pk: int) -> DataJob:
@@ -24,7 +24,7 @@ RECENT_JOBS = 8
 
 def report_jobs_recent(*, organization, identifiers: list[str]) -> list[DataJob]:
     """The organization's latest runs of these reports, each with ``report_name`` set."""
-    names = {r.identifier: r.name for r in report_all()}
+    names = {r.identifier: r.name for r in exporters_all(kind="report")}
     jobs = list(
         scoped(DataJob, organization)
         .filter(job_type=DataJob.Type.REPORT, target__in=identifiers)

@@ -9,28 +9,30 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.decorators import organization_required
 from jobs.models import DataJob
-from reports.ready.forms import ReportRunForm
-from reports.ready.registry import UnknownReport, report_get, reports_for
-from reports.ready.runs import report_job_get, report_jobs_recent
-from reports.ready.services import (
-    ReportParamsInvalid,
-    ReportPermissionDenied,
-    report_create,
-    report_start,
+from jobs.selectors import job_controllable, job_files_allowed
+from reports.exporters import (
+    ExportParamsInvalid,
+    ExportPermissionDenied,
+    UnknownExporter,
+    export_create,
+    export_start,
+    exporter_get,
+    exporters_for,
 )
-
-# htmx stops polling an element when its request is answered with this status.
-STOP_POLLING = 286
+from reports.ready.forms import ReportRunForm
+from reports.ready.runs import report_job_get, report_jobs_recent
 
 
 def _report_or_404(identifier: str):
     try:
-        return report_get(identifier)
-    except UnknownReport as exc:
+        return exporter_get(identifier, kind="report")
+    except UnknownExporter as exc:
         raise Http404(exc.message) from exc
 
 
@@ -44,7 +46,7 @@ def _runnable(request, identifier: str):
 @require_GET
 @organization_required
 def report_list(request):
-    reports = reports_for(request.membership)
+    reports = exporters_for(request.membership, kind="report")
     recent = report_jobs_recent(
         organization=request.organization, identifiers=[r.identifier for r in reports]
     )
@@ -55,27 +57,27 @@ def report_list(request):
 @organization_required
 def report_page(request, identifier: str):
     report = _runnable(request, identifier)
-    pdf_allowed = report.may_export_pdf(request.membership)
+    pdf_allowed = report.may_export(request.membership, "pdf")
     data = request.POST if request.method == "POST" else None
     form = report.form(organization=request.organization, data=data)
     run_form = ReportRunForm(data, pdf_allowed=pdf_allowed)
     if request.method == "POST" and form.is_valid() and run_form.is_valid():
         try:
-            job = report_create(
+            job = export_create(
                 organization=request.organization,
                 user=request.user,
-                report=report.identifier,
+                exporter=report,
                 format=run_form.cleaned_data["format"],
                 params=form.params(),
             )
-        except ReportPermissionDenied as exc:
+        except ExportPermissionDenied as exc:
             run_form.add_error("format", exc.message)
-        except ReportParamsInvalid as exc:
+        except ExportParamsInvalid as exc:
             for name, messages in exc.errors.items():
                 target = form if name in form.fields else run_form
                 target.add_error(name if name in target.fields else None, messages)
         else:
-            report_start(job=job)
+            export_start(job=job)
             return redirect("reports:report_job", identifier=report.identifier, pk=job.pk)
     recent = report_jobs_recent(organization=request.organization, identifiers=[report.identifier])
     return render(
@@ -92,14 +94,13 @@ def report_page(request, identifier: str):
 
 
 def _job_context(request, report, job: DataJob) -> dict:
-    code = (job.params or {}).get("permission")
     return {
         "report": report,
         "job": job,
-        # Same rule as the jobs pages: whoever started it, or an admin, may cancel it.
+        # The jobs pages' rules: who may cancel a job and who may download its file.
         "can_cancel": job.is_active
-        and (request.membership.is_admin or job.user_id == request.user.pk),
-        "may_download": not code or request.membership.has_perm(code),
+        and job_controllable(job=job, membership=request.membership, user=request.user),
+        "may_download": job_files_allowed(job=job, membership=request.membership),
         "filters_text": (job.params or {}).get("filters_text", []),
         "key_figures": (job.summary or {}).get("_key_figures", []),
     }
@@ -119,7 +120,10 @@ def report_job_status(request, identifier: str, pk: int):
     """The polled fragment: progress while running; the download button once done."""
     report = _runnable(request, identifier)
     job = report_job_get(organization=request.organization, identifier=report.identifier, pk=pk)
-    response = render(request, "reports/report_job_status.html", _job_context(request, report, job))
+    context = _job_context(request, report, job)
     if job.is_finished:
-        response.status_code = STOP_POLLING
-    return response
+        # The last fragment (the download) replaces the polling one, and htmx stops polling.
+        return HttpResponseStopPolling(
+            render_to_string("reports/report_job_status.html", context, request=request)
+        )
+    return render(request, "reports/report_job_status.html", context)

@@ -20,16 +20,11 @@ from business.resources import registry, resource_get
 from jobs.errors import FerryError
 from jobs.models import DataJob
 from jobs.services import JobProgress
-from reports.exports.services import (
-    export_count,
-    export_create,
-    export_permission_check,
-    export_run,
-    export_template_save,
-    export_write,
-)
+from library.models import DataTemplate
+from reports.exporters import NullProgress, export_create, export_render, export_run, exporter_get
+from reports.exports.selectors import export_queryset
+from reports.exports.services import export_template_save
 from tests.factories import AccountFactory, ContactFactory
-from wizard.models import DataTemplate
 
 
 @pytest.fixture
@@ -65,20 +60,24 @@ def read_output(job: DataJob) -> bytes:
 
 # --- services --------------------------------------------------------------------------------
 def test_it_counts_and_exports_only_the_filtered_rows_of_the_organization(org, owner, contacts):
-    assert export_count(organization=org, resource="contacts", filters={}) == 6
     assert (
-        export_count(
-            organization=org, resource="contacts", filters={"lifecycle_stage": ["customer"]}
-        )
+        export_queryset(resource=resource_get("contacts"), organization=org, filters={}).count()
+        == 6
+    )
+    assert (
+        export_queryset(
+            resource=resource_get("contacts"),
+            organization=org,
+            filters={"lifecycle_stage": ["customer"]},
+        ).count()
         == 3
     )
     job = export_create(
         organization=org,
         user=owner,
-        resource="contacts",
+        exporter="contacts",
         format="CSV",
-        filters={"lifecycle_stage": "customer"},
-        columns=["email", "account"],
+        params={"filters": {"lifecycle_stage": "customer"}, "columns": ["email", "account"]},
     )
     assert job.format == "csv" and job.params["permission"] == "can_export_contact"
     job, summary = run_sync(job)
@@ -94,7 +93,7 @@ def test_it_counts_and_exports_only_the_filtered_rows_of_the_organization(org, o
 
 
 def test_it_uses_the_default_columns_when_none_are_chosen(org, owner, contacts):
-    job = export_create(organization=org, user=owner, resource="contacts", format="json")
+    job = export_create(organization=org, user=owner, exporter="contacts", format="json")
     job, _ = run_sync(job)
     data = json.loads(read_output(job))
     assert len(data) == 6
@@ -105,54 +104,54 @@ def test_it_uses_the_default_columns_when_none_are_chosen(org, owner, contacts):
 
 def test_it_names_an_unknown_format_column_or_filter(org, owner):
     with pytest.raises(FerryError, match="'docx'"):
-        export_create(organization=org, user=owner, resource="contacts", format="docx")
+        export_create(organization=org, user=owner, exporter="contacts", format="docx")
     with pytest.raises(FerryError, match="'shoe_size'"):
         export_create(
             organization=org,
             user=owner,
-            resource="contacts",
+            exporter="contacts",
             format="csv",
-            columns=["email", "shoe_size"],
+            params={"columns": ["email", "shoe_size"]},
         )
     with pytest.raises(InvalidFilter, match="'colour'"):
         export_create(
             organization=org,
             user=owner,
-            resource="contacts",
+            exporter="contacts",
             format="csv",
-            filters={"colour": "red"},
+            params={"filters": {"colour": "red"}},
         )
     with pytest.raises(InvalidFilter, match="birth_date_from"):
         export_create(
             organization=org,
             user=owner,
-            resource="contacts",
+            exporter="contacts",
             format="csv",
-            filters={"birth_date_from": "yesterday-ish"},
+            params={"filters": {"birth_date_from": "yesterday-ish"}},
         )
     with pytest.raises(FerryError, match="'spaceships'"):
-        export_create(organization=org, user=owner, resource="spaceships", format="csv")
+        export_create(organization=org, user=owner, exporter="spaceships", format="csv")
     assert not DataJob.objects.exists()
 
 
 def test_it_checks_export_and_pdf_permissions(org, owner, viewer, member):
     owner_m = Membership.objects.get(user=owner)
     viewer_m = Membership.objects.get(user=viewer)
-    export_permission_check(membership=owner_m, resource="contacts", format="pdf")
-    export_permission_check(membership=viewer_m, resource="contacts", format="xlsx")
+    exporter_get("contacts").permission_check(membership=owner_m, format="pdf")
+    exporter_get("contacts").permission_check(membership=viewer_m, format="xlsx")
     with pytest.raises(PermissionDenied):
-        export_permission_check(membership=viewer_m, resource="contacts", format="pdf")
+        exporter_get("contacts").permission_check(membership=viewer_m, format="pdf")
     with pytest.raises(PermissionDenied):
-        export_permission_check(membership=viewer_m, resource="audit-events", format="csv")
+        exporter_get("audit-events").permission_check(membership=viewer_m, format="csv")
     viewer_m.revoked_permissions = ["can_export_contact"]
     viewer_m.save()
     viewer_m = Membership.objects.get(user=viewer)  # codes are cached per instance
     with pytest.raises(PermissionDenied):
-        export_permission_check(membership=viewer_m, resource="contacts", format="csv")
+        exporter_get("contacts").permission_check(membership=viewer_m, format="csv")
 
 
 def test_it_sets_the_pdf_permission_on_pdf_jobs_and_writes_every_row(org, owner, contacts):
-    job = export_create(organization=org, user=owner, resource="contacts", format="pdf")
+    job = export_create(organization=org, user=owner, exporter="contacts", format="pdf")
     assert job.params["permission"] == "can_export_contact_pdf"
     job, _ = run_sync(job)
     reader = PdfReader(io.BytesIO(read_output(job)))
@@ -167,11 +166,11 @@ def test_it_refuses_a_pdf_beyond_the_row_limit_with_a_pointer_to_xlsx(
 ):
     settings.FERRY = {**settings.FERRY, "PDF_MAX_ROWS": 5}
     with pytest.raises(FerryError, match="XLSX"):
-        export_create(organization=org, user=owner, resource="contacts", format="pdf")
+        export_create(organization=org, user=owner, exporter="contacts", format="pdf")
 
 
 def test_it_fails_the_job_when_the_permission_was_revoked_before_it_ran(org, member, contacts):
-    job = export_create(organization=org, user=member, resource="contacts", format="csv")
+    job = export_create(organization=org, user=member, exporter="contacts", format="csv")
     m = Membership.objects.get(user=member)
     m.revoked_permissions = ["can_export_contact"]
     m.save()
@@ -180,19 +179,23 @@ def test_it_fails_the_job_when_the_permission_was_revoked_before_it_ran(org, mem
 
 
 def test_it_records_an_audit_event_per_export(org, owner, contacts):
-    job = export_create(organization=org, user=owner, resource="contacts", format="xlsx")
+    job = export_create(organization=org, user=owner, exporter="contacts", format="xlsx")
+    # One event per file produced, written when the file is: with the rows it holds.
+    assert not AuditEvent.objects.filter(event_type=AuditEvent.Type.EXPORT).exists()
+    run_sync(job)
     event = AuditEvent.objects.get(event_type=AuditEvent.Type.EXPORT)
     assert event.organization == org and event.user == owner
     assert event.details["job"] == job.pk and event.details["resource"] == "contacts"
+    assert event.details["rows"] == 6 and event.object_repr == "Export of Contacts as Excel (XLSX)"
 
 
 def test_it_writes_typed_xlsx_cells(org, owner, contacts):
     job = export_create(
         organization=org,
         user=owner,
-        resource="contacts",
+        exporter="contacts",
         format="xlsx",
-        columns=["email", "birth_date", "do_not_email"],
+        params={"columns": ["email", "birth_date", "do_not_email"]},
     )
     job, _ = run_sync(job)
     ws = load_workbook(io.BytesIO(read_output(job))).active
@@ -298,7 +301,7 @@ def test_it_shows_form_errors_instead_of_exporting(owner_client, contacts):
 
 
 def test_it_does_not_show_another_organizations_export_job(other_client, org, owner, contacts):
-    job = export_create(organization=org, user=owner, resource="contacts", format="csv")
+    job = export_create(organization=org, user=owner, exporter="contacts", format="csv")
     run_sync(job)
     assert other_client.get(reverse("jobs:detail", args=[job.pk])).status_code == 404
     assert other_client.get(reverse("jobs:download", args=[job.pk, "output"])).status_code == 404
@@ -307,7 +310,7 @@ def test_it_does_not_show_another_organizations_export_job(other_client, org, ow
 def test_it_lets_the_owner_download_the_export_but_not_a_pdf_without_permission(
     client_for, org, owner, viewer, contacts
 ):
-    job = export_create(organization=org, user=owner, resource="contacts", format="pdf")
+    job = export_create(organization=org, user=owner, exporter="contacts", format="pdf")
     run_sync(job)
     assert (
         client_for(owner).get(reverse("jobs:download", args=[job.pk, "output"])).status_code == 200
@@ -436,8 +439,13 @@ def test_it_builds_and_exports_every_resource(name, org, owner, owner_client, tm
     assert "matching" in preview.content.decode()
     every_column = [f.name for f in resource.fields]
     path = tmp_path / f"{name}.xlsx"
-    written = export_write(
-        organization=org, resource=name, format="xlsx", path=path, columns=every_column
-    )
+    written = export_render(
+        organization=org,
+        exporter=name,
+        format="xlsx",
+        path=path,
+        params={"columns": every_column},
+        progress=NullProgress(),
+    )["rows"]
     assert written == resource.queryset(org).count()  # 0, or the audit trail's login events
     assert [c.value for c in load_workbook(path).active[1]] == [f.label for f in resource.fields]

@@ -12,7 +12,7 @@ from accounts.models import Membership
 from business.models import Contact
 from jobs.models import DataJob
 from jobs.services import job_cancel
-from reports.exports.services import export_create, export_start
+from reports.exporters import export_create, export_start
 
 pytestmark = pytest.mark.consumer
 
@@ -28,7 +28,11 @@ def test_it_runs_an_export_in_the_worker_and_offers_the_file(
 ):
     seed(org, 2500)
     job = export_create(
-        organization=org, user=owner, resource="contacts", format="xlsx", columns=["email"]
+        organization=org,
+        user=owner,
+        exporter="contacts",
+        format="xlsx",
+        params={"columns": ["email"]},
     )
     export_start(job=job)
     job = job_waiter(job)
@@ -45,7 +49,7 @@ def test_it_fails_with_a_clear_message_when_the_permission_went_away(
     org, member, huey_consumer, job_waiter
 ):
     seed(org, 10)
-    job = export_create(organization=org, user=member, resource="contacts", format="csv")
+    job = export_create(organization=org, user=member, exporter="contacts", format="csv")
     Membership.objects.filter(user=member).update(revoked_permissions=["can_export_contact"])
     export_start(job=job)
     job = job_waiter(job)
@@ -56,7 +60,7 @@ def test_it_fails_with_a_clear_message_when_the_permission_went_away(
 
 def test_it_cancels_a_queued_export(org, owner, huey_consumer, job_waiter):
     seed(org, 10)
-    job = export_create(organization=org, user=owner, resource="contacts", format="csv")
+    job = export_create(organization=org, user=owner, exporter="contacts", format="csv")
     job_cancel(job=job)
     export_start(job=job)
     job = job_waiter(job)

@@ -9,7 +9,7 @@ import pytest
 from business.models import Contact
 from jobs.models import DataJob
 from jobs.services import JobProgress
-from reports.exports.services import export_create, export_run
+from reports.exporters import export_create, export_run
 from tests.factories import AccountFactory, ContactFactory
 from wizard.services import import_configure, import_create, import_run_now
 
@@ -76,7 +76,7 @@ def source_contacts(org):
 def test_it_reimports_an_export_into_an_identical_set_of_records(
     format, org, owner, other_org, other_user, source_contacts, tmp_path
 ):
-    job = export_create(organization=org, user=owner, resource="contacts", format=format)
+    job = export_create(organization=org, user=owner, exporter="contacts", format=format)
     job.refresh_from_db()
     export_run(job=job, progress=JobProgress(job))
     job.refresh_from_db()

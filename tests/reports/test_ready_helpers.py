@@ -7,8 +7,7 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from reports.ready.base import NullProgress
-from reports.ready.services import report_render
+from reports.exporters import NullProgress, export_render
 
 CENT = Decimal("0.01")
 
@@ -21,9 +20,9 @@ def cents(value) -> Decimal:
 def run(organization, report: str, fmt: str, tmp_path: Path, params: dict | None = None):
     path = tmp_path / f"{report}.{fmt}"
     progress = NullProgress()
-    result = report_render(
+    result = export_render(
         organization=organization,
-        report=report,
+        exporter=report,
         format=fmt,
         params=params or {},
         path=path,

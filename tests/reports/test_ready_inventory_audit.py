@@ -197,13 +197,7 @@ def test_it_counts_audit_events_by_type_and_user(org, trail, tmp_path):
     assert data["summary"]["Events"] == 7
     assert data["summary"]["Users"] == 2
     by_type = {r["event_type"]: r["count"] for r in data["Events by Type"]}
-    assert by_type == {
-        "Login": 2,
-        "Export": 2,
-        "Import": 1,
-        "Record updated": 1,
-        "Report": 1,
-    }
+    assert by_type == {"Login": 2, "Export": 2, "Import": 1, "Record updated": 1, "Report": 1}
     users = [(r["user"], r["count"]) for r in data["Top Users"]]
     assert users == [("owner", 4), ("manager", 2), ("(system)", 1)]
     assert len(data["Events"]) == 7
@@ -247,11 +241,7 @@ def _queries(org, report, tmp_path) -> int:
 
 @pytest.mark.parametrize("report", ["sales", "customer-aging", "inventory-valuation", "audit-log"])
 def test_it_runs_the_same_number_of_queries_for_ten_or_forty_records(org, owner, tmp_path, report):
-    from tests.factories import (
-        CreditTransactionFactory,
-        CustomerFactory,
-        SalesOrderLineFactory,
-    )
+    from tests.factories import CreditTransactionFactory, CustomerFactory, SalesOrderLineFactory
 
     def add(n):
         for _ in range(n):

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from jobs.models import DataJob
-from reports.ready.services import report_create, report_start
+from reports.exporters import export_create, export_start
 from tests.factories import (
     CreditTransactionFactory,
     CustomerFactory,
@@ -36,8 +36,10 @@ def business(org):
 
 
 def start(org, user, report, fmt, params=None):
-    job = report_create(organization=org, user=user, report=report, format=fmt, params=params or {})
-    report_start(job=job)
+    job = export_create(
+        organization=org, user=user, exporter=report, format=fmt, params=params or {}
+    )
+    export_start(job=job)
     return job
 
 

@@ -1,4 +1,4 @@
-"""report_create / report_run: validation, permissions, the job's params, the audit event."""
+"""export_create / export_run for reports: validation, permissions, the job's params, the audit event."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ import pytest
 from accounts.models import Membership
 from business.models import AuditEvent
 from jobs.models import DataJob
-from reports.ready.base import NullProgress
-from reports.ready.registry import UnknownReport, report_get, reports_for
-from reports.ready.services import (
-    ReportParamsInvalid,
-    ReportPermissionDenied,
-    report_create,
-    report_run,
+from reports.exporters import (
+    ExportAccessLost,
+    ExportParamsInvalid,
+    ExportPermissionDenied,
+    NullProgress,
+    UnknownExporter,
+    export_create,
+    export_render,
+    export_run,
+    exporter_get,
+    exporters_all,
+    exporters_for,
 )
 from tests.factories import CustomerFactory, SalesOrderLineFactory, WarehouseFactory
 
@@ -26,9 +31,8 @@ def membership(user, org):
 
 
 def test_it_registers_the_four_reports_with_their_identifiers():
-    from reports.ready.registry import report_all
 
-    assert [r.identifier for r in report_all()] == [
+    assert [r.identifier for r in exporters_all(kind="report")] == [
         "sales",
         "customer-aging",
         "inventory-valuation",
@@ -37,14 +41,14 @@ def test_it_registers_the_four_reports_with_their_identifiers():
 
 
 def test_it_refuses_an_unknown_report_with_a_ferry_error():
-    with pytest.raises(UnknownReport) as exc:
-        report_get("profit-and-loss")
+    with pytest.raises(UnknownExporter) as exc:
+        exporter_get("profit-and-loss", kind="report")
     assert "sales" in exc.value.message and exc.value.code == "not_found"
 
 
 def test_it_lists_the_reports_a_role_may_run(org, owner, manager, member, viewer):
     def ids(user):
-        return {r.identifier for r in reports_for(membership(user, org))}
+        return {r.identifier for r in exporters_for(membership(user, org), kind="report")}
 
     everything = {"sales", "customer-aging", "inventory-valuation", "audit-log"}
     assert ids(owner) == everything
@@ -52,16 +56,16 @@ def test_it_lists_the_reports_a_role_may_run(org, owner, manager, member, viewer
     # Ops and viewers export spreadsheets but do not see the audit trail.
     assert ids(member) == everything - {"audit-log"}
     assert ids(viewer) == everything - {"audit-log"}
-    assert reports_for(None) == []
+    assert exporters_for(None, kind="report") == []
 
 
 def test_it_creates_a_report_job_with_json_safe_params_and_the_file_permission(org, manager):
     WarehouseFactory(organization=org, code="MAIN")
     CustomerFactory(organization=org, code="C1")
-    job = report_create(
+    job = export_create(
         organization=org,
         user=manager,
-        report="sales",
+        exporter="sales",
         format="PDF",
         params={
             "date_from": "2026-01-01",
@@ -80,7 +84,7 @@ def test_it_creates_a_report_job_with_json_safe_params_and_the_file_permission(o
     assert job.params["permission"] == "can_export_salesorder_pdf"
     assert job.params["result_url"] == f"/export/reports/sales/jobs/{job.pk}/"
     json.dumps(job.params)  # really JSON-safe
-    xlsx = report_create(organization=org, user=manager, report="sales", format="xlsx", params={})
+    xlsx = export_create(organization=org, user=manager, exporter="sales", format="xlsx", params={})
     assert xlsx.params["permission"] == "can_export_salesorder"
 
 
@@ -96,19 +100,19 @@ def test_it_creates_a_report_job_with_json_safe_params_and_the_file_permission(o
     ],
 )
 def test_it_reports_invalid_params_per_field(org, manager, params, field, words):
-    with pytest.raises(ReportParamsInvalid) as exc:
-        report_create(organization=org, user=manager, report="sales", format="csv", params=params)
+    with pytest.raises(ExportParamsInvalid) as exc:
+        export_create(organization=org, user=manager, exporter="sales", format="csv", params=params)
     assert field in exc.value.errors
     assert words in " ".join(exc.value.errors[field])
     assert not DataJob.objects.exists()
 
 
 def test_it_names_a_bad_number_in_its_message(org, manager):
-    with pytest.raises(ReportParamsInvalid) as exc:
-        report_create(
+    with pytest.raises(ExportParamsInvalid) as exc:
+        export_create(
             organization=org,
             user=manager,
-            report="customer-aging",
+            exporter="customer-aging",
             format="csv",
             params={"min_outstanding": "12,5O"},
         )
@@ -119,19 +123,19 @@ def test_it_names_a_bad_number_in_its_message(org, manager):
 
 
 def test_it_refuses_an_unknown_format(org, manager):
-    with pytest.raises(ReportParamsInvalid) as exc:
-        report_create(organization=org, user=manager, report="sales", format="docx", params={})
+    with pytest.raises(ExportParamsInvalid) as exc:
+        export_create(organization=org, user=manager, exporter="sales", format="docx", params={})
     assert "docx" in exc.value.errors["format"][0]
 
 
 def test_it_validates_choices_against_the_organization(org, other_org, manager):
     WarehouseFactory(organization=other_org, code="RIVAL")
     CustomerFactory(organization=other_org, code="R1")
-    with pytest.raises(ReportParamsInvalid) as exc:
-        report_create(
+    with pytest.raises(ExportParamsInvalid) as exc:
+        export_create(
             organization=org,
             user=manager,
-            report="sales",
+            exporter="sales",
             format="csv",
             params={"warehouse": "RIVAL", "customer": "R1"},
         )
@@ -139,25 +143,27 @@ def test_it_validates_choices_against_the_organization(org, other_org, manager):
 
 
 def test_it_needs_can_view_audit_for_the_audit_log(org, member, manager):
-    with pytest.raises(ReportPermissionDenied):
-        report_create(organization=org, user=member, report="audit-log", format="csv", params={})
-    assert report_create(
-        organization=org, user=manager, report="audit-log", format="csv", params={}
+    with pytest.raises(ExportPermissionDenied):
+        export_create(organization=org, user=member, exporter="audit-log", format="csv", params={})
+    assert export_create(
+        organization=org, user=manager, exporter="audit-log", format="csv", params={}
     )
 
 
 def test_it_needs_the_pdf_permission_for_a_pdf(org, member, viewer):
     for user in (member, viewer):
-        with pytest.raises(ReportPermissionDenied) as exc:
-            report_create(organization=org, user=user, report="sales", format="pdf", params={})
+        with pytest.raises(ExportPermissionDenied) as exc:
+            export_create(organization=org, user=user, exporter="sales", format="pdf", params={})
         assert "can_export_salesorder_pdf" in exc.value.message
-        assert report_create(organization=org, user=user, report="sales", format="xlsx", params={})
+        assert export_create(
+            organization=org, user=user, exporter="sales", format="xlsx", params={}
+        )
 
 
 def test_it_refuses_someone_outside_the_organization(org, outsider, other_user):
     for user in (outsider, other_user):
-        with pytest.raises(ReportPermissionDenied):
-            report_create(organization=org, user=user, report="sales", format="csv", params={})
+        with pytest.raises(ExportPermissionDenied):
+            export_create(organization=org, user=user, exporter="sales", format="csv", params={})
 
 
 def test_it_runs_a_job_stores_the_file_and_audits_it(org, manager, tmp_path, settings):
@@ -168,8 +174,8 @@ def test_it_runs_a_job_stores_the_file_and_audits_it(org, manager, tmp_path, set
         unit_price=Decimal("10.00"),
         unit_cost=Decimal("4.00"),
     )
-    job = report_create(organization=org, user=manager, report="sales", format="json", params={})
-    summary = report_run(job=job, progress=NullProgress())
+    job = export_create(organization=org, user=manager, exporter="sales", format="json", params={})
+    summary = export_run(job=job, progress=NullProgress())
     job.refresh_from_db()
     assert summary["rows"] == 2
     assert summary["figures"]["revenue"] == "30.00"
@@ -184,24 +190,23 @@ def test_it_runs_a_job_stores_the_file_and_audits_it(org, manager, tmp_path, set
 
 
 def test_it_fails_the_run_when_the_permission_was_revoked_meanwhile(org, manager):
-    from reports.ready.services import ReportAccessLost
 
-    job = report_create(organization=org, user=manager, report="sales", format="pdf", params={})
+    job = export_create(organization=org, user=manager, exporter="sales", format="pdf", params={})
     m = membership(manager, org)
     m.revoked_permissions = ["can_export_salesorder_pdf"]
     m.save()
-    with pytest.raises(ReportAccessLost):
-        report_run(job=job, progress=NullProgress())
+    with pytest.raises(ExportAccessLost):
+        export_run(job=job, progress=NullProgress())
 
 
 def test_it_fails_the_run_when_a_chosen_record_disappeared(org, manager):
     warehouse = WarehouseFactory(organization=org, code="GONE")
-    job = report_create(
-        organization=org, user=manager, report="sales", format="csv", params={"warehouse": "GONE"}
+    job = export_create(
+        organization=org, user=manager, exporter="sales", format="csv", params={"warehouse": "GONE"}
     )
     warehouse.delete()
-    with pytest.raises(ReportParamsInvalid) as exc:
-        report_run(job=job, progress=NullProgress())
+    with pytest.raises(ExportParamsInvalid) as exc:
+        export_run(job=job, progress=NullProgress())
     assert "warehouse" in exc.value.errors
 
 
@@ -209,7 +214,6 @@ def test_it_stops_between_rows_when_cancelled_and_leaves_no_file(org, owner, tmp
     from django.utils import timezone
 
     from jobs.errors import JobCancelled
-    from reports.ready.services import report_render
 
     AuditEvent.objects.bulk_create(
         AuditEvent(organization=org, time=timezone.now(), user=owner, event_type="login")
@@ -222,9 +226,9 @@ def test_it_stops_between_rows_when_cancelled_and_leaves_no_file(org, owner, tmp
 
     target = tmp_path / "audit.xlsx"
     with pytest.raises(JobCancelled):
-        report_render(
+        export_render(
             organization=org,
-            report="audit-log",
+            exporter="audit-log",
             format="xlsx",
             params={},
             path=target,
@@ -236,7 +240,7 @@ def test_it_stops_between_rows_when_cancelled_and_leaves_no_file(org, owner, tmp
 def test_it_refuses_an_anonymous_user(org):
     from django.contrib.auth.models import AnonymousUser
 
-    with pytest.raises(ReportPermissionDenied):
-        report_create(
-            organization=org, user=AnonymousUser(), report="sales", format="csv", params={}
+    with pytest.raises(ExportPermissionDenied):
+        export_create(
+            organization=org, user=AnonymousUser(), exporter="sales", format="csv", params={}
         )

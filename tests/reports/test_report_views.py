@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from jobs.models import DataJob
-from reports.ready.services import report_create
+from reports.exporters import NullProgress, export_create, export_run
 from tests.factories import CustomerFactory, WarehouseFactory
 
 
@@ -95,7 +95,7 @@ def test_it_shows_field_errors_next_to_the_fields(org, manager_client):
 
 
 def test_it_stops_polling_and_offers_the_download_when_done(org, manager, manager_client):
-    job = report_create(organization=org, user=manager, report="sales", format="csv", params={})
+    job = export_create(organization=org, user=manager, exporter="sales", format="csv", params={})
     url = reverse("reports:report_job_status", args=["sales", job.pk])
     running = manager_client.get(url)
     assert running.status_code == 200 and b"every 1s" in running.content
@@ -114,7 +114,7 @@ def test_it_stops_polling_and_offers_the_download_when_done(org, manager, manage
 
 
 def test_it_hides_the_download_without_the_files_permission(org, manager, member_client):
-    job = report_create(organization=org, user=manager, report="sales", format="pdf", params={})
+    job = export_create(organization=org, user=manager, exporter="sales", format="pdf", params={})
     DataJob.objects.filter(pk=job.pk).update(status="completed", output_filename="s.pdf")
     html = member_client.get(reverse("reports:report_job", args=["sales", job.pk])).content.decode()
     assert reverse("jobs:download", args=[job.pk, "output"]) not in html
@@ -124,13 +124,13 @@ def test_it_hides_the_download_without_the_files_permission(org, manager, member
 
 @pytest.mark.parametrize("name", ["report_job", "report_job_status"])
 def test_it_answers_404_for_another_organizations_report_job(org, manager, other_client, name):
-    job = report_create(organization=org, user=manager, report="sales", format="csv", params={})
+    job = export_create(organization=org, user=manager, exporter="sales", format="csv", params={})
     assert other_client.get(reverse(f"reports:{name}", args=["sales", job.pk])).status_code == 404
     assert other_client.get(reverse("jobs:download", args=[job.pk, "output"])).status_code == 404
 
 
 def test_it_answers_404_for_a_job_under_another_reports_address(org, manager, manager_client):
-    job = report_create(organization=org, user=manager, report="sales", format="csv", params={})
+    job = export_create(organization=org, user=manager, exporter="sales", format="csv", params={})
     assert (
         manager_client.get(
             reverse("reports:report_job", args=["customer-aging", job.pk])
@@ -142,20 +142,24 @@ def test_it_answers_404_for_a_job_under_another_reports_address(org, manager, ma
 def test_it_never_lists_another_organizations_runs(
     org, other_org, manager, other_user, manager_client
 ):
-    report_create(organization=other_org, user=other_user, report="sales", format="csv", params={})
+    export_create(
+        organization=other_org, user=other_user, exporter="sales", format="csv", params={}
+    )
     html = manager_client.get(reverse("reports:reports")).content.decode()
     assert "Recent reports" not in html
 
 
 def test_it_offers_cancel_to_the_starter_only(org, manager, manager_client, member_client):
-    job = report_create(organization=org, user=manager, report="sales", format="csv", params={})
+    job = export_create(organization=org, user=manager, exporter="sales", format="csv", params={})
     url = reverse("reports:report_job_status", args=["sales", job.pk])
     assert reverse("jobs:cancel", args=[job.pk]) in manager_client.get(url).content.decode()
     assert reverse("jobs:cancel", args=[job.pk]) not in member_client.get(url).content.decode()
 
 
 def test_it_names_the_reports_of_recent_runs(org, manager, manager_client):
-    report_create(organization=org, user=manager, report="customer-aging", format="csv", params={})
+    export_create(
+        organization=org, user=manager, exporter="customer-aging", format="csv", params={}
+    )
     html = manager_client.get(reverse("reports:reports")).content.decode()
     assert "Recent reports" in html and "Customers &amp; credit aging" in html
 
@@ -163,12 +167,12 @@ def test_it_names_the_reports_of_recent_runs(org, manager, manager_client):
 def test_it_keeps_audit_figures_off_pages_of_members_without_can_view_audit(
     org, manager, member_client, tmp_path, settings
 ):
-    from reports.ready.base import NullProgress
-    from reports.ready.services import report_run
 
     settings.MEDIA_ROOT = tmp_path
-    job = report_create(organization=org, user=manager, report="audit-log", format="csv", params={})
-    summary = report_run(job=job, progress=NullProgress())
+    job = export_create(
+        organization=org, user=manager, exporter="audit-log", format="csv", params={}
+    )
+    summary = export_run(job=job, progress=NullProgress())
     assert set(summary) == {"report", "rows"}  # no figures for the jobs pages
     assert (
         member_client.get(reverse("reports:report_job", args=["audit-log", job.pk])).status_code

@@ -4,31 +4,26 @@
         --filter lifecycle_stage=customer --filter birth_date_from=1980-01-01 \
         --columns email,first_name,last_name
 
-Exit code 1 with the reason on stderr for an unknown resource, format, column, filter or
-organization; the output file is only created (atomically) when the export succeeded.
+Exit status 0 when the file was written; 1 with the reason on stderr for an unknown resource,
+format, column, filter or organization (with --json: one JSON object on stdout, errors
+included); the output file is only created (atomically) when the export succeeded.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import sys
-import tempfile
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Organization
-from business.audit import audit_record
-from business.filters import filters_validate
-from business.models import AuditEvent
-from jobs.console import TerminalProgress
+from jobs.console import JsonCommand, TerminalProgress
 from jobs.errors import FerryError
-from reports.exports.services import (
-    export_columns_clean,
-    export_format_clean,
-    export_resource,
-    export_write,
-)
+from reports.cli import output_atomic
+from reports.exporters import export_audit, export_render
+from reports.exports.exporter import resource_exporter
+from reports.exports.services import export_resource
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
@@ -41,8 +36,11 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
     return filters
 
 
-class Command(BaseCommand):
-    help = "Export a resource (contacts, products, sales-orders …) to CSV, XLSX, JSON or PDF."
+class Command(JsonCommand):
+    help = (
+        "Export a resource (contacts, products, sales-orders …) to CSV, XLSX, JSON or PDF. "
+        "Exit status: 0 written; 1 an argument or the organization is wrong, or the export failed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("resource", help="plural, hyphenated: contacts, sales-orders …")
@@ -60,59 +58,64 @@ class Command(BaseCommand):
         parser.add_argument("--delimiter", help="CSV delimiter (one character, or 'tab')")
         parser.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM")
         parser.add_argument("--quiet", action="store_true", help="no progress output")
+        parser.add_argument(
+            "--json", action="store_true", help="print one JSON object (errors included)"
+        )
 
     def handle(self, *args, **options):
         output = Path(options["output"])
-        if not output.parent.exists():
-            raise CommandError(f"The folder {output.parent} does not exist.")
         columns = [c.strip() for c in (options.get("columns") or "").split(",") if c.strip()]
         try:
             resource = export_resource(options["resource"])
-            format = export_format_clean(options["format"])
-            columns = export_columns_clean(resource=resource, columns=columns)
-            filters = filters_validate(resource=resource, data=parse_filters(options["filter"]))
+            exporter = resource_exporter(resource)
+            format = exporter.format_clean(options["format"])
+            params = {
+                "filters": parse_filters(options["filter"]),
+                "columns": columns,
+                "options": {"delimiter": options.get("delimiter"), "bom": options.get("bom")},
+            }
+            params = exporter.params_clean(organization=None, params=params).params
         except FerryError as exc:
             raise CommandError(exc.message) from exc
         organization = self._organization(options.get("org"))
-        # Written beside the target and moved into place at the end: a failed export never
-        # leaves a half-written file nor destroys an earlier one of the same name.
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-        os.close(fd)
-        on_terminal = not options["quiet"] and sys.stderr.isatty()
+        on_terminal = not (options["quiet"] or options["json"]) and sys.stderr.isatty()
         progress = TerminalProgress(self.stderr._out if on_terminal else None)
         try:
-            written = export_write(
-                organization=organization,
-                resource=resource,
-                format=format,
-                path=tmp,
-                filters=filters,
-                columns=columns,
-                options={"delimiter": options.get("delimiter"), "bom": options.get("bom")},
-                progress=progress,
-            )
-            os.replace(tmp, output)
+            with output_atomic(output) as tmp:
+                written = export_render(
+                    organization=organization,
+                    exporter=exporter,
+                    format=format,
+                    path=tmp,
+                    params=params,
+                    progress=progress,
+                )["rows"]
         except FerryError as exc:
             raise CommandError(exc.message) from exc
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         progress.finish()
-        audit_record(
+        export_audit(
             organization=organization,
-            event_type=AuditEvent.Type.EXPORT,
-            object_type="export",
-            object_id=resource.name,
-            object_repr=f"Export of {resource.label} as {format.upper()}",
-            details={
-                "via": "command line",
-                "resource": resource.name,
-                "format": format,
-                "columns": columns,
-                "filters": filters,
-                "rows": written,
-            },
+            user=None,
+            exporter=exporter,
+            format=format,
+            params=params,
+            rows=written,
+            via="command line",
         )
+        if options["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "status": "completed",
+                        "resource": resource.name,
+                        "format": format,
+                        "rows": written,
+                        "output": str(output),
+                        "organization": organization.slug,
+                    }
+                )
+            )
+            return
         self.stdout.write(
             f"{resource.label}: {written:,} rows written to {output} ({organization.name})."
         )

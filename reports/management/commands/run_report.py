@@ -2,24 +2,25 @@
 
     python manage.py run_report sales --format xlsx --output sales.xlsx --org demo \
         --param date_from=2026-01-01 --param status=confirmed,invoiced
+
+Exit status 0 when the file was written; 1 for an unknown report, a wrong parameter or
+organization, or a failed render (with --json: one JSON object on stdout, errors included).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Organization
-from business.audit import audit_record
-from business.models import AuditEvent
+from jobs.console import JsonCommand
 from jobs.errors import FerryError
-from reports.ready.base import REPORT_FORMATS, ReportParamsInvalid
-from reports.ready.registry import report_get
-from reports.ready.services import report_render
+from reports.cli import output_atomic
+from reports.exporters import ExportParamsInvalid, export_audit, export_render, exporter_get
+from reports.ready.base import Report
 
 
 class ConsoleProgress:
@@ -62,14 +63,15 @@ def parse_params(pairs: list[str]) -> dict[str, object]:
     return params
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = (
-        "Run a ready-made report (sales, customer-aging, inventory-valuation, audit-log) to a file."
+        "Run a ready-made report (sales, customer-aging, inventory-valuation, audit-log) to a file. "
+        "Exit status: 0 written; 1 an argument or the organization is wrong, or the report failed."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("report", help="Report identifier, e.g. sales or customer-aging.")
-        parser.add_argument("--format", required=True, choices=REPORT_FORMATS)
+        parser.add_argument("--format", required=True, choices=Report.formats)
         parser.add_argument("--output", required=True, help="File to write.")
         parser.add_argument(
             "--org", help="Organization slug (required when there is more than one)."
@@ -82,59 +84,62 @@ class Command(BaseCommand):
             help="A report parameter, e.g. date_from=2026-01-01; repeat for more.",
         )
         parser.add_argument("--quiet", action="store_true", help="No progress output.")
+        parser.add_argument(
+            "--json", action="store_true", help="Print one JSON object (errors included)."
+        )
 
     def handle(self, *args, **options):
         try:
-            report = report_get(options["report"])
+            report = exporter_get(options["report"], kind="report")
         except FerryError as exc:
             raise CommandError(exc.message) from exc
         organization = self._organization(options.get("org"))
         params = parse_params(options["param"])
         output = Path(options["output"])
-        if not output.parent.exists():
-            raise CommandError(f"The folder {output.parent} does not exist.")
-        # Written next to the target and moved into place at the end, so a failed run never
-        # leaves a half-written file (nor destroys an earlier one of the same name).
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{output.name}.", suffix=".part", dir=output.parent or "."
-        )
-        os.close(fd)
-        progress = ConsoleProgress(self.stderr, quiet=options["quiet"])
+        progress = ConsoleProgress(self.stderr, quiet=options["quiet"] or options["json"])
         # WeasyPrint narrates every page it lays out; the command prints its own progress.
         logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
         try:
-            result = report_render(
-                organization=organization,
-                report=report.identifier,
-                format=options["format"],
-                params=params,
-                path=tmp,
-                progress=progress,
-            )
-            os.replace(tmp, output)
-        except ReportParamsInvalid as exc:
+            with output_atomic(output) as tmp:
+                result = export_render(
+                    organization=organization,
+                    exporter=report,
+                    format=options["format"],
+                    params=params,
+                    path=tmp,
+                    progress=progress,
+                )
+        except ExportParamsInvalid as exc:
             lines = [f"  {name}: {' '.join(msgs)}" for name, msgs in exc.errors.items()]
             raise CommandError(
                 f"Invalid parameters for the report '{report.identifier}':\n" + "\n".join(lines)
             ) from exc
         except FerryError as exc:
             raise CommandError(exc.message) from exc
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        audit_record(
+        export_audit(
             organization=organization,
-            event_type=AuditEvent.Type.REPORT,
-            object_type="report",
-            object_id=report.identifier,
-            object_repr=report.name,
-            details={
-                "via": "command line",
-                "format": options["format"],
-                "params": params,
-                "rows": result.get("rows", 0),
-            },
+            user=None,
+            exporter=report,
+            format=options["format"],
+            params=params,
+            rows=result.get("rows", 0),
+            via="command line",
         )
+        if options["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "status": "completed",
+                        "report": report.identifier,
+                        "format": options["format"],
+                        "rows": result.get("rows", 0),
+                        "output": str(output),
+                        "organization": organization.slug,
+                        "summary": {str(k): str(v) for k, v in result.get("summary_items", [])},
+                    }
+                )
+            )
+            return
         self.stdout.write(
             f"{report.name}: {result.get('rows', 0):,} rows written to {output} "
             f"({organization.name})."

@@ -2,29 +2,237 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django import forms
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.permissions import export_code, export_pdf_code
-from business.models import CreditTransaction, Customer
+from accounts.scoping import scoped
+from business.models import CreditTransaction, Customer, SalesOrder
 from business.resources import FieldType as T
 from business.writers import Column
-from reports.ready import selectors
-from reports.ready.base import ZERO, Report, RowCounter, Table, dec, money
-from reports.ready.forms import CustomerAgingReportForm
-from reports.ready.registry import register
+from reports.exporters import RowCounter, register
+from reports.ready.base import ZERO, Report, Table, dec, money
+from reports.ready.forms import ANY, DateField, DecimalField, ReportForm
+from reports.ready.queries import DEC, ZERO_DEC, decimal_expr, decimal_sum
 
 TYPE_LABELS = dict(Customer.Type.choices)
 CREDIT_LABELS = dict(Customer.CreditStatus.choices)
 KIND_LABELS = dict(CreditTransaction.Kind.choices)
 
 
+# --- parameters ------------------------------------------------------------
+
+
+class CustomerAgingReportForm(ReportForm):
+    as_of = DateField(
+        label="As of",
+        required=False,
+        help_text="Charges are aged relative to this date; leave empty for today.",
+    )
+    customer_type = forms.ChoiceField(
+        label="Customer type", required=False, choices=[ANY, *Customer.Type.choices]
+    )
+    credit_status = forms.ChoiceField(
+        label="Credit status", required=False, choices=[ANY, *Customer.CreditStatus.choices]
+    )
+    min_outstanding = DecimalField(
+        label="Minimum outstanding balance",
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        help_text="Only customers who owe at least this much.",
+    )
+    active = forms.ChoiceField(
+        label="Active",
+        required=False,
+        choices=[
+            ("", "Active and inactive"),
+            ("active", "Active only"),
+            ("inactive", "Inactive only"),
+        ],
+    )
+
+
+# --- queries ------------------------------------------------------------
+
+BUCKETS = ("0–30 days", "31–60 days", "61–90 days", "90+ days")
+
+
+def aging_bucket(age_days: int) -> int:
+    """Index into BUCKETS of a charge ``age_days`` old."""
+    if age_days <= 30:
+        return 0
+    if age_days <= 60:
+        return 1
+    if age_days <= 90:
+        return 2
+    return 3
+
+
+def _credit_until(organization, as_of: dt.date) -> QuerySet[CreditTransaction]:
+    return scoped(CreditTransaction, organization).filter(date__lte=as_of)
+
+
+def _customer_total(organization, as_of: dt.date, kind: str) -> Subquery:
+    total = (
+        _credit_until(organization, as_of)
+        .filter(customer=OuterRef("pk"), kind=kind)
+        .order_by()
+        .values("customer")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=DEC), ZERO_DEC, output_field=DEC)
+
+
+def aging_customers(*, organization, filters: dict[str, Any], as_of: dt.date) -> QuerySet:
+    """Customers with their charges, payments and balance as of ``as_of``, filtered."""
+    last_payment = (
+        _credit_until(organization, as_of)
+        .filter(customer=OuterRef("pk"), kind=CreditTransaction.Kind.PAYMENT)
+        .order_by("-date")
+        .values("date")[:1]
+    )
+    # Keyed on the customer alone: the outer query is scoped, and an organization filter here
+    # makes SQLite walk every order of the organization for each customer.
+    orders = (
+        SalesOrder.objects.filter(customer=OuterRef("pk"))
+        .exclude(status=SalesOrder.Status.CANCELLED)
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    qs = scoped(Customer, organization).annotate(
+        charges=_customer_total(organization, as_of, CreditTransaction.Kind.CHARGE),
+        payments=_customer_total(organization, as_of, CreditTransaction.Kind.PAYMENT),
+        outstanding=decimal_expr(F("charges") - F("payments")),
+        last_payment=Subquery(last_payment),
+        order_count=Coalesce(Subquery(orders), Value(0)),
+    )
+    if filters.get("customer_type"):
+        qs = qs.filter(customer_type=filters["customer_type"])
+    if filters.get("credit_status"):
+        qs = qs.filter(credit_status=filters["credit_status"])
+    if filters.get("active") == "active":
+        qs = qs.filter(is_active=True)
+    elif filters.get("active") == "inactive":
+        qs = qs.filter(is_active=False)
+    if filters.get("min_outstanding") is not None:
+        qs = qs.filter(outstanding__gte=filters["min_outstanding"])
+    return qs.order_by("code")
+
+
+@dataclass
+class CustomerAging:
+    buckets: list[Decimal] = field(default_factory=lambda: [ZERO, ZERO, ZERO, ZERO])
+    oldest_unpaid: dt.date | None = None
+
+    @property
+    def unpaid(self) -> Decimal:
+        return sum(self.buckets, ZERO)
+
+
+def aging_by_customer(
+    *, organization, customers: QuerySet[Customer], as_of: dt.date
+) -> dict[int, CustomerAging]:
+    """Unpaid charges per customer and aging bucket, payments applied oldest charge first.
+
+    One query: every charge up to ``as_of`` with the running total of its customer's charges
+    (a window, oldest first) and the customer's total credits. A charge is paid as far as the
+    credits cover the running total up to and including it; the rest of it is unpaid and aged
+    by its own date. Credits are payments plus charges with a negative amount (credit notes).
+    """
+    credits = (
+        _credit_until(organization, as_of)
+        .filter(customer=OuterRef("customer"))
+        .filter(Q(kind=CreditTransaction.Kind.PAYMENT) | Q(amount__lt=0))
+        .order_by()
+        .values("customer")
+        .annotate(
+            total=Sum(
+                Case(
+                    When(kind=CreditTransaction.Kind.PAYMENT, then=F("amount")),
+                    default=-F("amount"),
+                    output_field=DEC,
+                )
+            )
+        )
+        .values("total")
+    )
+    charges = (
+        _credit_until(organization, as_of)
+        .filter(
+            kind=CreditTransaction.Kind.CHARGE,
+            amount__gt=0,
+            customer__in=customers.order_by().values("pk"),
+        )
+        .annotate(
+            running=Window(
+                Sum("amount", output_field=DEC),
+                partition_by=[F("customer_id")],
+                order_by=[F("date").asc(), F("id").asc()],
+            ),
+            credited=Coalesce(Subquery(credits, output_field=DEC), ZERO_DEC, output_field=DEC),
+        )
+        .order_by("customer_id", "date", "id")
+        .values_list("customer_id", "date", "amount", "running", "credited")
+    )
+    result: dict[int, CustomerAging] = {}
+    for customer_id, date, amount, running, credited in charges.iterator(chunk_size=5000):
+        amount, running, credited = dec(amount), dec(running), max(dec(credited), ZERO)
+        unpaid = min(amount, max(ZERO, running - credited))
+        if unpaid <= 0:
+            continue
+        aging = result.setdefault(customer_id, CustomerAging())
+        aging.buckets[aging_bucket((as_of - date).days)] += unpaid
+        if aging.oldest_unpaid is None:
+            aging.oldest_unpaid = date
+    return result
+
+
+RECENT_DAYS = 90
+
+
+def recent_credit_transactions(
+    *, organization, customers: QuerySet[Customer], as_of: dt.date
+) -> QuerySet:
+    since = as_of - dt.timedelta(days=RECENT_DAYS)
+    return (
+        _credit_until(organization, as_of)
+        .filter(date__gt=since, customer__in=customers.order_by().values("pk"))
+        .order_by("customer__code", "-date", "-id")
+        .values("customer__code", "customer__name", "date", "reference", "kind", "amount", "note")
+    )
+
+
+# --- the report ------------------------------------------------------------
+
+
 @register
 class CustomerAgingReport(Report):
     identifier = "customer-aging"
     name = "Customers & credit aging"
+    order = 20
     description = (
         "Customer balances as of a date, with unpaid charges aged in 0–30, 31–60, 61–90 and "
         "90+ day buckets, customer details and recent credit transactions."
@@ -37,7 +245,7 @@ class CustomerAgingReport(Report):
         "A charge with a negative amount (a credit note) counts as a payment.",
         "A customer who paid more than was charged has a negative balance (unapplied credit); "
         "it is not aged.",
-        f"Recent transactions: the {selectors.RECENT_DAYS} days up to the as-of date.",
+        f"Recent transactions: the {RECENT_DAYS} days up to the as-of date.",
     )
     permission = export_code("customer")
     pdf_permission = export_pdf_code("customer")
@@ -47,17 +255,13 @@ class CustomerAgingReport(Report):
     def render(self, *, organization, params: dict[str, Any], writer, progress) -> dict:
         filters = self.clean_params(organization=organization, params=params).cleaned_data
         as_of = filters.get("as_of") or timezone.localdate()
-        customers = selectors.aging_customers(
-            organization=organization, filters=filters, as_of=as_of
-        )
-        aging = selectors.aging_by_customer(
-            organization=organization, customers=customers, as_of=as_of
-        )
+        customers = aging_customers(organization=organization, filters=filters, as_of=as_of)
+        aging = aging_by_customer(organization=organization, customers=customers, as_of=as_of)
         totals = customers.order_by().aggregate(
             count=Count("pk"),
             active=Count("pk", filter=Q(is_active=True)),
             blocked=Count("pk", filter=Q(credit_status=Customer.CreditStatus.BLOCKED)),
-            credit_limit=selectors.decimal_sum(F("credit_limit")),
+            credit_limit=decimal_sum(F("credit_limit")),
         )
         # Balances are summed in Python from the same grouped query the table uses, so the
         # summary and the table can never disagree.
@@ -88,9 +292,7 @@ class CustomerAgingReport(Report):
             "total_outstanding": money(owed),
             "unapplied_credit": money(credit),
             "net_balance": money(balance),
-            "buckets": {
-                label: money(b) for label, b in zip(selectors.BUCKETS, buckets, strict=True)
-            },
+            "buckets": {label: money(b) for label, b in zip(BUCKETS, buckets, strict=True)},
         }
         writer.summary(
             "Summary",
@@ -105,13 +307,13 @@ class CustomerAgingReport(Report):
                 ("Total outstanding", figures["total_outstanding"]),
                 *[
                     (f"Outstanding {label}", money(b))
-                    for label, b in zip(selectors.BUCKETS, buckets, strict=True)
+                    for label, b in zip(BUCKETS, buckets, strict=True)
                 ],
                 ("Unapplied credit (overpayments)", figures["unapplied_credit"]),
                 ("Net balance", figures["net_balance"]),
             ],
         )
-        recent = selectors.recent_credit_transactions(
+        recent = recent_credit_transactions(
             organization=organization, customers=customers, as_of=as_of
         )
         counter = RowCounter(progress, totals["count"] + len(aging) + recent.count())
@@ -185,10 +387,7 @@ class CustomerAgingReport(Report):
                 Column("name", "Name", T.TEXT),
                 Column("credit_limit", "Credit limit", T.MONEY),
                 Column("outstanding", "Outstanding", T.MONEY),
-                *[
-                    Column(f"bucket_{i}", label, T.MONEY)
-                    for i, label in enumerate(selectors.BUCKETS)
-                ],
+                *[Column(f"bucket_{i}", label, T.MONEY) for i, label in enumerate(BUCKETS)],
                 Column("oldest", "Oldest unpaid", T.DATE),
                 Column("days", "Days overdue", T.INTEGER),
                 Column("over_limit", "Over limit", T.BOOLEAN),
