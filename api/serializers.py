@@ -143,6 +143,16 @@ class ImportRequestSerializer(serializers.Serializer):
         help_text="Row number of the header (1 = first row); detected when absent.",
     )
 
+    def validate_encoding(self, value):
+        # The same check as the wizard and the command line (a codec that is not a text
+        # encoding, such as rot13 or base64, is refused with a field error).
+        from wizard.readers import ReaderError, encoding_clean
+
+        try:
+            return encoding_clean(value)
+        except ReaderError as exc:
+            raise serializers.ValidationError(exc.message) from None
+
     def validate_file(self, upload):
         if unstorable_text(upload.name or ""):
             raise serializers.ValidationError(

@@ -85,11 +85,11 @@ class SideProgress:
     all-or-nothing import shows when it ends.)
     """
 
-    def __init__(self, inner):
+    def __init__(self, inner, *, job):
         from django.db import DEFAULT_DB_ALIAS, connections
 
         self.inner = inner
-        self.job = inner.job
+        self.job = job
         self.side = connections.create_connection(DEFAULT_DB_ALIAS)
         self.table = connection.ops.quote_name(self.job._meta.db_table)
         self._percent = -2
@@ -244,6 +244,7 @@ class ImportRun:
         self.log = LogSink(job)
         self.failed = FailedRows(self.headers) if failed_rows else None
         self.processed = 0
+        self.total_reported: int | None = None
         self.plans: list[FieldPlan] = []
         self.key_plans: list[FieldPlan] = []
         self.date_formats: dict[str, str] = {}
@@ -367,11 +368,12 @@ class ImportRun:
 
     def execute(self) -> dict[str, Any]:
         if self.progress is not None:
-            self.progress.set_total(
+            self.total_reported = (
                 min(self.row_estimate, self.settings.limit)
                 if self.row_estimate and self.settings.limit
                 else self.row_estimate
             )
+            self.progress.set_total(self.total_reported)
         batches = self.batches()
         first = next(batches, [])
         self.compile([r.raw for r in first])
@@ -380,7 +382,7 @@ class ImportRun:
             self.log.deferred = True
             side = None
             if self.progress is not None and connection.vendor == "postgresql":
-                side = self.progress = SideProgress(self.progress)
+                side = self.progress = SideProgress(self.progress, job=self.job)
             try:
                 with transaction.atomic():
                     for batch in all_batches:
@@ -801,8 +803,11 @@ class ImportRun:
     def finish(self) -> dict[str, Any]:
         c = self.counts
         if self.progress is not None:
-            if getattr(self.progress.job, "total", None) != self.processed:
+            # Only the progress interface (set_total, update, check_cancel) is used: a progress
+            # may be the job's, a terminal line around it, or the side connection's.
+            if self.total_reported != self.processed:
                 # The total was an estimate (or the limit cut the file): now it is known.
+                self.total_reported = self.processed
                 self.progress.set_total(self.processed)
             self.progress.update(
                 processed=self.processed,

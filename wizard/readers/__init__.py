@@ -31,6 +31,7 @@ from wizard.readers.base import (
     ReaderError,
     ReadOptions,
     SourceRow,
+    encoding_clean,
     json_safe,
 )
 from wizard.readers.core import file_inspect, rows_read
@@ -43,6 +44,7 @@ __all__ = [
     "ReadOptions",
     "ReaderError",
     "SourceRow",
+    "encoding_clean",
     "file_inspect",
     "file_sniff_format",
     "json_safe",

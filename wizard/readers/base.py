@@ -47,7 +47,7 @@ class ReadOptions:
 
     def __post_init__(self) -> None:
         self.format = _clean_format(self.format)
-        self.encoding = _clean_encoding(self.encoding)
+        self.encoding = encoding_clean(self.encoding)
         self.delimiter = _clean_delimiter(self.delimiter)
         self.sheet = _blank_to_none(self.sheet)
         self.header_row = _clean_header_row(self.header_row)
@@ -173,14 +173,28 @@ def _clean_format(value: Any) -> str | None:
     return name
 
 
-def _clean_encoding(value: Any) -> str | None:
+def encoding_clean(value: Any) -> str | None:
+    """The canonical name of a text encoding, or None for "detect it".
+
+    The one check of a chosen encoding for the wizard, the command line and the API. Python's
+    codec registry also holds bytes-to-bytes and str-to-str codecs (base64, zlib, hex, rot13):
+    they are not text encodings, and reading a file with one crashes deep in the reader.
+    """
     value = _blank_to_none(value)
     if value is None:
         return None
     try:
-        return codecs.lookup(str(value).strip()).name
-    except LookupError:
+        info = codecs.lookup(str(value).strip())
+    except (LookupError, ValueError):
         raise ReaderError(f"Unknown encoding '{value}' (try utf-8, cp1252 or latin-1).") from None
+    # _is_text_encoding is private but the documented way Python itself refuses these codecs
+    # in str.encode/bytes.decode ("is not a text encoding").
+    if not getattr(info, "_is_text_encoding", True):
+        raise ReaderError(
+            f"'{value}' is not a text encoding, so a file cannot be read with it "
+            "(try utf-8, cp1252 or latin-1)."
+        )
+    return info.name
 
 
 def _clean_delimiter(value: Any) -> str | None:

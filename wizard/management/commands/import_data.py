@@ -1,7 +1,8 @@
 """Import a file from the command line, through the same engine and job as the wizard.
 
 Exit codes: 0 no row failed; 2 rows failed or an all-or-nothing import was rolled back;
-1 the file or the arguments cannot be used (the message is on stderr).
+1 the file, the arguments or a limit refused the import, or the job failed (the message is
+on stderr; with --json it is the "message" of the one JSON object printed on stdout).
 """
 
 from __future__ import annotations
@@ -11,27 +12,30 @@ import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
 from accounts.models import Membership, Organization
 from accounts.permissions import Role
 from business.resources import UnknownResource, resource_get
-from jobs.console import TerminalProgress
+from jobs.console import JsonCommand, TerminalProgress
 from jobs.errors import FerryError
 from jobs.models import DataJob
-from wizard.models import DataTemplate
+from library.models import DataTemplate
 
 MAX_JSON_ERRORS = 100
 
 
-class Exit(Exception):
-    def __init__(self, code: int):
-        self.code = code
+EXIT_CODES = (
+    "Exit status: 0 every row imported (or checked); 2 some rows failed, or an all-or-nothing "
+    "import was rolled back; 1 the arguments, the file or a limit refused the import, or the "
+    "job failed. With --json every outcome, errors included, is one JSON object on stdout."
+)
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = (
-        "Import a CSV, Excel or JSON file into a resource (e.g. contacts, products, sales-orders)."
+        "Import a CSV, Excel or JSON file into a resource (e.g. contacts, products, sales-orders). "
+        + EXIT_CODES
     )
 
     def add_arguments(self, parser):
@@ -75,14 +79,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             code = self._handle(options)
-        except Exit as exc:
-            code = exc.code
+        except CommandError as exc:
+            if options["json"]:
+                raise  # answered as one JSON object by JsonCommand
+            self.stderr.write(str(exc))
+            code = self.EXIT_UNUSABLE
         if code:
             sys.exit(code)
 
-    def fail(self, message: str) -> Exit:
-        self.stderr.write(message)
-        return Exit(1)
+    def fail(self, message: str) -> CommandError:
+        return CommandError(message, returncode=self.EXIT_UNUSABLE)
 
     def _handle(self, o) -> int:
         if o["describe"]:

@@ -1,24 +1,30 @@
-"""``manage.py inspect_file FILE``: what the readers see in a file, before anything is imported."""
+"""``manage.py inspect_file FILE``: what the readers see in a file, before anything is imported.
+
+Exit status: 0 the file was read; 1 it cannot be read or an argument is wrong (with --json the
+error, too, is the one JSON object printed).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from jobs.console import JsonCommand
 from wizard.readers import ReaderError, ReadOptions, file_inspect
 
 _DELIMITER_NAMES = {",": "comma (,)", ";": "semicolon (;)", "\t": "tab", "|": "pipe (|)"}
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     # Reading a file needs neither the database nor URL checks; skipping them keeps this usable
     # (and fast) on a half-configured machine, which is where people debug their files.
     requires_system_checks = []
     help = (
         "Show what Ferry detects in a CSV, Excel or JSON file: format, encoding, delimiter, "
-        "sheets, header row, headers, row count and the first rows."
+        "sheets, header row, headers, row count and the first rows. Exit status: 0 read; 1 the "
+        "file cannot be read or an argument is wrong."
     )
 
     def add_arguments(self, parser):
