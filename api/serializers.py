@@ -13,7 +13,7 @@ from rest_framework import serializers
 from api.parsers import unstorable_text
 from business.resources import registry
 from jobs.models import DataJob, JobLogEntry
-from wizard.models import DataTemplate
+from library.models import DataTemplate
 
 FORMATS = ("csv", "xlsx", "json", "pdf")
 FORMAT_HELP = "One of CSV, XLSX, JSON or PDF (case-insensitive). PDF needs the PDF permission."
@@ -527,25 +527,3 @@ class DataTemplateSerializer(serializers.ModelSerializer):
         if not value:
             raise serializers.ValidationError("Give the template a name.")
         return value
-
-    def validate(self, attrs):
-        organization = self.context["organization"]
-        instance = self.instance
-        name = attrs.get("name", instance.name if instance else None)
-        template_type = attrs.get(
-            "template_type", instance.template_type if instance else DataTemplate.Type.IMPORT
-        )
-        clash = DataTemplate.objects.filter(
-            organization=organization, template_type=template_type, name=name
-        )
-        if instance is not None:
-            clash = clash.exclude(pk=instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError(
-                {"name": [f"A {template_type} template named '{name}' already exists."]}
-            )
-        if attrs.get("is_shared") and not self.context.get("can_share"):
-            raise serializers.ValidationError(
-                {"is_shared": ["Only template managers can share a template."]}
-            )
-        return attrs

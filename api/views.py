@@ -8,7 +8,6 @@ missing permission 403).
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import FileResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
@@ -32,7 +31,7 @@ from api.exceptions import PayloadTooLarge, TooManyImports, error_body
 from api.filters import DataJobFilter, JobLogFilter
 from api.pagination import Pagination
 from api.parsers import StrictJSONParser
-from api.permissions import can_manage_templates, membership_of, require_code
+from api.permissions import membership_of, require_code
 from api.services import (
     idempotency_key_of,
     job_file,
@@ -44,8 +43,16 @@ from business.resources import registry, resource_get
 from jobs.errors import LimitExceeded
 from jobs.models import DataJob
 from jobs.services import job_cancel
+from library.models import DataTemplate
+from library.selectors import templates_visible
+from library.services import (
+    TemplateError,
+    TemplatePermissionError,
+    template_create,
+    template_delete,
+    template_update,
+)
 from reports.exporters import export_create, export_start, exporter_get, exporters_for
-from wizard.models import DataTemplate
 from wizard.services import (
     import_configure,
     import_create,
@@ -521,10 +528,7 @@ class ResourceViewSet(viewsets.ViewSet):
 
 
 def _templates_visible(request):
-    qs = scoped(DataTemplate, request.organization).select_related("created_by")
-    if can_manage_templates(request):
-        return qs
-    return qs.filter(Q(is_shared=True) | Q(created_by=request.user))
+    return templates_visible(organization=request.organization, membership=membership_of(request))
 
 
 @extend_schema(tags=["templates"])
@@ -562,24 +566,45 @@ class DataTemplateViewSet(
         return {
             **super().get_serializer_context(),
             "organization": self.request.organization,
-            "can_share": can_manage_templates(self.request),
         }
 
-    def _check_may_change(self, template: DataTemplate) -> None:
-        if can_manage_templates(self.request):
-            return
-        if template.is_shared or template.created_by_id != self.request.user.pk:
-            raise PermissionDenied(
-                "Only template managers can change shared or other people's templates."
-            )
+    def _call(self, action):
+        # The library's services decide (same rules as the pages); their refusals become the
+        # API's answers: a refusal tied to an input is a 400 naming it, a right one lacks a 403.
+        try:
+            return action()
+        except TemplateError as exc:
+            if exc.field:
+                raise s.serializers.ValidationError({exc.field: [exc.message]}) from exc
+            if isinstance(exc, TemplatePermissionError):
+                raise PermissionDenied(exc.message) from exc
+            raise s.serializers.ValidationError({"detail": [exc.message]}) from exc
 
     def perform_create(self, serializer):
-        serializer.save(organization=self.request.organization, created_by=self.request.user)
+        data = dict(serializer.validated_data)
+        serializer.instance = self._call(
+            lambda: template_create(
+                organization=self.request.organization,
+                membership=membership_of(self.request),
+                **data,
+            )
+        )
 
     def perform_update(self, serializer):
-        self._check_may_change(serializer.instance)
-        serializer.save()
+        template = serializer.instance
+        changes = dict(serializer.validated_data)
+        template_type = changes.pop("template_type", template.template_type)
+        if template_type != template.template_type:
+            raise s.serializers.ValidationError(
+                {"type": ["A template's type cannot change. Create a new template instead."]}
+            )
+        self._call(
+            lambda: template_update(
+                template=template, membership=membership_of(self.request), **changes
+            )
+        )
 
     def perform_destroy(self, instance):
-        self._check_may_change(instance)
-        instance.delete()
+        self._call(
+            lambda: template_delete(template=instance, membership=membership_of(self.request))
+        )

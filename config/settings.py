@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "accounts",
     "jobs",
     "business",
+    "library",
     "wizard",
     "reports",
     "sync",
@@ -291,9 +292,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "jobs.models.DataJob.Status",
         "JobTypeEnum": "jobs.models.DataJob.Type",
-        "OnDuplicateEnum": "wizard.models.DataTemplate.OnDuplicate",
-        "ImportModeEnum": "wizard.models.DataTemplate.Mode",
-        "TemplateTypeEnum": "wizard.models.DataTemplate.Type",
+        "OnDuplicateEnum": "library.models.DataTemplate.OnDuplicate",
+        "ImportModeEnum": "library.models.DataTemplate.Mode",
+        "TemplateTypeEnum": "library.models.DataTemplate.Type",
     },
 }
 

@@ -7,6 +7,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("jobs/", include("jobs.urls")),
     path("records/", include("business.urls")),
+    # The template library before the wizard: both live under /import/.
+    path("import/templates/", include("library.urls")),
     path("import/", include("wizard.urls")),
     path("export/", include("reports.urls")),
     path("sync/", include("sync.urls")),

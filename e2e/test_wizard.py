@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from business.models import Contact
 from jobs.models import DataJob
-from wizard.models import DataTemplate
+from library.models import DataTemplate
 
 pytestmark = [pytest.mark.browser, pytest.mark.consumer]
 

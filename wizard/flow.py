@@ -17,13 +17,13 @@ from django.urls import reverse
 from business.resources import resource_get
 from jobs.models import DataJob
 from jobs.services import job_cancel
-from wizard.library import template_create, template_mark_used
+from library.models import DataTemplate
+from library.services import template_create, template_mark_used
 from wizard.mapping import (
     mapping_missing_required,
     mapping_suggest,
     template_match,
 )
-from wizard.models import DataTemplate
 
 MANUAL = "manual"
 

@@ -20,7 +20,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from business.resources import Field, FieldType, UnknownResource, resource_get
+from business.resources import Field, FieldType, resource_get
+from library.selectors import templates_offered
 
 TEMPLATE = "template"
 EXACT = "exact"
@@ -311,33 +312,6 @@ def mapping_missing_required(
 # --- templates -----------------------------------------------------------------------------
 
 
-def _template_fields(template) -> set[str]:
-    mapping = template.mapping or {}
-    if template.template_type == "export":
-        names = set(mapping.get("columns") or [])
-        names |= set((mapping.get("filters") or {}).keys())
-    else:
-        names = {field for field in mapping.values() if field}
-    names |= set((template.options or {}).keys())
-    names |= set((template.rules or {}).keys())
-    return {str(name) for name in names}
-
-
-def template_is_stale(template) -> list[str]:
-    """Fields the template refers to that the resource no longer has (sorted)."""
-    names = _template_fields(template)
-    try:
-        resource = resource_get(template.resource)
-    except UnknownResource:
-        return sorted(names) or [template.resource]
-    if template.template_type == "export":
-        known = {f.name for f in resource.fields}
-        # Export filters may carry lookups such as "created_at__gte".
-        return sorted(n for n in names if n.split("__", 1)[0] not in known)
-    known = {f.name for f in resource.importable_fields()}
-    return sorted(n for n in names if n not in known)
-
-
 def template_coverage(template, headers: Sequence[str]) -> float:
     """Share of the (non-blank) headers that the template's mapping names."""
     keys = {header_key(h) for h in (template.mapping or {})}
@@ -347,24 +321,14 @@ def template_coverage(template, headers: Sequence[str]) -> float:
     return sum(1 for h in wanted if h in keys) / len(wanted)
 
 
-def templates_visible(*, organization, user):
-    """Import and export templates a user may use: the organization's shared ones and their own."""
-    from django.db.models import Q
-
-    from wizard.models import DataTemplate
-
-    return DataTemplate.objects.filter(organization=organization).filter(
-        Q(is_shared=True) | Q(created_by=user)
-    )
-
-
 def template_match(*, organization, user, resource: str | None, headers: list[str]):
     """The active import template that best covers the headers (≥ 60 %), or None."""
-    qs = templates_visible(organization=organization, user=user).filter(
-        template_type="import", is_active=True
+    qs = templates_offered(
+        organization=organization,
+        user=user,
+        template_type="import",
+        resources=[resource] if resource else None,
     )
-    if resource:
-        qs = qs.filter(resource=resource)
     best, best_rank = None, None
     for template in qs:
         share = template_coverage(template, headers)

@@ -30,6 +30,8 @@ from business.resources import UnknownResource, resource_get
 from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob
 from jobs.services import job_cancel, job_create, job_queue
+from library.models import DataTemplate
+from library.services import template_mark_used
 from wizard.engine import (
     ImportRolledBack,
     ImportSettings,
@@ -39,7 +41,7 @@ from wizard.engine import (
     row_revalidate,
 )
 from wizard.mapping import mapping_from_suggestions, mapping_missing_required, mapping_suggest
-from wizard.models import DataTemplate, ImportChange, ImportRow
+from wizard.models import ImportChange, ImportRow
 from wizard.readers import FileInfo, ReaderError, ReadOptions, SourceRow, file_inspect, rows_read
 
 Status = DataJob.Status
@@ -406,9 +408,7 @@ def import_start(*, job: DataJob) -> DataJob:
     _concurrency_check(job)
     template_id = job.params.get("template_id")
     if template_id:
-        DataTemplate.objects.filter(pk=template_id, organization=job.organization).update(
-            last_used_at=timezone.now()
-        )
+        template_mark_used(template=template_id, organization=job.organization)
     return job_queue(job=job, task=import_task)
 
 

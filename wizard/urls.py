@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wizard.views import library, steps
+from wizard.views import steps
 
 app_name = "wizard"
 urlpatterns = [
@@ -22,13 +22,4 @@ urlpatterns = [
     path("<int:job_id>/cancel/", steps.cancel, name="cancel"),
     path("<int:job_id>/results/", steps.results, name="results"),
     path("<int:job_id>/undo/", steps.undo, name="undo"),
-    path("templates/", library.library, name="templates"),
-    path("templates/<int:pk>/", library.template_edit, name="template_edit"),
-    path(
-        "templates/<int:pk>/duplicate/", library.template_duplicate_view, name="template_duplicate"
-    ),
-    path("templates/<int:pk>/rename/", library.template_rename_view, name="template_rename"),
-    path("templates/<int:pk>/toggle/", library.template_toggle_view, name="template_toggle"),
-    path("templates/<int:pk>/delete/", library.template_delete_view, name="template_delete"),
-    path("templates/<int:pk>/use/", library.template_use, name="template_use"),
 ]

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
 
 from business.filters import filters_active, filters_apply
 from business.resources import Field, FieldType, Resource
 from business.writers import Column
 from business.writers.base import NUMERIC_TYPES, display_value
-from wizard.models import DataTemplate
+from library.models import DataTemplate
+from library.selectors import templates_offered
 
 # Rows fetched per database round trip while streaming an export.
 CHUNK_SIZE = 2000
@@ -106,14 +106,9 @@ def export_filters_text(*, resource: type[Resource], filters: dict | None) -> li
 def export_templates_for(*, organization, user, resources: list[type[Resource]]):
     """Export templates a person may use: their own and the shared ones, for resources they
     may export."""
-    names = [r.name for r in resources]
-    return (
-        DataTemplate.objects.filter(
-            organization=organization,
-            template_type=DataTemplate.Type.EXPORT,
-            is_active=True,
-            resource__in=names,
-        )
-        .filter(Q(is_shared=True) | Q(created_by=user))
-        .order_by("name")
+    return templates_offered(
+        organization=organization,
+        user=user,
+        template_type=DataTemplate.Type.EXPORT,
+        resources=[r.name for r in resources],
     )

@@ -24,9 +24,9 @@ from business import models as m
 from business.resources import registry
 from jobs.models import DataJob, JobLogEntry
 from jobs.services import job_create, job_log
+from library.models import DataTemplate
 from tests import factories as f
 from tests.business.test_records_pages import BUILDERS as RECORD_BUILDERS
-from wizard.models import DataTemplate
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

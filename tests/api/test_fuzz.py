@@ -49,7 +49,7 @@ def _keep_test_connection(db):
 
 @pytest.fixture
 def fuzz_token(owner, org):
-    from wizard.models import DataTemplate
+    from library.models import DataTemplate
 
     # Something to find: jobs with files and a log, a template.
     job = make_job(org, owner, output=("out.csv", b"a\n1\n"), status="completed")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from library.models import DataTemplate
 from tests.api.conftest import make_job, make_token, token_client
-from wizard.models import DataTemplate
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.core.files.storage import default_storage
 
 from accounts.models import Membership
 from jobs.models import DataJob
+from library.models import DataTemplate
 from tests.api.conftest import make_job
-from wizard.models import DataTemplate
 
 pytestmark = pytest.mark.django_db
 

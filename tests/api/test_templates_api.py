@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.models import DataTemplate
+from library.models import DataTemplate
 
 pytestmark = pytest.mark.django_db
 

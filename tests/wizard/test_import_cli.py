@@ -10,9 +10,9 @@ from django.core.management import call_command
 
 from business.models import Contact
 from jobs.models import DataJob
+from library.models import DataTemplate
 from tests.factories import ContactFactory, OrganizationFactory
 from tests.wizard.test_engine import media_in_tmp, write_file  # noqa: F401
-from wizard.models import DataTemplate
 
 
 def cli(*args) -> tuple[int, str, str]:

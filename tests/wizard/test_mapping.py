@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from business.resources import resource_get
+from library.models import DataTemplate
 from wizard.mapping import (
     Suggestion,
     column_kind,
@@ -15,11 +16,9 @@ from wizard.mapping import (
     mapping_from_suggestions,
     mapping_missing_required,
     mapping_suggest,
-    template_is_stale,
     template_match,
     value_kind,
 )
-from wizard.models import DataTemplate
 
 CONTACTS = resource_get("contacts")
 
@@ -250,36 +249,6 @@ def test_it_lists_every_missing_required_field_in_declaration_order():
     assert [f.name for f in missing] == [
         f.name for f in resource_get("credit-transactions").fields if f.required
     ]
-
-
-# --- stale templates -------------------------------------------------------------------------
-
-
-def test_it_flags_template_fields_that_are_gone():
-    template = DataTemplate(
-        resource="contacts",
-        mapping={"Email": "email", "Fax": "fax", "Skip": ""},
-        options={"pager": {"default": "1"}},
-        rules={"email": {"required": True}},
-    )
-    assert template_is_stale(template) == ["fax", "pager"]
-
-
-def test_it_finds_nothing_stale_in_a_healthy_template():
-    assert template_is_stale(DataTemplate(resource="contacts", mapping={"Mail": "email"})) == []
-
-
-def test_it_checks_export_templates_by_their_columns():
-    template = DataTemplate(
-        resource="contacts",
-        template_type="export",
-        mapping={"columns": ["email", "fax"], "filters": {"created_at__gte": "2024-01-01"}},
-    )
-    assert template_is_stale(template) == ["created_at__gte", "fax"]
-
-
-def test_it_flags_a_template_for_an_unknown_resource():
-    assert template_is_stale(DataTemplate(resource="gizmos", mapping={"A": "a"})) == ["a"]
 
 
 # --- template matching -----------------------------------------------------------------------

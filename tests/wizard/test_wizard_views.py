@@ -17,8 +17,9 @@ from django.urls import reverse
 from business.models import Account, Contact
 from jobs.models import DataJob
 from jobs.services import job_run
+from library.models import DataTemplate
 from tests.factories import AccountFactory, ContactFactory
-from wizard.models import DataTemplate, ImportRow
+from wizard.models import ImportRow
 
 pytestmark = pytest.mark.django_db
 

@@ -2,6 +2,5 @@
 
 from wizard.models.changes import ImportChange
 from wizard.models.rows import ImportRow
-from wizard.models.templates import DataTemplate
 
-__all__ = ["DataTemplate", "ImportChange", "ImportRow"]
+__all__ = ["ImportChange", "ImportRow"]

@@ -25,6 +25,7 @@ from business.resources import UnknownResource, resource_get, resources_for
 from jobs.errors import FerryError
 from jobs.models import DataJob, JobLogEntry
 from jobs.services import job_cancel
+from library.selectors import template_can_manage, template_get, templates_offered
 from wizard import flow
 from wizard.flow import services
 from wizard.forms import (
@@ -37,7 +38,6 @@ from wizard.forms import (
     UndoForm,
     UploadForm,
 )
-from wizard.library import can_manage, template_get, templates_for
 from wizard.selectors import (
     import_can_undo,
     import_edited_since,
@@ -135,12 +135,12 @@ def _base(request, step: str, job: DataJob | None, resource=None, **extra) -> di
 
 
 def _visible_templates(request):
-    return templates_for(
+    return templates_offered(
         organization=request.organization,
-        membership=request.membership,
+        user=request.user,
         template_type="import",
-        active_only=True,
-    ).filter(resource__in=[r.name for r in resources_for(request.membership, "import")])
+        resources=[r.name for r in resources_for(request.membership, "import")],
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -229,7 +229,7 @@ def _map_context(request, job, resource, *, form=None, read_form=None, template_
         template = flow.wizard_template(job)
         template_form = SaveTemplateForm(
             initial={"name": "" if template else f"{resource.label} from {job.input_filename}"},
-            can_share=can_manage(request.membership),
+            can_share=template_can_manage(membership=request.membership),
         )
     reasons = flow.column_reasons(job)
     samples = info.get("sample_rows") or []
@@ -371,7 +371,9 @@ def save_template(request, job_id: int):
         resource=resource,
         options=job.params.get("options"),
     )
-    template_form = SaveTemplateForm(request.POST, can_share=can_manage(request.membership))
+    template_form = SaveTemplateForm(
+        request.POST, can_share=template_can_manage(membership=request.membership)
+    )
     saved = None
     if form.is_valid() and template_form.is_valid():
         try:

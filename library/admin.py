@@ -6,8 +6,8 @@ from django.contrib import admin
 
 from accounts.admin_site import OrgScopedAdmin
 from accounts.permissions import MANAGE_TEMPLATES
-from wizard.mapping import template_is_stale
-from wizard.models import DataTemplate
+from library.models import DataTemplate
+from library.selectors import template_stale_fields
 
 
 class StaleFilter(admin.SimpleListFilter):
@@ -20,7 +20,7 @@ class StaleFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in ("yes", "no"):
             return queryset
-        stale = [t.pk for t in queryset if template_is_stale(t)]
+        stale = [t.pk for t in queryset if template_stale_fields(t)]
         if self.value() == "yes":
             return queryset.filter(pk__in=stale)
         return queryset.exclude(pk__in=stale)
@@ -62,7 +62,7 @@ class DataTemplateAdmin(OrgScopedAdmin):
 
     @admin.display(description="Missing fields")
     def stale_fields(self, obj: DataTemplate) -> str:
-        return ", ".join(template_is_stale(obj)) or "—"
+        return ", ".join(template_stale_fields(obj)) or "—"
 
     @admin.action(description="Activate selected templates")
     def activate(self, request, queryset):

@@ -14,6 +14,7 @@ class DataTemplate(models.Model):
     "filters": {...}, "format": "xlsx"}. ``options`` holds per-field options (default when
     blank, value map, date/number format, constant, joined columns). ``rules`` holds extra
     validation rules per field (required, min, max, regex, allowed values, unique in file).
+    The shapes are written once, in library/schema.py.
     """
 
     class Type(models.TextChoices):
@@ -54,7 +55,12 @@ class DataTemplate(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # The table was created by the wizard app before the library had its own home; it
+        # keeps its name so moving the model moved no data (see the two apps' migrations).
+        db_table = "wizard_datatemplate"
         ordering = ["name"]
+        verbose_name = "template"
+        verbose_name_plural = "templates"
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "template_type", "name"], name="datatemplate_unique_name"

@@ -7,8 +7,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from wizard.library import TemplateError, template_create, template_duplicate
-from wizard.models import DataTemplate
+from library.models import DataTemplate
+from library.services import TemplateError, template_create, template_duplicate
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def names(response) -> list[str]:
 def test_it_lists_shared_and_own_templates_for_ops(
     member_client, shared, personal, others_personal
 ):
-    response = member_client.get(reverse("wizard:templates"))
+    response = member_client.get(reverse("library:templates"))
     assert response.status_code == 200
     assert names(response) == ["CRM weekly", "My contacts"]
     assert "<h1>Saved templates</h1>" in response.content.decode()
@@ -53,25 +53,25 @@ def test_it_lists_shared_and_own_templates_for_ops(
 def test_it_lists_every_template_for_template_managers(
     owner_client, shared, personal, others_personal
 ):
-    response = owner_client.get(reverse("wizard:templates"))
+    response = owner_client.get(reverse("library:templates"))
     assert sorted(names(response)) == ["CRM weekly", "Manager's private", "My contacts"]
 
 
 def test_it_never_lists_another_organizations_templates(other_client, shared):
-    response = other_client.get(reverse("wizard:templates"))
+    response = other_client.get(reverse("library:templates"))
     assert names(response) == []
 
 
 def test_it_searches_by_name_description_and_resource(owner_client, shared, personal, org, owner):
     make(org, owner, "Stock count", resource="stock-items")
-    assert names(owner_client.get(reverse("wizard:templates"), {"q": "crm"})) == ["CRM weekly"]
-    assert names(owner_client.get(reverse("wizard:templates"), {"q": "stock"})) == ["Stock count"]
-    assert names(owner_client.get(reverse("wizard:templates"), {"q": "export"})) == ["CRM weekly"]
+    assert names(owner_client.get(reverse("library:templates"), {"q": "crm"})) == ["CRM weekly"]
+    assert names(owner_client.get(reverse("library:templates"), {"q": "stock"})) == ["Stock count"]
+    assert names(owner_client.get(reverse("library:templates"), {"q": "export"})) == ["CRM weekly"]
 
 
 def test_it_answers_a_search_from_htmx_with_the_list_only(owner_client, shared):
     response = owner_client.get(
-        reverse("wizard:templates"),
+        reverse("library:templates"),
         {"q": "crm"},
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="template-list",
@@ -82,17 +82,17 @@ def test_it_answers_a_search_from_htmx_with_the_list_only(owner_client, shared):
 
 def test_it_filters_by_type(owner_client, shared, org, owner):
     make(org, owner, "Contacts export", template_type="export", mapping={"columns": ["email"]})
-    response = owner_client.get(reverse("wizard:templates"), {"type": "export"})
+    response = owner_client.get(reverse("library:templates"), {"type": "export"})
     assert names(response) == ["Contacts export"]
 
 
 def test_it_flags_stale_templates(owner_client, org, owner):
     make(org, owner, "Old one", mapping={"Fax": "fax_number", "Mail": "email"})
-    response = owner_client.get(reverse("wizard:templates"))
+    response = owner_client.get(reverse("library:templates"))
     body = response.content.decode()
     assert "Needs attention" in body and "fax_number" in body
     stale = DataTemplate.objects.get(name="Old one")
-    page = owner_client.get(reverse("wizard:template_edit", args=[stale.pk])).content.decode()
+    page = owner_client.get(reverse("library:template_edit", args=[stale.pk])).content.decode()
     assert "no longer exist" in page and "fax_number" in page
 
 
@@ -102,14 +102,14 @@ def test_it_flags_stale_templates(owner_client, org, owner):
 @pytest.mark.parametrize(
     ("name", "method"),
     [
-        ("wizard:template_edit", "get"),
-        ("wizard:template_edit", "post"),
-        ("wizard:template_duplicate", "post"),
-        ("wizard:template_rename", "post"),
-        ("wizard:template_toggle", "post"),
-        ("wizard:template_delete", "get"),
-        ("wizard:template_delete", "post"),
-        ("wizard:template_use", "get"),
+        ("library:template_edit", "get"),
+        ("library:template_edit", "post"),
+        ("library:template_duplicate", "post"),
+        ("library:template_rename", "post"),
+        ("library:template_toggle", "post"),
+        ("library:template_delete", "get"),
+        ("library:template_delete", "post"),
+        ("library:template_use", "get"),
     ],
 )
 def test_it_answers_404_for_another_organizations_template(other_client, shared, name, method):
@@ -120,18 +120,18 @@ def test_it_answers_404_for_another_organizations_template(other_client, shared,
 
 
 def test_it_hides_someone_elses_personal_template_from_ops(member_client, others_personal):
-    response = member_client.get(reverse("wizard:template_edit", args=[others_personal.pk]))
+    response = member_client.get(reverse("library:template_edit", args=[others_personal.pk]))
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize(
     ("name", "method", "data"),
     [
-        ("wizard:template_edit", "post", {"name": "Hijacked", "resource": "contacts"}),
-        ("wizard:template_rename", "post", {"name": "Hijacked"}),
-        ("wizard:template_toggle", "post", {}),
-        ("wizard:template_delete", "post", {}),
-        ("wizard:template_delete", "get", {}),
+        ("library:template_edit", "post", {"name": "Hijacked", "resource": "contacts"}),
+        ("library:template_rename", "post", {"name": "Hijacked"}),
+        ("library:template_toggle", "post", {}),
+        ("library:template_delete", "post", {}),
+        ("library:template_delete", "get", {}),
     ],
 )
 def test_it_refuses_ops_changing_shared_templates(member_client, shared, name, method, data):
@@ -142,16 +142,16 @@ def test_it_refuses_ops_changing_shared_templates(member_client, shared, name, m
 
 
 def test_it_shows_shared_templates_read_only_to_ops(member_client, shared):
-    body = member_client.get(reverse("wizard:template_edit", args=[shared.pk])).content.decode()
+    body = member_client.get(reverse("library:template_edit", args=[shared.pk])).content.decode()
     assert "curated by template managers" in body
     assert "Save changes" not in body
 
 
 def test_it_lets_ops_duplicate_a_shared_template_into_a_personal_one(member_client, shared, member):
-    response = member_client.post(reverse("wizard:template_duplicate", args=[shared.pk]))
+    response = member_client.post(reverse("library:template_duplicate", args=[shared.pk]))
     copy = DataTemplate.objects.get(name="CRM weekly (copy)")
     assert response.status_code == 302
-    assert response["Location"] == reverse("wizard:template_edit", args=[copy.pk])
+    assert response["Location"] == reverse("library:template_edit", args=[copy.pk])
     assert (copy.is_shared, copy.created_by, copy.mapping) == (False, member, shared.mapping)
 
 
@@ -164,7 +164,7 @@ def test_it_numbers_repeated_copies(owner, shared, org):
 
 def test_it_lets_ops_edit_their_own_template(member_client, personal):
     response = member_client.post(
-        reverse("wizard:template_edit", args=[personal.pk]),
+        reverse("library:template_edit", args=[personal.pk]),
         {
             "name": "My contacts v2",
             "description": "weekly",
@@ -210,7 +210,7 @@ def test_it_explains_bad_options_and_rules_next_to_the_field(
         "mode": "atomic",
         field: text,
     }
-    response = member_client.post(reverse("wizard:template_edit", args=[personal.pk]), data)
+    response = member_client.post(reverse("library:template_edit", args=[personal.pk]), data)
     assert response.status_code == 200
     body = response.content.decode()
     assert message in body and 'role="alert"' in body
@@ -220,27 +220,31 @@ def test_it_explains_bad_options_and_rules_next_to_the_field(
 
 def test_it_refuses_a_name_already_taken(owner_client, shared, personal):
     response = owner_client.post(
-        reverse("wizard:template_rename", args=[personal.pk]), {"name": "crm weekly"}
+        reverse("library:template_rename", args=[personal.pk]), {"name": "crm weekly"}
     )
     assert response.status_code == 302
     personal.refresh_from_db()
     assert personal.name == "My contacts"
-    follow = owner_client.get(reverse("wizard:templates"))
+    follow = owner_client.get(reverse("library:templates"))
     assert "already exists" in follow.content.decode()
 
 
 def test_it_lets_managers_curate_shared_templates(owner_client, shared):
-    url = reverse("wizard:template_rename", args=[shared.pk])
+    url = reverse("library:template_rename", args=[shared.pk])
     assert owner_client.post(url, {"name": "CRM (weekly)"}).status_code == 302
-    assert owner_client.post(reverse("wizard:template_toggle", args=[shared.pk])).status_code == 302
+    assert (
+        owner_client.post(reverse("library:template_toggle", args=[shared.pk])).status_code == 302
+    )
     shared.refresh_from_db()
     assert (shared.name, shared.is_active) == ("CRM (weekly)", False)
-    assert owner_client.post(reverse("wizard:template_delete", args=[shared.pk])).status_code == 302
+    assert (
+        owner_client.post(reverse("library:template_delete", args=[shared.pk])).status_code == 302
+    )
     assert not DataTemplate.objects.filter(pk=shared.pk).exists()
 
 
 def test_it_asks_before_deleting(owner_client, shared):
-    response = owner_client.get(reverse("wizard:template_delete", args=[shared.pk]))
+    response = owner_client.get(reverse("library:template_delete", args=[shared.pk]))
     assert "Delete the template" in response.content.decode()
     assert DataTemplate.objects.filter(pk=shared.pk).exists()
 
@@ -263,7 +267,7 @@ def test_it_refuses_an_unknown_resource(owner, org):
 
 
 def test_it_uses_an_import_template_by_starting_the_wizard(member_client, shared):
-    response = member_client.get(reverse("wizard:template_use", args=[shared.pk]))
+    response = member_client.get(reverse("library:template_use", args=[shared.pk]))
     assert response.status_code == 302
     assert response["Location"] == f"/import/?resource=contacts&template={shared.pk}"
     page = member_client.get(response["Location"])
@@ -274,14 +278,14 @@ def test_it_sends_export_templates_to_the_export_builder(member_client, org, own
     export = make(
         org, owner, "Export", template_type="export", mapping={"columns": ["email"]}, is_shared=True
     )
-    response = member_client.get(reverse("wizard:template_use", args=[export.pk]))
+    response = member_client.get(reverse("library:template_use", args=[export.pk]))
     assert response["Location"] == f"/export/?template={export.pk}"
 
 
 def test_it_does_not_use_an_inactive_template(member_client, org, owner):
     inactive = make(org, owner, "Retired", is_shared=True, is_active=False)
-    response = member_client.get(reverse("wizard:template_use", args=[inactive.pk]))
-    assert response["Location"] == reverse("wizard:templates")
+    response = member_client.get(reverse("library:template_use", args=[inactive.pk]))
+    assert response["Location"] == reverse("library:templates")
 
 
 # --- Django admin ----------------------------------------------------------------------------
@@ -290,7 +294,7 @@ def test_it_does_not_use_an_inactive_template(member_client, org, owner):
 def test_it_offers_templates_in_django_admin_with_stale_ones_flagged(admin_client, org, owner):
     make(org, owner, "Tidy one")
     make(org, owner, "Broken", mapping={"Fax": "fax_number"})
-    url = reverse("admin:wizard_datatemplate_changelist")
+    url = reverse("admin:library_datatemplate_changelist")
     body = admin_client.get(url).content.decode()
     assert "Tidy one" in body and "Broken" in body and "fax_number" in body
     stale_only = admin_client.get(url, {"stale": "yes"}).content.decode()

@@ -9,21 +9,23 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import organization_required
-from wizard.forms import RenameForm, TemplateForm, TemplateSearchForm
-from wizard.library import (
+from library.forms import RenameForm, TemplateForm, TemplateSearchForm
+from library.selectors import (
+    template_can_change,
+    template_can_manage,
+    template_get,
+    template_stale_fields,
+    template_use_url,
+    templates_visible,
+)
+from library.services import (
     TemplateError,
     TemplatePermissionError,
-    can_manage,
-    template_can_edit,
     template_delete,
     template_duplicate,
-    template_get,
     template_rename,
     template_set_active,
-    template_stale_fields,
     template_update,
-    template_use_url,
-    templates_for,
 )
 
 PAGE_SIZE = 25
@@ -34,7 +36,7 @@ def _get(request, pk):
 
 
 def _require_edit(request, template) -> None:
-    if not template_can_edit(template=template, membership=request.membership):
+    if not template_can_change(template=template, membership=request.membership):
         raise PermissionDenied(
             "Only template managers can change shared templates."
             if template.is_shared
@@ -49,7 +51,7 @@ def library(request):
     if form.is_valid():
         search = form.cleaned_data["q"].strip()
         template_type = form.cleaned_data["type"]
-    qs = templates_for(
+    qs = templates_visible(
         organization=request.organization,
         membership=request.membership,
         search=search,
@@ -60,7 +62,7 @@ def library(request):
         {
             "template": t,
             "stale": template_stale_fields(t),
-            "can_edit": template_can_edit(template=t, membership=request.membership),
+            "can_edit": template_can_change(template=t, membership=request.membership),
             "use_url": template_use_url(t),
         }
         for t in page.object_list
@@ -69,26 +71,26 @@ def library(request):
         "form": form,
         "page": page,
         "rows": rows,
-        "can_manage": can_manage(request.membership),
+        "can_manage": template_can_manage(membership=request.membership),
         "query": request.GET.urlencode(),
     }
     if request.htmx and request.htmx.target == "template-list":
-        return render(request, "wizard/library_table.html", context)
-    return render(request, "wizard/library.html", context)
+        return render(request, "library/library_table.html", context)
+    return render(request, "library/library.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @organization_required
 def template_edit(request, pk: int):
     template = _get(request, pk)
-    can_edit = template_can_edit(template=template, membership=request.membership)
+    can_edit = template_can_change(template=template, membership=request.membership)
     if request.method == "POST" and not can_edit:
         _require_edit(request, template)
     form = TemplateForm(
         request.POST if request.method == "POST" else None,
         instance=template,
         membership=request.membership,
-        can_share=can_manage(request.membership),
+        can_share=template_can_manage(membership=request.membership),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,7 +99,7 @@ def template_edit(request, pk: int):
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"Template '{template.name}' saved.")
-            return redirect("wizard:template_edit", pk=template.pk)
+            return redirect("library:template_edit", pk=template.pk)
     context = {
         "template": template,
         "form": form,
@@ -107,7 +109,7 @@ def template_edit(request, pk: int):
         "field_choices": _field_choices(template.resource),
         "rename_form": RenameForm(initial={"name": template.name}),
     }
-    return render(request, "wizard/template_edit.html", context)
+    return render(request, "library/template_edit.html", context)
 
 
 def _field_choices(resource_name: str) -> list[tuple[str, str]]:
@@ -132,7 +134,7 @@ def _act(request, action, success: str):
     return result or True
 
 
-def _back(request, default: str = "wizard:templates"):
+def _back(request, default: str = "library:templates"):
     target = request.POST.get("next") or ""
     if target.startswith("/import/templates/") and "//" not in target:
         return redirect(target)
@@ -150,7 +152,7 @@ def template_duplicate_view(request, pk: int):
     )
     if copy is None:
         return _back(request)
-    return redirect("wizard:template_edit", pk=copy.pk)
+    return redirect("library:template_edit", pk=copy.pk)
 
 
 @require_POST
@@ -201,8 +203,8 @@ def template_delete_view(request, pk: int):
             lambda: template_delete(template=template, membership=request.membership),
             f"Deleted the template '{name}'.",
         )
-        return redirect("wizard:templates")
-    return render(request, "wizard/template_delete.html", {"template": template})
+        return redirect("library:templates")
+    return render(request, "library/template_delete.html", {"template": template})
 
 
 @organization_required
@@ -210,5 +212,5 @@ def template_use(request, pk: int):
     template = _get(request, pk)
     if not template.is_active:
         messages.error(request, f"'{template.name}' is inactive. Activate it before using it.")
-        return redirect("wizard:templates")
+        return redirect("library:templates")
     return redirect(template_use_url(template))
