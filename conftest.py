@@ -148,6 +148,9 @@ def consumer_env() -> dict[str, str]:
         env["HUEY_SQLITE_PATH"] = settings.HUEY["filename"]
     env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
     env["EMAIL_BACKEND"] = settings.EMAIL_BACKEND
+    # A test SMTP server (tests/reports/schedules) is reached at these.
+    env["EMAIL_HOST"] = str(settings.EMAIL_HOST)
+    env["EMAIL_PORT"] = str(settings.EMAIL_PORT)
     return env
 
 

@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from api import pages, views
+from api import pages, schedules, views
 
 app_name = "api"
 
@@ -10,6 +10,8 @@ router = SimpleRouter()
 router.register("v1/data-jobs", views.DataJobViewSet, basename="datajob")
 router.register("v1/resources", views.ResourceViewSet, basename="resource")
 router.register("v1/templates", views.DataTemplateViewSet, basename="template")
+router.register("v1/schedules", schedules.ScheduleViewSet, basename="schedule")
+router.register("v1/schedule-history", schedules.HistoryViewSet, basename="schedule-run")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -21,6 +23,11 @@ urlpatterns = [
         "v1/reports/<slug:report>/export/",
         views.ReportExportView.as_view(),
         name="report-export",
+    ),
+    path(
+        "v1/schedule-notifications/",
+        schedules.NotificationSettingsView.as_view(),
+        name="schedule-notifications",
     ),
     *router.urls,
     path("v1/<slug:resource>/export/", views.ResourceExportView.as_view(), name="resource-export"),

@@ -242,6 +242,18 @@ FERRY = {
     "JOB_RETENTION_DAYS": env_int("FERRY_JOB_RETENTION_DAYS", 30),
     # A running job whose heartbeat is older than this is shown as stalled.
     "JOB_STALLED_AFTER_SECONDS": env_int("FERRY_JOB_STALLED_AFTER_SECONDS", 600),
+    # Scheduled exports (reports/schedules): pause after this many failed runs in a row; e-mail
+    # tries with doubling backoff; files above the size limit go out as signed, expiring links.
+    "SCHEDULE_MAX_FAILURES": env_int("FERRY_SCHEDULE_MAX_FAILURES", 3),
+    "SCHEDULE_DELIVERY_TRIES": env_int("FERRY_SCHEDULE_DELIVERY_TRIES", 3),
+    "SCHEDULE_RETRY_BASE_SECONDS": env_int("FERRY_SCHEDULE_RETRY_BASE_SECONDS", 60),
+    "SCHEDULE_ATTACHMENT_MAX_BYTES": env_int(
+        "FERRY_SCHEDULE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024
+    ),
+    "SCHEDULE_LINK_MAX_AGE_DAYS": env_int("FERRY_SCHEDULE_LINK_MAX_AGE_DAYS", 7),
+    "SCHEDULE_LATE_AFTER_SECONDS": env_int("FERRY_SCHEDULE_LATE_AFTER_SECONDS", 300),
+    # The address links in e-mails point at (no request is around when a worker sends mail).
+    "SITE_URL": os.environ.get("FERRY_SITE_URL", "http://localhost:8000"),
 }
 # Inventory sync: the only folder external SQLite files are opened from (uploads go under it
 # too), and the hosts a PostgreSQL/MySQL connection URL may point at.

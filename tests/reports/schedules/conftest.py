@@ -1,0 +1,165 @@
+"""A real SMTP server (aiosmtpd) on a free local port, mails parsed with ``email``; helpers to
+make a schedule and run it in this process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import socket
+import time
+from decimal import Decimal
+
+import pytest
+from aiosmtpd.controller import Controller
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """The aiosmtpd handler: keeps every accepted message; ``refuse`` makes it answer 451."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.refuse: str = ""
+        self.attempts = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.attempts += 1
+        if self.refuse:
+            return self.refuse
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        msg.envelope_to = list(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 Message accepted for delivery"
+
+    def wait(self, count: int = 1, timeout: float = 30.0) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.messages) >= count:
+                return self.messages
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} mails, got {len(self.messages)}")
+
+
+@pytest.fixture
+def smtp(settings, monkeypatch):
+    """Start the server and point Django (and consumers started after this) at it."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = SMTP_BACKEND
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    monkeypatch.setenv("EMAIL_BACKEND", SMTP_BACKEND)
+    inbox.port = port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """SMTP settings pointing at a port where nothing listens."""
+    settings.EMAIL_BACKEND = SMTP_BACKEND
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = free_port()
+    settings.EMAIL_TIMEOUT = 2
+
+
+def parts(msg) -> dict:
+    """text, html and attachments {filename: bytes} of a parsed message."""
+    out = {"text": "", "html": "", "attachments": {}}
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        filename = part.get_filename()
+        if filename:
+            out["attachments"][filename] = part.get_payload(decode=True)
+        elif part.get_content_type() == "text/plain":
+            out["text"] = part.get_content()
+        elif part.get_content_type() == "text/html":
+            out["html"] = part.get_content()
+    return out
+
+
+@pytest.fixture
+def sales(org):
+    """A handful of sales so the sales report has rows and figures."""
+    from tests.factories import CustomerFactory, SalesOrderFactory, SalesOrderLineFactory
+
+    customer = CustomerFactory(organization=org, code="C1", name="Alpine Bikes")
+    today = dt.date.today()
+    for n, days in enumerate((1, 2, 3, 10, 40)):
+        order = SalesOrderFactory(
+            customer=customer, number=f"SO-{n}", order_date=today - dt.timedelta(days=days)
+        )
+        SalesOrderLineFactory(order=order, quantity=Decimal("2"), unit_price=Decimal("25.00"))
+    return customer
+
+
+def schedule_data(**overrides) -> dict:
+    data = {
+        "name": "Weekly sales",
+        "exporter": "sales",
+        "params": {},
+        "period": "",
+        "formats": ["xlsx", "pdf"],
+        "frequency": "weekly",
+        "weekdays": ["MO"],
+        "run_time": "07:00",
+        "timezone": "Europe/Zurich",
+        "recipients": ["boss@example.com"],
+        "cc": ["cc@example.com"],
+        "bcc": ["audit@example.com"],
+        "subject": "{report} for {organization} ({period})",
+        "message": "Good morning, here is {report}: {rows} rows.",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def make_schedule(org, manager):
+    from reports.schedules.services import schedule_create
+
+    def make(user=None, **overrides):
+        return schedule_create(
+            organization=org, user=user or manager, data=schedule_data(**overrides)
+        )
+
+    return make
+
+
+def run_here(run):
+    """Run a queued schedule run's job in this process (what the worker does)."""
+    from jobs.services import job_run
+    from reports.schedules.services import schedule_run_execute
+
+    job_run(run.job_id, lambda job, progress: schedule_run_execute(job=job, progress=progress))
+    run.refresh_from_db()
+    return run
+
+
+@pytest.fixture
+def run_now(manager):
+    from reports.schedules.services import schedule_trigger
+
+    def go(schedule, user=None):
+        run = schedule_trigger(schedule=schedule, user=user or manager)
+        return run_here(run)
+
+    return go
