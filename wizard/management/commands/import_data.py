@@ -21,7 +21,6 @@ from jobs.console import JsonCommand, TerminalProgress
 from jobs.errors import FerryError
 from jobs.models import DataJob
 from library.models import DataTemplate
-from library.models import DataTemplate
 
 MAX_JSON_ERRORS = 100
 
