@@ -43,6 +43,7 @@ from business.resources import registry, resource_get
 from jobs.errors import LimitExceeded
 from jobs.models import DataJob
 from jobs.services import job_cancel
+from jobs.uploads import upload_declared_check, upload_too_large_message
 from library.models import DataTemplate
 from library.selectors import templates_visible
 from library.services import (
@@ -196,9 +197,7 @@ class ResourceImportView(APIView):
         require_code(request, resource_cls.import_permission())
         limit = settings.FERRY["MAX_UPLOAD_BYTES"]
         # Refuse an oversize upload before Django spools it to disk.
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        if declared > limit + 64 * 1024:
-            raise PayloadTooLarge(_too_large(limit))
+        upload_declared_check(meta=request.META)
         serializer = s.ImportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -250,8 +249,7 @@ class ResourceImportView(APIView):
 
 
 def _too_large(limit: int) -> str:
-    size = f"{limit / 1024**2:g} MB" if limit >= 1024**2 else f"{limit / 1024:g} KB"
-    return f"The file is larger than the {size} upload limit. Split it into smaller files."
+    return upload_too_large_message(limit)
 
 
 def _template_for_use(request, pk: int, resource: str, template_type: str) -> DataTemplate:

@@ -230,6 +230,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ferry@localhost")
 # Ferry's own limits (each refused with a clear message).
 FERRY = {
     "MAX_UPLOAD_BYTES": env_int("FERRY_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
+    # A table's width and its header line, checked on the first bytes before any inspection
+    # (wizard/readers/limits.py): wider files cost seconds in every step that walks the columns.
+    "MAX_COLUMNS": env_int("FERRY_MAX_COLUMNS", 2_000),
+    "MAX_HEADER_BYTES": env_int("FERRY_MAX_HEADER_BYTES", 1024 * 1024),
     "MAX_IMPORT_ROWS": env_int("FERRY_MAX_IMPORT_ROWS", 5_000_000),
     "MAX_CONCURRENT_IMPORTS": env_int("FERRY_MAX_CONCURRENT_IMPORTS", 3),
     # Rows per import batch. PostgreSQL does better with larger ones (fewer round trips,

@@ -27,6 +27,7 @@ from wizard.readers.base import (
 )
 from wizard.readers.detect import file_sniff_format, path_size
 from wizard.readers.header import header_detect, header_names
+from wizard.readers.limits import columns_check, header_limits_check
 
 # Rows looked at to find the header; title blocks are a few rows, never hundreds.
 HEAD_ROWS = 200
@@ -73,6 +74,8 @@ def _table_scan(
 ) -> _Scan:
     iterator = iter(records)
     head = list(islice(iterator, HEAD_ROWS))
+    # Before the header is looked for: its cost, and every later step's, grows with the width.
+    columns_check(max((len(values) for _, values in head), default=0))
     if header_row is None:
         header_row = header_detect(head)
         if header_row is None:
@@ -296,6 +299,7 @@ def _inspect_json(
                     if key not in seen:
                         seen.add(key)
                         keys.append(key)
+                columns_check(len(keys))
                 if all(is_blank(value) for value in flat.values()):
                     continue
                 counted += 1
@@ -377,6 +381,7 @@ def _inspect(
 ) -> FileInfo:
     # count=False: only the header is wanted (rows_read without an info), so CSV and workbook
     # rows are not counted. JSON records still scan their budget, as that is where keys appear.
+    header_limits_check(path)
     fmt = options.format or file_sniff_format(path)
     if fmt == "csv":
         return _inspect_csv(path, options, sample_size, count)

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
@@ -22,9 +23,10 @@ from django_tables2.paginators import LazyPaginator
 from accounts.decorators import organization_required
 from accounts.scoping import get_scoped_or_404, require_perm
 from business.resources import UnknownResource, resource_get, resources_for
-from jobs.errors import FerryError
+from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob, JobLogEntry
 from jobs.services import job_cancel
+from jobs.uploads import upload_declared_check
 from library.selectors import template_can_manage, template_get, templates_offered
 from wizard import flow
 from wizard.flow import services
@@ -143,12 +145,38 @@ def _visible_templates(request):
     )
 
 
+# The declared length is checked before anything reads the body, and CsrfViewMiddleware reads
+# it for every POST: the middleware is skipped here and the same check runs in _upload below.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 @organization_required
 def start(request):
     allowed = resources_for(request.membership, "import")
     if not allowed:
         raise PermissionDenied("You do not have permission to import anything.")
+    if request.method == "POST":
+        try:
+            upload_declared_check(meta=request.META)
+        except LimitExceeded as exc:
+            return _upload_refused(request, allowed, exc.message)
+    return _upload(request, allowed)
+
+
+def _upload_refused(request, allowed, message: str):
+    """413 without reading the body: the form as it was, with the message on the file field."""
+    if request.headers.get("x-requested-with") == "XMLHttpRequest":
+        errors = {"file": [{"message": message, "code": "limit"}]}
+        return JsonResponse({"errors": errors}, status=413)
+    templates = _visible_templates(request)
+    form = UploadForm(membership=request.membership, templates=templates)
+    # Unbound (the body was never read), so there is no cleaned data for add_error to update.
+    form.cleaned_data = {}
+    form.add_error("file", message)
+    return _upload_page(request, allowed, form, templates, status=413)
+
+
+@csrf_protect
+def _upload(request, allowed):
     templates = _visible_templates(request)
     is_xhr = request.headers.get("x-requested-with") == "XMLHttpRequest"
     if request.method == "POST":
@@ -189,6 +217,10 @@ def start(request):
                 initial["template"] = template.pk
                 initial.setdefault("resource", template.resource)
         form = UploadForm(initial=initial, membership=request.membership, templates=templates)
+    return _upload_page(request, allowed, form, templates, status=400 if form.errors else 200)
+
+
+def _upload_page(request, allowed, form, templates, *, status: int):
     drafts = DataJob.objects.filter(
         organization=request.organization,
         user=request.user,
@@ -200,7 +232,7 @@ def start(request):
     context = _base(
         request, "upload", None, form=form, drafts=drafts, template_resources=template_resources
     )
-    return render(request, "wizard/upload.html", context, status=400 if form.errors else 200)
+    return render(request, "wizard/upload.html", context, status=status)
 
 
 @require_GET
