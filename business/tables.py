@@ -99,6 +99,20 @@ def table_for(resource: type[Resource]) -> type[tables.Table]:
     """The Table class of a resource (generated once, then cached)."""
     if resource.name not in _TABLES:
         attrs: dict = {field.name: column_for(field) for field in resource.default_export_fields()}
+        sequence = [f.name for f in resource.default_export_fields()]
+        # A resource may declare per-row templates (a selection box first, actions last).
+        select = getattr(resource, "records_select_template", "")
+        if select:
+            attrs["select"] = tables.TemplateColumn(
+                template_name=select, verbose_name="", orderable=False, exclude_from_export=True
+            )
+            sequence.insert(0, "select")
+        row = getattr(resource, "records_row_template", "")
+        if row:
+            attrs["row_actions"] = tables.TemplateColumn(
+                template_name=row, verbose_name="PDF", orderable=False, exclude_from_export=True
+            )
+            sequence.append("row_actions")
         attrs["Meta"] = type(
             "Meta",
             (),
@@ -106,7 +120,7 @@ def table_for(resource: type[Resource]) -> type[tables.Table]:
                 "template_name": TABLE_TEMPLATE,
                 "attrs": {"class": "records"},
                 "empty_text": f"No {resource.label.lower()} match.",
-                "sequence": tuple(f.name for f in resource.default_export_fields()),
+                "sequence": tuple(sequence),
             },
         )
         class_name = "".join(part.capitalize() for part in resource.name.split("-")) + "Table"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("import/templates/", include("library.urls")),
     path("import/", include("wizard.urls")),
     path("export/", include("reports.urls")),
+    path("documents/", include("reports.documents.urls")),
     path("sync/", include("sync.urls")),
     path("api/", include("api.urls")),
     path("django-admin/", admin.site.urls),

@@ -423,6 +423,11 @@ class SalesOrderResource(Resource):
     )
     # The line fields a combined orders-with-lines file may carry (see SalesOrderLineResource).
     line_resource = "sales-order-lines"
+    # The records page prints orders as documents (reports/documents): a batch panel above the
+    # table, a selection box and a "PDF" menu on each row.
+    records_actions_template = "documents/records_batch.html"
+    records_select_template = "documents/records_select.html"
+    records_row_template = "documents/records_row_menu.html"
 
 
 @registry.register

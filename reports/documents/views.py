@@ -1,0 +1,81 @@
+"""Print one order's document, or queue a batch from the orders' records page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import organization_required
+from jobs.errors import FerryError
+from reports.documents.forms import DocumentsBatchForm
+from reports.documents.kinds import UnknownDocumentKind, document_get
+from reports.documents.selectors import document_order_get
+from reports.documents.services import (
+    BatchResult,
+    document_permission_check,
+    document_render,
+    documents_audit,
+    documents_batch_create,
+)
+
+
+def pdf_response(*, content: bytes, filename: str, inline: bool = False) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@organization_required
+def document_download(request, pk: int, kind: str):
+    try:
+        document = document_get(kind)
+    except UnknownDocumentKind as exc:
+        raise Http404(exc.message) from exc
+    order = document_order_get(organization=request.organization, pk=pk)
+    document_permission_check(membership=request.membership, document=document)
+    content = document_render(organization=request.organization, order=order, document=document)
+    documents_audit(
+        organization=request.organization,
+        user=request.user,
+        document=document,
+        result=BatchResult(orders=1, pages=0, mode="single", filename=""),
+        details={"order": order.number},
+        request=request,
+    )
+    return pdf_response(
+        content=content,
+        filename=document.filename(order.number),
+        inline=request.GET.get("inline") == "1",
+    )
+
+
+@require_POST
+@organization_required
+def documents_batch(request):
+    form = DocumentsBatchForm(request.POST)
+    back = request.POST.get("next") or "/records/sales-orders/"
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/records/sales-orders/"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    try:
+        job = documents_batch_create(
+            organization=request.organization,
+            user=request.user,
+            membership=request.membership,
+            document=document_get(form.cleaned_data["kind"]),
+            mode=form.cleaned_data["mode"],
+            **form.selection(),
+        )
+    except FerryError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    return redirect("jobs:detail", pk=job.pk)
