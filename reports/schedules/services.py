@@ -366,9 +366,16 @@ def _require_manager(*, organization, user) -> Membership:
 
 
 def _queue_run(
-    *, schedule: Schedule, slot: dt.datetime, manual: bool, late: bool, user=None
+    *,
+    schedule: Schedule,
+    slot: dt.datetime,
+    manual: bool,
+    late: bool,
+    user=None,
+    queue: bool = True,
 ) -> ScheduleRun:
-    """Create the run and its job and queue it (the caller holds a transaction)."""
+    """Create the run and its job and queue it (the caller holds a transaction); with
+    ``queue=False`` the caller runs the job itself (the command line)."""
     try:
         target = target_get(organization=schedule.organization, identifier=schedule.exporter)
         job_type, name = target.job_type, target.name
@@ -399,9 +406,10 @@ def _queue_run(
     )
     ScheduleRun.objects.filter(pk=run.pk).update(job=job)
     run.job = job
-    from reports.schedules.tasks import schedule_run_task
+    if queue:
+        from reports.schedules.tasks import schedule_run_task
 
-    job_queue(job=job, task=schedule_run_task)
+        job_queue(job=job, task=schedule_run_task)
     return run
 
 
@@ -437,12 +445,28 @@ def schedules_claim_due(*, now: dt.datetime | None = None) -> list[ScheduleRun]:
     return runs
 
 
-def schedule_trigger(*, schedule: Schedule, user, request=None) -> ScheduleRun:
-    """Run now, outside the recurrence (the next scheduled slot is unchanged)."""
-    _require_manager(organization=schedule.organization, user=user)
+def schedule_trigger(
+    *, schedule: Schedule, user=None, request=None, queue: bool = True, via: str = ""
+) -> ScheduleRun:
+    """Run now, outside the recurrence (the next scheduled slot is unchanged). ``user`` is
+    the person asking (checked); the command line passes none and runs as the owner."""
+    if user is not None:
+        _require_manager(organization=schedule.organization, user=user)
     with transaction.atomic():
-        run = _queue_run(schedule=schedule, slot=timezone.now(), manual=True, late=False, user=user)
-        _audit(schedule, user=user, action="triggered", request=request, run=run.pk)
+        run = _queue_run(
+            schedule=schedule, slot=timezone.now(), manual=True, late=False, user=user, queue=queue
+        )
+        details = {"run": run.pk, **({"via": via} if via else {})}
+        _audit(schedule, user=user, action="triggered", request=request, **details)
+    return run
+
+
+def schedule_run_here(*, run: ScheduleRun) -> ScheduleRun:
+    """Run a run's job in this process (the command line; tests) instead of on a worker."""
+    from jobs.services import job_run
+
+    job_run(run.job_id, lambda job, progress: schedule_run_execute(job=job, progress=progress))
+    run.refresh_from_db()
     return run
 
 

@@ -146,12 +146,9 @@ def make_schedule(org, manager):
 
 def run_here(run):
     """Run a queued schedule run's job in this process (what the worker does)."""
-    from jobs.services import job_run
-    from reports.schedules.services import schedule_run_execute
+    from reports.schedules.services import schedule_run_here
 
-    job_run(run.job_id, lambda job, progress: schedule_run_execute(job=job, progress=progress))
-    run.refresh_from_db()
-    return run
+    return schedule_run_here(run=run)
 
 
 @pytest.fixture
