@@ -26,6 +26,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from business.resources import Field, FieldType
+from business.writers.base import neutralize_undo
 
 T = FieldType
 
@@ -461,17 +462,12 @@ def datetime_parser(
 # --- text, e-mail, choices -------------------------------------------------------------------
 
 
-# Ferry's CSV/XLSX exports put an apostrophe before a text cell starting with one of these
-# (formula-injection guard), as Excel itself marks text. Importing such a file must give the
-# original value back, so one apostrophe before one of these characters is dropped.
-_NEUTRALISED_PREFIXES = ("'=", "'+", "'-", "'@", "'\t", "'\r")
-
-
 def text_parser(*, max_length: int | None = None) -> Callable[[Any], str]:
     def parse(raw: Any) -> str:
         text = raw if isinstance(raw, str) else _text_of(raw)
-        if text[:1] == "'" and text.startswith(_NEUTRALISED_PREFIXES):
-            text = text[1:]
+        if text[:1] == "'":
+            # The apostrophe Ferry's CSV exports put before a formula (business.writers).
+            text = neutralize_undo(text)
         if max_length is not None and len(text) > max_length:
             raise ParseError(
                 f"{quote(text)} is too long ({len(text)} characters; at most {max_length})"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,9 @@ from jobs.errors import FerryError
 
 # Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A value made only of these is a phone number (+41 44 668 18 00) or a signed amount (-12.50):
+# at worst a spreadsheet reads it as a number, it cannot call anything, so it is left as is.
+_PLAIN_NUMBER = re.compile(r"[0-9 ().,+-]+")
 NUMERIC_TYPES = (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY)
 
 FORMATS: dict[str, str] = {
@@ -43,6 +47,12 @@ class Column:
     name: str
     label: str
     type: str = FieldType.TEXT
+    # Whether a table's totals row sums this column; by default amounts (money) are summed.
+    total: bool | None = None
+
+    @property
+    def summed(self) -> bool:
+        return self.type == FieldType.MONEY if self.total is None else self.total
 
 
 class UnknownFormat(FerryError):
@@ -53,14 +63,30 @@ class UnknownFormat(FerryError):
         )
 
 
-def neutralize(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula with an apostrophe.
+def formula_risk(text: str) -> bool:
+    """Whether a spreadsheet could run ``text`` (``=HYPERLINK(…)``, ``@SUM(…)``, ``+cmd|…``)."""
+    return bool(text) and text[0] in FORMULA_PREFIXES and not _PLAIN_NUMBER.fullmatch(text)
 
-    Real numbers are left alone: a negative amount is data, not a formula.
+
+def neutralize(value: Any) -> Any:
+    """Text that a spreadsheet could run as a formula, with an apostrophe before it (CSV).
+
+    Numbers, and text made only of digits, spaces and ``( ) . , + -`` (phone numbers, signed
+    amounts), are left alone: other programs would read the apostrophe as part of the data.
+    XLSX needs no apostrophe at all: its text cells are never evaluated.
     """
-    if isinstance(value, str) and value and value[0] in FORMULA_PREFIXES:
+    if isinstance(value, str) and formula_risk(value):
         return "'" + value
     return value
+
+
+def neutralize_undo(text: str) -> str:
+    """The value an import should keep from a cell Ferry wrote: one apostrophe before a
+    formula character is dropped. Earlier Ferry versions also guarded phone numbers and signed
+    amounts (``'+41 …``, ``'-12.50``), so the apostrophe goes before any formula character."""
+    if text[:1] == "'" and text[1:2] and text[1] in FORMULA_PREFIXES:
+        return text[1:]
+    return text
 
 
 def naive_local(value: dt.datetime) -> dt.datetime:

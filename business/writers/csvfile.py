@@ -18,12 +18,13 @@ def row_converter(columns: list[Column]):
 
     This runs once per row of exports of millions of rows: one generated expression per column
     (no loop, no call per cell) keeps Ferry's CSV within a few percent of bare ``csv.writer``
-    (see bench/bench_export.py). Any string is neutralised whatever the column's type.
+    (see bench/bench_export.py). Any string is neutralised whatever the column's type;
+    ``neutralize`` is only called for the few that start with a formula character.
     """
     names = [f"v{i}" for i in range(len(columns))]
     parts = []
     for name, column in zip(names, columns, strict=True):
-        text = f'("\'" + {name}) if {name}.__class__ is str and {name} and {name}[0] in P'
+        text = f"N({name}) if {name}.__class__ is str and {name} and {name}[0] in P"
         if column.type == FieldType.BOOLEAN:
             other = f'{name} if {name} is None else ("true" if {name} else "false")'
         elif column.type in CONVERTED_TYPES:
@@ -37,7 +38,7 @@ def row_converter(columns: list[Column]):
         f"def convert(values):\n    {', '.join(names)}, = values\n"
         f"    return ({', '.join(parts)},)\n"
     )
-    namespace: dict[str, Any] = {"P": "".join(FORMULA_PREFIXES), "tv": text_value}
+    namespace: dict[str, Any] = {"P": "".join(FORMULA_PREFIXES), "N": neutralize, "tv": text_value}
     exec(source, namespace)  # noqa: S102  source built above from column positions only
     return namespace["convert"]
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from business.resources import FieldType
-from business.writers.base import FORMULA_PREFIXES, Column, Writer, naive_local, neutralize
+from business.writers.base import Column, Writer, naive_local
 
 # Excel's hard limit of rows on one sheet (header included); a module constant so tests can
 # exercise the split with a small number.
@@ -26,14 +26,31 @@ MIN_WIDTH = 6
 
 NUMBER_FORMATS = {
     FieldType.MONEY: "#,##0.00",
-    FieldType.DECIMAL: "#,##0.####",
+    # "#,##0.####" shows a whole number with a trailing dot ("12."); General shows 12, 12.5
+    # and 0.125 as they are.
+    FieldType.DECIMAL: "General",
     FieldType.INTEGER: "0",
     FieldType.DATE: "yyyy-mm-dd",
     FieldType.DATETIME: "yyyy-mm-dd hh:mm",
 }
 _INVALID_TITLE = re.compile(r"[\[\]:*?/\\]")
 HEADER_FONT = Font(bold=True)
+# Values a typed column writes as they come (text, a text cell made by _text, a boolean).
+_AS_IS = (str, bool, Cell)
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF4")
+
+
+def _text(ws, value: Any) -> Any:
+    """Text that openpyxl would store as a formula (it starts with "=") as a text cell instead.
+
+    No apostrophe is needed: a text cell is shown as it is and never evaluated, so
+    ``=HYPERLINK(…)`` stays harmless text and a phone number keeps its "+".
+    """
+    if value.__class__ is str and value[:1] == "=":
+        cell = WriteOnlyCell(ws, value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def _width(value: Any) -> int:
@@ -82,25 +99,29 @@ class XlsxWriter(Writer):
         ws.column_dimensions["B"].width = max(
             [12] + [min(_width(v) + 2, MAX_WIDTH) for _, v in items]
         )
-        head = WriteOnlyCell(ws, neutralize(self.title))
+        head = WriteOnlyCell(ws, self.title)
+        head.data_type = "s"
         head.font = Font(bold=True, size=14)
         ws.append([head])
         lines = [self.organization_name, f"Generated {self.generated_at:%Y-%m-%d %H:%M}"]
         lines += self.filters_text
         for line in lines:
             if line:
-                ws.append([neutralize(line)])
+                ws.append([_text(ws, line)])
         ws.append([])
         for label, value in items:
-            key = WriteOnlyCell(ws, neutralize(str(label)))
+            key = WriteOnlyCell(ws, str(label))
+            key.data_type = "s"
             key.font = HEADER_FONT
             ws.append([key, self._summary_cell(ws, value)])
 
     def _summary_cell(self, ws, value: Any):
         if isinstance(value, dt.datetime):
             value = naive_local(value)
-        cell = WriteOnlyCell(ws, neutralize(value))
-        if isinstance(value, Decimal | float):
+        cell = WriteOnlyCell(ws, value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        elif isinstance(value, Decimal | float):
             cell.number_format = "#,##0.00"
         elif isinstance(value, int) and not isinstance(value, bool):
             cell.number_format = "#,##0"
@@ -112,8 +133,36 @@ class XlsxWriter(Writer):
 
     def _section(self, title: str, columns: list[Column]) -> None:
         self._flush_pending()
+        self._finish_sheet()
         self._sheet_number = 1
         self._start_sheet()
+
+    def _finish_sheet(self) -> None:
+        """End a table's sheet: a totals row under the amount columns (SUBTOTAL, so it follows
+        the autofilter) and an autofilter on the header row."""
+        ws = self._ws
+        if ws is None or self._sheet_rows == 0:
+            return
+        last = self._sheet_rows  # the header and the data rows written so far
+        columns = self._sheet_columns
+        width = get_column_letter(max(len(columns), 1))
+        ws.auto_filter.ref = f"A1:{width}{last}"
+        summed = [i for i, c in enumerate(columns) if c.summed]
+        if summed and last > 1:
+            cells: list[Any] = [None] * len(columns)
+            for i in summed:
+                letter = get_column_letter(i + 1)
+                cell = WriteOnlyCell(ws, f"=SUBTOTAL(109,{letter}2:{letter}{last})")
+                cell.font = HEADER_FONT
+                cell.number_format = NUMBER_FORMATS.get(columns[i].type) or "#,##0.00"
+                cells[i] = cell
+            label_at = next((i for i in range(len(columns)) if i not in summed), None)
+            if label_at is not None:
+                label = WriteOnlyCell(ws, "Total")
+                label.font = HEADER_FONT
+                cells[label_at] = label
+            ws.append(cells)
+        self._ws = None
 
     def _start_sheet(self) -> None:
         name = (
@@ -140,6 +189,8 @@ class XlsxWriter(Writer):
             cell.number_format = fmt
             self._cells.append(cell)
         self._styled = [(i, c) for i, c in enumerate(self._cells) if c is not None]
+        # Leave room for the totals row when the table has one.
+        self._sheet_limit = MAX_SHEET_ROWS - any(c.summed for c in self._sheet_columns)
         self._pending = []
 
     def _flush_pending(self) -> None:
@@ -155,7 +206,8 @@ class XlsxWriter(Writer):
             )
         header = []
         for column in self._sheet_columns:
-            cell = WriteOnlyCell(ws, neutralize(column.label))
+            cell = WriteOnlyCell(ws, column.label)
+            cell.data_type = "s"
             cell.font = HEADER_FONT
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(vertical="center")
@@ -166,7 +218,8 @@ class XlsxWriter(Writer):
             self._append(values)
 
     def _append(self, values: list) -> None:
-        if self._sheet_rows >= MAX_SHEET_ROWS:
+        if self._sheet_rows >= self._sheet_limit:
+            self._finish_sheet()
             self._sheet_number += 1
             self._start_sheet()
             self._pending = [values]
@@ -174,13 +227,11 @@ class XlsxWriter(Writer):
             return
         # One comprehension for the common case (text), then only the typed columns: this
         # loop runs once per row of a million-row export.
-        out = [
-            ("'" + v if v and v[0] in FORMULA_PREFIXES else v) if v.__class__ is str else v
-            for v in values
-        ]
+        ws = self._ws
+        out = [_text(ws, v) if v.__class__ is str and v[:1] == "=" else v for v in values]
         for index, proto in self._styled:
             value = out[index]
-            if value is None or value.__class__ is str or value.__class__ is bool:
+            if value is None or value.__class__ in _AS_IS:
                 continue
             if value.__class__ is dt.datetime:
                 value = naive_local(value)
@@ -200,6 +251,7 @@ class XlsxWriter(Writer):
 
     def _close(self) -> None:
         self._flush_pending()
+        self._finish_sheet()
         if not self._wb._sheets:
             self._wb.create_sheet(self._sheet_title(self.title or "Export"))
         if self._summary_sheet is not None and self._wb._sheets[0] is not self._summary_sheet:

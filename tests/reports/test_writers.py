@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from business.resources import FieldType as T
 from business.writers import FORMATS, Column, PdfRowLimit, writer_for
 from business.writers import xlsx as xlsx_module
+from business.writers.base import neutralize, neutralize_undo
 from jobs.errors import FerryError
 
 COLUMNS = [
@@ -130,17 +131,44 @@ def test_it_refuses_a_second_section_in_a_plain_export(tmp_path):
     writer.close()
 
 
-FORMULAS = ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+# Text a spreadsheet could run: a function call, a DDE command, a tab or carriage return.
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","Click")',
+    "@SUM(A1:A9)",
+    "+cmd|' /C calc'!A0",
+    "-cmd|' /C calc'!A0",
+    "=1+1",
+    "\tx",
+    "\rx",
+]
+# Made only of digits, spaces and ( ) . , + -: phone numbers and signed amounts, written as is.
+PLAIN = ["+41 44 668 18 00", "-12.50", "+33 (0)1 23 45 67 89", "-1,234.50", "+1+2"]
 
 
-def test_it_neutralises_formulas_in_csv_but_not_real_numbers(tmp_path):
+def test_it_neutralises_formulas_in_csv_but_not_phone_numbers_or_amounts(tmp_path):
     columns = [Column("text", "Text"), Column("n", "N", T.DECIMAL)]
-    rows = [[f, Decimal("-5")] for f in FORMULAS]
+    rows = [[f, Decimal("-5")] for f in FORMULAS + PLAIN]
     path = write("csv", tmp_path / "f.csv", rows, columns=columns)
     with open(path, encoding="utf-8", newline="") as fh:
         data = list(csv.reader(fh))[1:]
-    assert [r[0] for r in data] == ["'" + f for f in FORMULAS]
+    assert [r[0] for r in data] == ["'" + f for f in FORMULAS] + PLAIN
     assert {r[1] for r in data} == {"-5"}
+
+
+def test_it_guards_the_same_values_in_a_csv_summary_block(tmp_path):
+    path = tmp_path / "s.csv"
+    with writer_for("csv")(path, title="T") as writer:
+        writer.summary("Summary", [("Phone", "+41 44 668 18 00"), ("Link", "=HYPERLINK(1)")])
+    text = path.read_text(encoding="utf-8")
+    assert "Phone,+41 44 668 18 00" in text and "Link,'=HYPERLINK(1)" in text
+
+
+def test_it_takes_the_apostrophe_back_off_on_import_for_every_guarded_value():
+    for value in FORMULAS + PLAIN:
+        assert neutralize_undo(neutralize(value)) == value
+    # An older Ferry also guarded phone numbers; their apostrophe goes too.
+    assert neutralize_undo("'+41 44 668 18 00") == "+41 44 668 18 00"
+    assert neutralize_undo("'tis") == "'tis"
 
 
 # --- XLSX --------------------------------------------------------------------------------------
@@ -160,7 +188,12 @@ def test_it_writes_xlsx_with_typed_cells_formats_and_a_bold_frozen_header(tmp_pa
     assert row[5].number_format == "yyyy-mm-dd"
     assert row[6].is_date and row[6].value == dt.datetime(2024, 5, 1, 9, 30)
     assert row[7].value is True
-    assert ws.max_row == 61
+    # The header filters the table; a totals row sums the amount column (and only that).
+    assert ws.auto_filter.ref == "A1:H61"
+    assert ws.max_row == 62
+    totals = [c.value for c in ws[62]]
+    assert totals[0] == "Total" and totals[2] == "=SUBTOTAL(109,C2:C61)"
+    assert totals[3:] == [None] * 5 and ws["C62"].font.bold
     # Sized from the header and first rows: the e-mail column is wider than the count.
     assert ws.column_dimensions["A"].width > ws.column_dimensions["E"].width
 
@@ -172,14 +205,15 @@ def test_it_writes_aware_datetimes_in_local_time(tmp_path, settings):
     assert load_workbook(path).active["A2"].value == dt.datetime(2024, 1, 15, 13, 0)
 
 
-def test_it_neutralises_formulas_in_xlsx(tmp_path):
+def test_it_writes_formulas_in_xlsx_as_text_cells_without_an_apostrophe(tmp_path):
     columns = [Column("text", "Text"), Column("n", "N", T.MONEY)]
-    rows = [[f, Decimal("-5")] for f in FORMULAS]
+    rows = [[f, Decimal("-5")] for f in FORMULAS + PLAIN]
     path = write("xlsx", tmp_path / "f.xlsx", rows, columns=columns)
     ws = load_workbook(path).active
-    values = [ws.cell(row=r, column=1) for r in range(2, len(FORMULAS) + 2)]
-    # XML turns a stored carriage return into a newline when read back.
-    assert [c.value for c in values] == ["'" + f.replace("\r", "\n") for f in FORMULAS]
+    values = [ws.cell(row=r, column=1) for r in range(2, len(rows) + 2)]
+    # A text cell is never evaluated: no apostrophe. XML turns a stored carriage return into a
+    # newline when read back.
+    assert [c.value for c in values] == [f.replace("\r", "\n") for f in FORMULAS + PLAIN]
     assert all(c.data_type == "s" for c in values)
     assert ws["B2"].value == -5 and ws["B2"].data_type == "n"
 
@@ -188,16 +222,14 @@ def test_it_splits_a_sheet_before_excels_row_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(xlsx_module, "MAX_SHEET_ROWS", 4)
     path = write("xlsx", tmp_path / "split.xlsx", [sample_row(i) for i in range(8)])
     wb = load_workbook(path)
-    assert wb.sheetnames == ["People", "People 2", "People 3"]
+    assert wb.sheetnames == ["People", "People 2", "People 3", "People 4"]
     counts = [wb[name].max_row for name in wb.sheetnames]
-    assert counts == [4, 4, 3]  # header + 3, header + 3, header + 2
+    assert counts == [4, 4, 4, 4]  # header + 2 + the totals row: never more than the limit
     for name in wb.sheetnames:
         assert wb[name]["A1"].value == "Email" and wb[name]["A1"].font.bold
         assert wb[name].freeze_panes == "A2"
     emails = [
-        wb[n].cell(row=r, column=1).value
-        for n in wb.sheetnames
-        for r in range(2, wb[n].max_row + 1)
+        wb[n].cell(row=r, column=1).value for n in wb.sheetnames for r in range(2, wb[n].max_row)
     ]
     assert emails == [f"person{i}@example.com" for i in range(8)]
 
@@ -358,7 +390,7 @@ def test_it_neutralises_text_in_typed_csv_columns_and_keeps_none_empty(tmp_path)
     path = write("csv", tmp_path / "t.csv", rows, columns=columns)
     with open(path, encoding="utf-8", newline="") as fh:
         data = list(csv.reader(fh))[1:]
-    assert data == [["'=1+1", "'-2", "'@x"], ["", "", ""], ["true", "100", "2024-02-29"]]
+    assert data == [["'=1+1", "-2", "'@x"], ["", "", ""], ["true", "100", "2024-02-29"]]
 
 
 def test_it_prints_markup_in_pdf_cells_as_text(tmp_path):
