@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from accounts.admin_site import OrgScopedAdmin
 from accounts.permissions import MANAGE_TEMPLATES
 from library.models import DataTemplate
+from library.schema import TemplateShapeError, template_problem, template_validate
 from library.selectors import template_stale_fields
+
+
+class DataTemplateAdminForm(forms.ModelForm):
+    """The admin edits the JSON parts as text: they must have the shape the wizard reads."""
+
+    class Meta:
+        model = DataTemplate
+        fields = ("mapping", "options", "rules", "template_type")
+
+    def clean(self):
+        data = super().clean()
+        if not any(self.has_error(part) for part in ("mapping", "options", "rules")):
+            try:
+                template_validate(
+                    template_type=data.get("template_type") or DataTemplate.Type.IMPORT,
+                    mapping=data.get("mapping"),
+                    options=data.get("options"),
+                    rules=data.get("rules"),
+                )
+            except TemplateShapeError as exc:
+                self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return data
 
 
 class StaleFilter(admin.SimpleListFilter):
@@ -20,7 +44,7 @@ class StaleFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in ("yes", "no"):
             return queryset
-        stale = [t.pk for t in queryset if template_stale_fields(t)]
+        stale = [t.pk for t in queryset if template_stale_fields(t) or template_problem(t)]
         if self.value() == "yes":
             return queryset.filter(pk__in=stale)
         return queryset.exclude(pk__in=stale)
@@ -28,6 +52,7 @@ class StaleFilter(admin.SimpleListFilter):
 
 @admin.register(DataTemplate)
 class DataTemplateAdmin(OrgScopedAdmin):
+    form = DataTemplateAdminForm
     list_display = (
         "name",
         "organization",
@@ -36,6 +61,7 @@ class DataTemplateAdmin(OrgScopedAdmin):
         "is_shared",
         "is_active",
         "stale_fields",
+        "problem",
         "created_by",
         "last_used_at",
     )
@@ -49,13 +75,13 @@ class DataTemplateAdmin(OrgScopedAdmin):
     )
     search_fields = ("name", "description", "resource", "organization__name")
     list_select_related = ("organization", "created_by")
-    readonly_fields = ("created_at", "updated_at", "last_used_at", "stale_fields")
+    readonly_fields = ("created_at", "updated_at", "last_used_at", "stale_fields", "problem")
     autocomplete_fields = ()
     actions = ("activate", "deactivate")
     membership_permission = MANAGE_TEMPLATES
     fieldsets = (
         (None, {"fields": ("organization", "name", "description", "template_type", "resource")}),
-        ("Mapping", {"fields": ("mapping", "options", "rules", "stale_fields")}),
+        ("Mapping", {"fields": ("mapping", "options", "rules", "stale_fields", "problem")}),
         ("Behaviour", {"fields": ("on_duplicate", "mode", "is_shared", "is_active")}),
         ("History", {"fields": ("created_by", "created_at", "updated_at", "last_used_at")}),
     )
@@ -63,6 +89,10 @@ class DataTemplateAdmin(OrgScopedAdmin):
     @admin.display(description="Missing fields")
     def stale_fields(self, obj: DataTemplate) -> str:
         return ", ".join(template_stale_fields(obj)) or "—"
+
+    @admin.display(description="Needs attention")
+    def problem(self, obj: DataTemplate) -> str:
+        return template_problem(obj) or "—"
 
     @admin.action(description="Activate selected templates")
     def activate(self, request, queryset):

@@ -104,8 +104,10 @@ class TemplateForm(forms.ModelForm):
                     }
                 )
         else:
+            mapping = self.instance.mapping if isinstance(self.instance.mapping, dict) else {}
             rows = [
-                {"header": h, "field": f or ""} for h, f in (self.instance.mapping or {}).items()
+                {"header": str(h), "field": f if isinstance(f, str) else ""}
+                for h, f in mapping.items()
             ]
         rows += [{"header": "", "field": ""} for _ in range(3)]
         return rows
@@ -161,6 +163,13 @@ class TemplateForm(forms.ModelForm):
                 mapping[header] = row["field"] or ""
         data["mapping"] = mapping
         return data
+
+    def field_for(self, part: str) -> str | None:
+        """The form field showing a service error about ``part`` (None: the whole form)."""
+        name = {"options": "options_json", "rules": "rules_json", "mapping": "mapping_json"}.get(
+            part, part
+        )
+        return name if name in self.fields else None
 
     def changes(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -179,7 +179,7 @@ def _field_options(field: str, opts: Any) -> None:
 def _bound(field: str, name: str, value: Any) -> None:
     if value is None or value == "":
         return
-    if isinstance(value, bool) or not isinstance(value, NUMBER | str):
+    if isinstance(value, bool) or not isinstance(value, (*NUMBER, str)):
         _fail(
             "rules",
             f"The {name} rule of '{field}' must be a number or a date, not {_kind(value)}.",

@@ -20,8 +20,10 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.permissions import MANAGE_TEMPLATES
+from business.filters import filter_names
 from business.resources import UnknownResource, resource_get
 from library.models import DataTemplate
+from library.schema import template_problem
 
 
 def template_can_manage(*, membership) -> bool:
@@ -101,25 +103,39 @@ def _template_fields(template: DataTemplate) -> set[str]:
         names |= set(filters) if isinstance(filters, dict) else set()
     else:
         names = {field for field in mapping.values() if field}
-    for extra in (template.options, template.rules):
+    # An import template's options and rules are per field; an export template's options are
+    # the writer's (delimiter, byte-order mark), not fields.
+    extras = (
+        (template.rules,)
+        if template.template_type == DataTemplate.Type.EXPORT
+        else (
+            template.options,
+            template.rules,
+        )
+    )
+    for extra in extras:
         if isinstance(extra, dict):
             names |= set(extra)
     return {str(name) for name in names if isinstance(name, str)}
 
 
 def template_stale_fields(template: DataTemplate) -> list[str]:
-    """Fields the template refers to that the resource no longer has (sorted)."""
-    try:
-        names = _template_fields(template)
-    except TypeError:  # an unhashable field name in an odd stored mapping
+    """Fields the template refers to that the resource no longer has (sorted).
+
+    A template whose stored shape is wrong has no reliable field list: its problem is told
+    by ``library.schema.template_problem`` instead.
+    """
+    if template_problem(template):
         return []
+    names = _template_fields(template)
     try:
         resource = resource_get(template.resource)
     except UnknownResource:
         return sorted(names) or [template.resource]
     if template.template_type == DataTemplate.Type.EXPORT:
-        known = {f.name for f in resource.fields}
-        # Export filters may carry lookups such as "created_at__gte".
+        # Filters are named after their field with a suffix (order_date_from, total_min) or
+        # are the free-text search; older ones may carry lookups such as "created_at__gte".
+        known = {f.name for f in resource.fields} | filter_names(resource)
         return sorted(n for n in names if n.split("__", 1)[0] not in known)
     known = {f.name for f in resource.importable_fields()}
     return sorted(n for n in names if n not in known)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import organization_required
 from library.forms import RenameForm, TemplateForm, TemplateSearchForm
+from library.schema import template_problem
 from library.selectors import (
     template_can_change,
     template_can_manage,
@@ -61,6 +62,7 @@ def library(request):
     rows = [
         {
             "template": t,
+            "problem": template_problem(t),
             "stale": template_stale_fields(t),
             "can_edit": template_can_change(template=t, membership=request.membership),
             "use_url": template_use_url(t),
@@ -96,7 +98,7 @@ def template_edit(request, pk: int):
         try:
             template_update(template=template, membership=request.membership, **form.changes())
         except TemplateError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(form.field_for(exc.field), exc.message)
         else:
             messages.success(request, f"Template '{template.name}' saved.")
             return redirect("library:template_edit", pk=template.pk)
@@ -105,6 +107,7 @@ def template_edit(request, pk: int):
         "form": form,
         "can_edit": can_edit,
         "stale": template_stale_fields(template),
+        "problem": template_problem(template),
         "use_url": template_use_url(template),
         "field_choices": _field_choices(template.resource),
         "rename_form": RenameForm(initial={"name": template.name}),

@@ -18,6 +18,7 @@ from business.resources import resource_get
 from jobs.models import DataJob
 from jobs.services import job_cancel
 from library.models import DataTemplate
+from library.schema import template_usable_check
 from library.services import template_create, template_mark_used
 from wizard.mapping import (
     mapping_missing_required,
@@ -95,6 +96,8 @@ def _suggest(job: DataJob, template: DataTemplate | None) -> dict[str, list]:
 
 def _apply(job: DataJob, template: DataTemplate | None, *, keep: dict[str, str] | None = None):
     """Suggest a mapping (template first) and store it, keeping the user's own choices."""
+    if template is not None:
+        template_usable_check(template)
     suggestions = _suggest(job, template)
     mapping = {h: s[0] for h, s in suggestions.items() if s[0]}
     if keep:

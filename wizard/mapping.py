@@ -21,6 +21,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from business.resources import Field, FieldType, resource_get
+from library.schema import template_problem
 from library.selectors import templates_offered
 
 TEMPLATE = "template"
@@ -331,6 +332,8 @@ def template_match(*, organization, user, resource: str | None, headers: list[st
     )
     best, best_rank = None, None
     for template in qs:
+        if template_problem(template):
+            continue  # a template that needs attention is never proposed
         share = template_coverage(template, headers)
         if share < TEMPLATE_MATCH_SHARE:
             continue

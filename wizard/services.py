@@ -31,6 +31,7 @@ from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob
 from jobs.services import job_cancel, job_create, job_queue
 from library.models import DataTemplate
+from library.schema import template_usable_check
 from library.services import template_mark_used
 from wizard.engine import (
     ImportRolledBack,
@@ -298,6 +299,7 @@ def import_configure(
     if template is not None:
         if isinstance(template, int | str):
             template = _template_obj(job, int(template))
+        template_usable_check(template)
         if template.organization_id != job.organization_id or template.resource != resource.name:
             raise FerryError("That template is not an import template for this resource.")
         params["template_id"] = template.pk

@@ -20,6 +20,7 @@ from business.resources import Resource, resources_for
 from business.writers import FORMATS
 from jobs.errors import FerryError
 from library.models import DataTemplate
+from library.schema import template_problem, template_usable_check
 from library.selectors import template_get
 from reports.exporters import export_create, export_start
 from reports.exports.exporter import resource_exporter
@@ -131,7 +132,10 @@ def _builder_context(
             {
                 "template": t,
                 "resource_label": labels.get(t.resource, t.resource),
-                "format_label": FORMATS.get((t.mapping or {}).get("format", ""), ""),
+                "problem": template_problem(t),
+                "format_label": ""
+                if template_problem(t)
+                else FORMATS.get(t.mapping.get("format", ""), ""),
                 "can_change": export_template_can_change(membership=request.membership, template=t),
             }
             for t in templates
@@ -147,6 +151,14 @@ def export_builder(request):
     template = None
     if request.GET.get("template"):
         template = _template_or_404(request, request.GET["template"])
+        problem = template_problem(template)
+        if problem:
+            # A template stored in an odd shape is not applied: the builder opens empty.
+            messages.warning(
+                request,
+                f"The template '{template.name}' needs attention and was not loaded: {problem}",
+            )
+            template = None
     name = template.resource if template else request.GET.get("resource")
     resource = _pick_resource(resources, name)
     if template is not None:
@@ -306,8 +318,9 @@ def _template_or_404(request, pk: int) -> DataTemplate:
 @organization_required
 def export_template_run(request, pk: int):
     template = _template_or_404(request, pk)
-    format = (template.mapping or {}).get("format", "xlsx")
     try:
+        template_usable_check(template)
+        format = template.mapping.get("format", "xlsx")
         # A permission the person lacks is a 403 (ExportPermissionDenied is no FerryError).
         job = export_create(
             organization=request.organization,

@@ -381,8 +381,12 @@ def _map_template_choice(request, job, resource, action):
         )
         if template.resource != job.target:
             raise Http404("Template not found.")
-        flow.wizard_apply_template(job=job, template=template)
-        messages.success(request, f"Applied the template '{template.name}'.")
+        try:
+            flow.wizard_apply_template(job=job, template=template)
+        except FerryError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Applied the template '{template.name}'.")
     else:
         flow.wizard_dismiss_template(job=job)
     job.refresh_from_db()
