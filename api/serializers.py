@@ -337,14 +337,42 @@ class UndoRequestSerializer(serializers.Serializer):
     force = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="Also undo records someone changed after the import.",
+        help_text="Also undo the records the plan leaves alone (changed since, or needed by "
+        "records the import did not create); what cascades remove with them is in the plan.",
     )
+    plan = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The digest of the plan you looked at (GET undo/): if the records changed "
+        "since, nothing is undone and the answer is 409.",
+    )
+
+
+class UndoModelRowSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    label = serializers.CharField()
+    delete = serializers.IntegerField(help_text="Records deleted, including by cascade.")
+    cascade = serializers.IntegerField(help_text="Of those, removed by a cascade.")
+    restore = serializers.IntegerField()
+    unlink = serializers.IntegerField(help_text="Records whose reference is cleared.")
+    kept = serializers.IntegerField(help_text="Records left alone (conflicts).")
+
+
+class UndoPlanSerializer(serializers.Serializer):
+    force = serializers.BooleanField()
+    delete = serializers.IntegerField()
+    restore = serializers.IntegerField()
+    kept = serializers.IntegerField()
+    by_model = UndoModelRowSerializer(many=True)
+    conflicts = serializers.ListField(child=serializers.CharField())
+    digest = serializers.CharField()
 
 
 class UndoResultSerializer(serializers.Serializer):
     deleted = serializers.IntegerField()
     restored = serializers.IntegerField()
     conflicts = serializers.ListField(child=serializers.JSONField())
+    by_model = UndoModelRowSerializer(many=True)
     job = DataJobSerializer()
 
 

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from accounts.scoping import scoped
 from api import serializers as s
-from api.exceptions import PayloadTooLarge, TooManyImports, error_body
+from api.exceptions import ApiError, PayloadTooLarge, TooManyImports, error_body
 from api.filters import DataJobFilter, JobLogFilter
 from api.pagination import Pagination
 from api.parsers import StrictJSONParser
@@ -40,7 +40,7 @@ from api.services import (
 )
 from business.filters import filters_describe
 from business.resources import registry, resource_get
-from jobs.errors import LimitExceeded
+from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob
 from jobs.services import job_cancel
 from jobs.uploads import upload_declared_check, upload_too_large_message
@@ -59,6 +59,7 @@ from wizard.services import (
     import_create,
     import_start,
     import_undo,
+    import_undo_plan,
     job_delete_files,
 )
 
@@ -67,6 +68,7 @@ ERRORS = {
     401: OpenApiResponse(s.ErrorSerializer, description="Not authenticated"),
     403: OpenApiResponse(s.ErrorSerializer, description="Permission denied"),
     404: OpenApiResponse(s.ErrorSerializer, description="Not found"),
+    409: OpenApiResponse(s.ErrorSerializer, description="Changed meanwhile: look again"),
     429: OpenApiResponse(s.ErrorSerializer, description="Too many requests (see Retry-After)"),
 }
 
@@ -436,26 +438,62 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(job_body(request, job))
 
     @extend_schema(
-        summary="Undo a completed import",
-        request=s.UndoRequestSerializer,
-        responses={200: s.UndoResultSerializer, **errors(400, 403, 404)},
+        summary="Undo a completed import, or (GET) see what undoing it would do",
+        description=(
+            "GET returns the undo plan: how many records of each model undoing the import would "
+            "delete (including what cascades remove), restore, clear a reference of, or leave "
+            "alone, with the conflicts listed — the figures the web page and `undo_import` show. "
+            "POST carries out exactly that plan; pass the plan's `digest` as `plan` to refuse "
+            "(409) when the records changed since you looked. `force=true` also undoes the "
+            "records left alone (GET: `?force=true` shows that plan)."
+        ),
+        methods=["GET"],
+        parameters=[OpenApiParameter("force", OpenApiTypes.BOOL, required=False)],
+        responses={200: s.UndoPlanSerializer, **errors(400, 403, 404)},
         filters=False,
     )
-    @action(detail=True, methods=["post"], filterset_class=None, parser_classes=[StrictJSONParser])
+    @extend_schema(
+        methods=["POST"],
+        request=s.UndoRequestSerializer,
+        responses={200: s.UndoResultSerializer, **errors(400, 403, 404, 409)},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filterset_class=None,
+        parser_classes=[StrictJSONParser],
+    )
     def undo(self, request, pk=None):
         job = self.get_object()
         if job.job_type != DataJob.Type.IMPORT:
             raise s.serializers.ValidationError({"job": ["Only an import can be undone."]})
         require_code(request, resource_get(job.target).import_permission())
+        if request.method == "GET":
+            force = s.serializers.BooleanField().to_internal_value(
+                request.query_params.get("force", "false")
+            )
+            return Response(import_undo_plan(job=job, force=force).as_dict())
         serializer = s.UndoRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = import_undo(job=job, user=request.user, force=serializer.validated_data["force"])
+        try:
+            result = import_undo(
+                job=job,
+                user=request.user,
+                force=serializer.validated_data["force"],
+                expected=serializer.validated_data.get("plan") or None,
+            )
+        except FerryError as exc:
+            if exc.code == "undo_plan_changed":
+                raise ApiError(exc.message, status_code=409) from None
+            raise
         job.refresh_from_db()
         return Response(
             {
                 "deleted": result.deleted,
                 "restored": result.restored,
                 "conflicts": list(result.conflicts),
+                "by_model": result.as_dict()["by_model"],
                 "job": job_body(request, job),
             }
         )

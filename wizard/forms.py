@@ -343,6 +343,9 @@ class RunForm(forms.Form):
 
 class UndoForm(forms.Form):
     force = forms.BooleanField(
-        label="Also undo records someone changed after this import (their changes are lost)",
+        label="Also undo the records listed above (what was done since is lost)",
         required=False,
     )
+    # Digests of the plans the page showed (without and with force).
+    plan = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    forced_plan = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)

@@ -131,27 +131,3 @@ def import_can_undo(*, job: DataJob) -> bool:
     from wizard.models import ImportChange
 
     return job.is_finished and ImportChange.objects.filter(job=job).exists()
-
-
-def import_edited_since(*, job: DataJob) -> int:
-    """How many records this import wrote were changed by someone after it finished."""
-    from wizard.models import ImportChange
-
-    if job.finished_at is None:
-        return 0
-    changes = ImportChange.objects.filter(job=job)
-    total = 0
-    for name in changes.values_list("resource", flat=True).order_by().distinct():
-        try:
-            resource = resource_get(name)
-        except UnknownResource:
-            continue
-        if not any(f.name == "updated_at" for f in resource.model._meta.fields):
-            continue
-        ids = changes.filter(resource=name).values("object_id")
-        total += (
-            resource.queryset(job.organization)
-            .filter(pk__in=ids, updated_at__gt=job.finished_at)
-            .count()
-        )
-    return total

@@ -36,10 +36,12 @@ from library.services import template_mark_used
 from wizard.engine import (
     ImportRolledBack,
     ImportSettings,
+    UndoPlan,
     UndoResult,
-    changes_undo,
     import_execute,
     row_revalidate,
+    undo_execute,
+    undo_plan,
 )
 from wizard.mapping import mapping_from_suggestions, mapping_missing_required, mapping_suggest
 from wizard.models import ImportChange, ImportRow
@@ -584,8 +586,7 @@ def _by_column(items) -> dict[str, list[str]]:
 # --- undo ------------------------------------------------------------------------------------
 
 
-def import_undo(*, job: DataJob, user, force: bool = False) -> UndoResult:
-    """Delete what the import created and restore what it updated (see ImportChange)."""
+def _undoable(job: DataJob) -> None:
     if job.job_type != DataJob.Type.IMPORT:
         raise ImportStateError("This job is not an import.")
     if not job.is_finished:
@@ -594,7 +595,27 @@ def import_undo(*, job: DataJob, user, force: bool = False) -> UndoResult:
         if (job.summary or {}).get("undo"):
             raise ImportStateError("This import has already been undone.")
         raise ImportStateError("This import wrote nothing, so there is nothing to undo.")
-    result = changes_undo(job=job, force=force)
+
+
+def import_undo_plan(*, job: DataJob, force: bool = False) -> UndoPlan:
+    """What undoing the import would do now, by model — the figures the page, API and CLI show.
+
+    Nothing is written. ``import_undo`` carries out exactly this plan (see wizard/engine/undo.py).
+    """
+    _undoable(job)
+    return undo_plan(job=job, force=force)
+
+
+def import_undo(
+    *, job: DataJob, user, force: bool = False, expected: str | None = None
+) -> UndoResult:
+    """Carry out the undo plan: delete what the import created, restore what it updated.
+
+    ``expected`` is the digest of the plan the person confirmed: if the records changed since,
+    nothing is done (UndoPlanChanged) and the new plan must be confirmed.
+    """
+    _undoable(job)
+    result = undo_execute(job=job, force=force, expected=expected)
     summary = dict(job.summary or {})
     undo = dict(summary.get("undo") or {})
     undo.update(
@@ -605,6 +626,7 @@ def import_undo(*, job: DataJob, user, force: bool = False) -> UndoResult:
         restored=int(undo.get("restored", 0)) + result.restored,
         skipped_conflicts=result.skipped_conflicts,
         conflicts=result.conflicts,
+        by_model=result.as_dict()["by_model"],
     )
     summary["undo"] = undo
     job.summary = summary
@@ -619,6 +641,7 @@ def import_undo(*, job: DataJob, user, force: bool = False) -> UndoResult:
             "restored": result.restored,
             "kept": result.skipped_conflicts,
             "force": force,
+            "by_model": {r["model"]: r["delete"] + r["restore"] for r in undo["by_model"]},
         },
     )
     return result

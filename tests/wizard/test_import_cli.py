@@ -277,10 +277,23 @@ def test_it_undoes_an_import_from_the_command_line(org, owner, good):
     assert code == 0
     assert json.loads(out) == {
         "job_id": job_id,
+        "status": "undone",
         "deleted": 2,
         "restored": 0,
         "conflicts": [],
         "skipped_conflicts": 0,
+        "force": False,
+        "by_model": [
+            {
+                "model": "contacts",
+                "label": "Contacts",
+                "delete": 2,
+                "cascade": 0,
+                "restore": 0,
+                "unlink": 0,
+                "kept": 0,
+            }
+        ],
     }
     assert not Contact.objects.exists()
     code, _, err = cli("undo_import", str(job_id))
@@ -295,7 +308,7 @@ def test_it_keeps_edited_records_unless_forced_on_the_command_line(org, owner, g
     ann.save()
     code, out, _ = cli("undo_import", str(job_id))
     assert code == 2
-    assert "1 records were changed after the import and kept" in out
+    assert "1 records were left alone" in out
     assert "Contact 'a@x.com' was changed after the import; it was kept." in out
     code, out, _ = cli("undo_import", str(job_id), "--force")
     assert code == 0 and not Contact.objects.exists()

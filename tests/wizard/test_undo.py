@@ -121,7 +121,9 @@ def test_it_keeps_a_created_record_that_another_record_now_needs(org, owner, tmp
     Product.objects.filter(pk=p1.pk).update(updated_at=job.finished_at)
     result = import_undo(job=job, user=owner)
     assert result.deleted == 1
-    assert result.conflicts == ["Product 'P1 One' is used by other records; it was kept."]
+    assert result.conflicts == [
+        "Product 'P1 One' is used by 1 sales order line this import did not create; it was kept."
+    ]
     assert list(Product.objects.values_list("sku", flat=True)) == ["P1"]
 
 

@@ -527,7 +527,8 @@ def test_it_warns_about_records_edited_since_the_import(member_client, org):
     ada.first_name = "Augusta Ada"
     ada.save()
     confirm = member_client.get(url("undo", job)).content.decode()
-    assert "1 record was changed by someone after this import" in confirm
+    assert "1 record is left alone" in confirm
+    assert "Contact &#x27;ada@example.com&#x27; was changed after the import" in confirm
     member_client.post(url("undo", job))
     assert list(Contact.objects.filter(organization=org).values_list("email", flat=True)) == [
         "ada@example.com"

@@ -9,8 +9,8 @@ from wizard.engine.pipeline import (
     variant_parent,
 )
 from wizard.engine.settings import ImportConfigError, ImportSettings
+from wizard.engine.undo import UndoPlan, UndoPlanChanged, UndoResult, undo_execute, undo_plan
 from wizard.engine.validation import MappingError
-from wizard.engine.writing import UndoResult, changes_undo
 
 __all__ = [
     "ImportConfigError",
@@ -19,9 +19,12 @@ __all__ = [
     "ImportSettings",
     "MappingError",
     "RowResult",
+    "UndoPlan",
+    "UndoPlanChanged",
     "UndoResult",
-    "changes_undo",
     "import_execute",
     "row_revalidate",
+    "undo_execute",
+    "undo_plan",
     "variant_parent",
 ]

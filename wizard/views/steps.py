@@ -42,7 +42,6 @@ from wizard.forms import (
 )
 from wizard.selectors import (
     import_can_undo,
-    import_edited_since,
     import_result_counts,
     preview_counts,
     preview_rows,
@@ -778,23 +777,35 @@ def undo(request, job_id: int):
         return redirect("wizard:results", job.pk)
     if not _can_control(request, job):
         raise PermissionDenied("Only the person who ran this import or an admin can undo it.")
-    if request.method == "GET":
-        context = _base(
-            request,
-            "results",
-            job,
-            resource,
-            form=UndoForm(),
-            counts=import_result_counts(job=job),
-            edited=import_edited_since(job=job),
-            undo=(job.summary or {}).get("undo"),
-        )
-        return render(request, "wizard/undo.html", context)
-    form = UndoForm(request.POST)
-    form.is_valid()
-    try:
+    # One service computes the plan the page shows and the undo carries out; the page posts
+    # back the plan's digest, so a plan that changed meanwhile is shown again, not carried out.
+    plan = services.import_undo_plan(job=job)
+    forced = services.import_undo_plan(job=job, force=True) if plan.conflicts else None
+    if request.method == "POST":
+        form = UndoForm(request.POST)
+        form.is_valid()
+        force = bool(form.cleaned_data.get("force")) and forced is not None
+        expected = form.cleaned_data.get("forced_plan" if force else "plan") or None
+        try:
+            services.import_undo(job=job, user=request.user, force=force, expected=expected)
+        except FerryError as exc:
+            if exc.code == "undo_plan_changed":
+                messages.warning(request, exc.message)
+                return redirect("wizard:undo", job.pk)
+            messages.error(request, exc.message)
         # The results page then shows what the undo did (and what it kept) from the summary.
-        services.import_undo(job=job, user=request.user, force=bool(form.cleaned_data.get("force")))
-    except FerryError as exc:
-        messages.error(request, exc.message)
-    return redirect("wizard:results", job.pk)
+        return redirect("wizard:results", job.pk)
+    form = UndoForm(
+        initial={"plan": plan.digest(), "forced_plan": forced.digest() if forced else ""}
+    )
+    context = _base(
+        request,
+        "results",
+        job,
+        resource,
+        form=form,
+        plan=plan,
+        forced=forced,
+        undo=(job.summary or {}).get("undo"),
+    )
+    return render(request, "wizard/undo.html", context)

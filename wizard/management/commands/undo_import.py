@@ -1,7 +1,13 @@
 """Undo a finished import: delete what it created, restore what it updated.
 
-Records someone changed after the import are kept (and listed) unless --force.
-Exit codes: 0 all undone; 2 some records were kept; 1 the job cannot be undone.
+It first computes the plan (the same one the undo page and the API show): by model, what is
+deleted (including what cascades remove), restored, or left alone because it was changed
+after the import or records the import did not create depend on it. ``--plan`` only prints it;
+otherwise exactly that plan is carried out. ``--force`` also undoes what would be left alone.
+
+Exit status: 0 all undone (or, with --plan, nothing would be left alone); 2 some records were
+left alone; 1 the job cannot be undone or an argument is wrong. With --json every outcome,
+errors included, is one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -9,45 +15,107 @@ from __future__ import annotations
 import json
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
+from jobs.console import JsonCommand
 from jobs.errors import FerryError
 from jobs.models import DataJob
 
+EXIT_KEPT = 2
 
-class Command(BaseCommand):
-    help = "Undo a finished import job."
+
+class Command(JsonCommand):
+    help = (
+        "Undo a finished import job (--plan: only show what it would do). Exit status: 0 all "
+        "undone; 2 some records were left alone; 1 the job cannot be undone."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("job_id", type=int)
-        parser.add_argument("--force", action="store_true", help="also undo records changed since")
-        parser.add_argument("--json", action="store_true")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="also undo the records left alone (changed since, or needed by later records)",
+        )
+        parser.add_argument(
+            "--plan", action="store_true", help="only show what the undo would do; change nothing"
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **o):
-        from wizard.services import import_undo
+        try:
+            kept = self._undo(o)
+        except CommandError as exc:
+            if o["json"]:
+                raise  # answered as one JSON object by JsonCommand
+            self.stderr.write(str(exc))
+            sys.exit(self.EXIT_UNUSABLE)
+        if kept:
+            sys.exit(EXIT_KEPT)
+
+    def _undo(self, o) -> int:
+        from wizard.services import import_undo, import_undo_plan
 
         job = DataJob.objects.filter(pk=o["job_id"], job_type=DataJob.Type.IMPORT).first()
         if job is None:
-            self.stderr.write(f"No import job {o['job_id']}.")
-            sys.exit(1)
+            raise CommandError(f"No import job {o['job_id']}.")
         try:
-            result = import_undo(job=job, user=job.user, force=o["force"])
+            if o["plan"]:
+                plan = import_undo_plan(job=job, force=o["force"])
+                self._print(job, plan.as_dict(), planned=True, json_out=o["json"])
+                kept = plan.kept_count
+            else:
+                result = import_undo(job=job, user=job.user, force=o["force"])
+                self._print(job, result.plan.as_dict(), planned=False, json_out=o["json"])
+                kept = result.skipped_conflicts
         except FerryError as exc:
-            self.stderr.write(exc.message)
-            sys.exit(1)
-        if o["json"]:
-            self.stdout.write(json.dumps({"job_id": job.pk, **result.as_dict()}))
-        else:
-            self.stdout.write(
-                f"Import {job.pk} undone: {result.deleted:,} records deleted, "
-                f"{result.restored:,} restored."
+            raise CommandError(exc.message) from None
+        return kept
+
+    def _print(self, job: DataJob, plan: dict, *, planned: bool, json_out: bool) -> None:
+        if json_out:
+            out = {
+                "job_id": job.pk,
+                "status": "planned" if planned else "undone",
+                "deleted": plan["delete"],
+                "restored": plan["restore"],
+                "skipped_conflicts": plan["kept"],
+                "by_model": plan["by_model"],
+                "conflicts": plan["conflicts"],
+                "force": plan["force"],
+            }
+            if planned:
+                out["digest"] = plan["digest"]
+            self.stdout.write(json.dumps(out))
+            return
+        w = self.stdout.write
+        if planned:
+            w(
+                f"Undoing import {job.pk} would delete {plan['delete']:,} records and restore "
+                f"{plan['restore']:,} (nothing was changed):"
             )
-            if result.skipped_conflicts:
-                self.stdout.write(
-                    f"{result.skipped_conflicts:,} records were changed after the import and kept "
-                    "(run again with --force to undo them too):"
+        else:
+            w(
+                f"Import {job.pk} undone: {plan['delete']:,} records deleted, "
+                f"{plan['restore']:,} restored."
+            )
+        for row in plan["by_model"]:
+            parts = [f"{row['delete']:,} deleted"]
+            if row["cascade"]:
+                parts[0] += f" ({row['cascade']:,} by cascade)"
+            if row["restore"]:
+                parts.append(f"{row['restore']:,} restored")
+            if row["unlink"]:
+                parts.append(
+                    f"{row['unlink']:,} reference{'s' if row['unlink'] != 1 else ''} cleared"
                 )
-                for message in result.conflicts:
-                    self.stdout.write(f"  {message}")
-        if result.skipped_conflicts:
-            sys.exit(2)
+            if row["kept"]:
+                parts.append(f"{row['kept']:,} left alone")
+            w(f"  {row['label']}: {', '.join(parts)}")
+        if plan["kept"]:
+            w(
+                f"{plan['kept']:,} records {'would be' if planned else 'were'} left alone "
+                "(run with --force to undo them too; --plan --force shows what that does):"
+            )
+            for message in plan["conflicts"]:
+                w(f"  {message}")
