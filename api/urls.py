@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from api import pages, schedules, views
+from api import documents, pages, schedules, views
 
 app_name = "api"
 
@@ -28,6 +28,16 @@ urlpatterns = [
         "v1/schedule-notifications/",
         schedules.NotificationSettingsView.as_view(),
         name="schedule-notifications",
+    ),
+    path(
+        "v1/sales-orders/documents/<slug:kind>/",
+        documents.OrderDocumentsBatchView.as_view(),
+        name="documents-batch",
+    ),
+    path(
+        "v1/sales-orders/<int:pk>/documents/<slug:kind>/",
+        documents.OrderDocumentView.as_view(),
+        name="document",
     ),
     *router.urls,
     path("v1/<slug:resource>/export/", views.ResourceExportView.as_view(), name="resource-export"),

@@ -1,0 +1,120 @@
+"""Sales-order documents over the API: one order's PDF at once, or a batch as a job.
+
+``POST /api/v1/sales-orders/{id}/documents/{kind}/`` answers with the PDF;
+``POST /api/v1/sales-orders/documents/{kind}/`` queues a batch (ZIP of one PDF per order, or
+one merged PDF) for the orders given by ``ids`` or ``filters`` and answers 202 with the job.
+Both call the services the pages call; permissions are the same ``can_print_<kind>`` codes.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from api.parsers import StrictJSONParser
+from api.services import request_fingerprint
+from api.views import IDEMPOTENCY, STARTED, _started, errors
+from reports.documents.kinds import DOCUMENTS, document_get
+from reports.documents.selectors import document_order_get
+from reports.documents.services import (
+    MODES,
+    BatchResult,
+    document_permission_check,
+    document_render,
+    documents_audit,
+    documents_batch_create,
+)
+
+KINDS = ", ".join(DOCUMENTS)
+
+
+class DocumentBatchRequestSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(
+        choices=MODES, default="zip", help_text="zip: one PDF per order; merged: one PDF."
+    )
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_empty=False,
+        help_text="Order ids; without them, every order the filters match.",
+    )
+    filters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text='Sales-order filters as on the records page, e.g. {"status": "invoiced"}.',
+    )
+
+
+PDF = {
+    (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF"),
+    **errors(403, 404),
+}
+
+
+class OrderDocumentView(APIView):
+    @extend_schema(
+        operation_id="sales_order_document",
+        summary="Print one sales order's document as PDF",
+        description=f"Document kinds: {KINDS}. Needs can_print_<kind>.",
+        request=None,
+        responses=PDF,
+        tags=["documents"],
+    )
+    def post(self, request, pk: int, kind: str):
+        document = document_get(kind)
+        order = document_order_get(organization=request.organization, pk=pk)
+        document_permission_check(membership=request.membership, document=document)
+        content = document_render(organization=request.organization, order=order, document=document)
+        documents_audit(
+            organization=request.organization,
+            user=request.user,
+            document=document,
+            result=BatchResult(orders=1, pages=0, mode="single", filename=""),
+            details={"order": order.number, "via": "api"},
+            request=request,
+        )
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{document.filename(order.number)}"'
+        )
+        return response
+
+
+class OrderDocumentsBatchView(APIView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        operation_id="sales_order_documents_batch",
+        summary="Print the documents of many sales orders (a background job)",
+        description=f"Document kinds: {KINDS}. The job's output is a ZIP or one merged PDF.",
+        request=DocumentBatchRequestSerializer,
+        parameters=[IDEMPOTENCY],
+        responses=STARTED,
+        tags=["documents"],
+    )
+    def post(self, request, kind: str):
+        document = document_get(kind)
+        serializer = DocumentBatchRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def start():
+            return documents_batch_create(
+                organization=request.organization,
+                user=request.user,
+                membership=request.membership,
+                document=document,
+                mode=data["mode"],
+                ids=data.get("ids"),
+                filters=data.get("filters"),
+            )
+
+        return _started(
+            request,
+            endpoint_key=f"POST documents {document.identifier}",
+            fingerprint=request_fingerprint(data=request.data),
+            start=start,
+        )
