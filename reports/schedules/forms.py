@@ -69,7 +69,7 @@ class ScheduleForm(forms.Form):
         max_length=400,
         help_text="RFC 5545, e.g. FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
     )
-    run_time = forms.TimeField(label="At", widget=forms.TimeInput(attrs={"type": "time"}))
+    run_time = forms.TimeField(label="Time of day", widget=forms.TimeInput(attrs={"type": "time"}))
     timezone = forms.CharField(
         label="Time zone",
         max_length=64,

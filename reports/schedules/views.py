@@ -147,6 +147,9 @@ def schedule_edit(request, pk: int | None = None):
     context = {
         "form": form,
         "params_form": params_form,
+        "show_json": _wants_json(
+            request, identifier=form["exporter"].value() or "", params_form=params_form
+        ),
         "schedule": schedule,
         "zones": recurrence.zone_choices(),
     }
@@ -159,11 +162,25 @@ def schedule_form_params(request):
     """htmx: the chosen exporter's parameter fields."""
     _require(request)
     identifier = request.GET.get("exporter", "")
-    return render(
-        request,
-        "reports/schedules/form_params.html",
-        {"params_form": _params_form(request, identifier=identifier), "identifier": identifier},
-    )
+    params_form = _params_form(request, identifier=identifier)
+    context = {
+        "params_form": params_form,
+        "form": ScheduleForm(targets=[]),
+        "show_json": _wants_json(request, identifier=identifier, params_form=params_form),
+    }
+    return render(request, "reports/schedules/form_params.html", context)
+
+
+def _wants_json(request, *, identifier: str, params_form) -> bool:
+    """Record exports take filters and columns as JSON; reports have their own form, and a
+    saved template brings its own filters."""
+    if params_form is not None or not identifier:
+        return False
+    try:
+        target = target_get(organization=request.organization, identifier=identifier)
+    except FerryError:
+        return False
+    return target.template is None
 
 
 @require_GET
