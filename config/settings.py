@@ -270,8 +270,16 @@ FERRY = {
     ),
     "PDF_MAX_ROWS": env_int("FERRY_PDF_MAX_ROWS", 20_000),
     "JOB_RETENTION_DAYS": env_int("FERRY_JOB_RETENTION_DAYS", 30),
-    # A running job whose heartbeat is older than this is shown as stalled.
-    "JOB_STALLED_AFTER_SECONDS": env_int("FERRY_JOB_STALLED_AFTER_SECONDS", 600),
+    # A running job whose heartbeat is older than this is taken as stalled: its worker died.
+    # The stalled-jobs task runs every minute, so a dead worker's job is handled within
+    # 60 + 60 s: two minutes at most.
+    "JOB_STALLED_AFTER_SECONDS": env_int("FERRY_JOB_STALLED_AFTER_SECONDS", 60),
+    # How often a worker process writes the heartbeat of its running jobs and of itself; well
+    # under the stalled time so a busy database delaying a beat or two is not taken for a death.
+    "JOB_HEARTBEAT_SECONDS": env_int("FERRY_JOB_HEARTBEAT_SECONDS", 10),
+    # A job whose worker died this many times is failed rather than run again (a file that
+    # kills its worker must not take every worker down in turn).
+    "JOB_MAX_ATTEMPTS": env_int("FERRY_JOB_MAX_ATTEMPTS", 3),
     # Scheduled exports (reports/schedules): pause after this many failed runs in a row; e-mail
     # tries with doubling backoff; files above the size limit go out as signed, expiring links.
     "SCHEDULE_MAX_FAILURES": env_int("FERRY_SCHEDULE_MAX_FAILURES", 3),

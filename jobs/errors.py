@@ -17,3 +17,7 @@ class JobCancelled(Exception):
 class LimitExceeded(FerryError):
     def __init__(self, message: str):
         super().__init__(message, code="limit")
+
+
+class JobTakenOver(Exception):
+    """Raised in a run whose job was given to another worker (this one was taken for dead)."""

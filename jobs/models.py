@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from accounts.models import Organization
 
@@ -12,6 +14,19 @@ from accounts.models import Organization
 def job_file_path(instance: DataJob, filename: str) -> str:
     # Files live under the organization and job; never served by a public URL.
     return f"jobs/{instance.organization_id}/{instance.pk or 'new'}/{filename}"
+
+
+def target_display(target: str, label: str = "") -> str:
+    """A job's target as people call it; jobs created before labels were stored get words."""
+    return label or capfirst(target.replace("-", " ").replace("_", " "))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A job's status as a person reads it: the words and the badge colour (a CSS class)."""
+
+    label: str
+    tone: str
 
 
 class DataJob(models.Model):
@@ -30,6 +45,13 @@ class DataJob(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    class OnStall(models.TextChoices):
+        """What the stalled-jobs task does with the job when its worker dies."""
+
+        RERUN = "rerun", "Run again from the start"
+        RESUME = "resume", "Resume from the last committed batch"
+        FAIL = "fail", "Mark failed"
+
     ACTIVE = (Status.PENDING, Status.QUEUED, Status.RUNNING)
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
@@ -41,6 +63,9 @@ class DataJob(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     # What the job works on: a resource name ("contacts") or a report identifier ("sales").
     target = models.CharField(max_length=64)
+    # The target as people call it ("Inventory valuation"), set by the service creating the job:
+    # jobs knows nothing of resources or reports, so it cannot look it up.
+    target_label = models.CharField(max_length=100, blank=True)
     format = models.CharField(max_length=10, blank=True)
     params = models.JSONField(default=dict, blank=True)
     input_file = models.FileField(upload_to=job_file_path, max_length=500, blank=True)
@@ -58,17 +83,52 @@ class DataJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # Enough to queue the task again when the worker running it died.
+    task_name = models.CharField(max_length=200, blank=True)
+    task_kwargs = models.JSONField(default=dict, blank=True)
+    on_stall = models.CharField(max_length=10, choices=OnStall.choices, default=OnStall.RERUN)
+    # Each start is a new attempt; heartbeats and checkpoints only count for the current one,
+    # so a worker thought dead that wakes up cannot overwrite the run that replaced it.
+    attempt = models.PositiveIntegerField(default=0)
+    # The worker process running the attempt ("host:pid"), for the job page and the log.
+    worker = models.CharField(max_length=200, blank=True)
+    # What a resumable run has committed: rows of the file consumed, counts so far (saved in
+    # the same transaction as each batch, so it never claims more than the database holds).
+    checkpoint = models.JSONField(default=dict, blank=True)
     cancel_requested = models.BooleanField(default=False)
     # A message safe to show a person when the job failed (details only in the server log).
     error_message = models.TextField(blank=True)
     summary = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "job"
+        verbose_name_plural = "jobs"
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["organization", "status", "created_at"])]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_job_type_display()} {self.target}"
+
+    @property
+    def target_display(self) -> str:
+        return target_display(self.target, self.target_label)
+
+    @property
+    def outcome(self) -> Outcome:
+        """How the job ended, told honestly: a run where every row failed is no success."""
+        Status = self.Status
+        if self.status == Status.COMPLETED:
+            if not self.failed:
+                return Outcome("Completed", "completed")
+            rows = f"{self.failed:,} failed row{'s' if self.failed != 1 else ''}"
+            if not self.succeeded and not self.skipped:
+                return Outcome(f"All rows failed ({self.failed:,})", "failed")
+            return Outcome(f"Completed with {rows}", "warning")
+        if self.status == Status.FAILED:
+            if isinstance(self.summary, dict) and self.summary.get("rolled_back"):
+                return Outcome("Rolled back", "failed")
+            return Outcome("Failed", "failed")
+        return Outcome(self.get_status_display(), self.status)
 
     @property
     def is_active(self) -> bool:
@@ -133,6 +193,8 @@ class JobLogEntry(models.Model):
     level = models.CharField(max_length=10, choices=Level.choices, default=Level.ERROR)
 
     class Meta:
+        verbose_name = "job log entry"
+        verbose_name_plural = "job log entries"
         ordering = ["job", "row_number", "pk"]
         indexes = [models.Index(fields=["job", "level", "row_number"])]
 
@@ -141,3 +203,21 @@ class JobLogEntry(models.Model):
         if self.column:
             where += f", column '{self.column}'"
         return f"{where}: {self.message}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker process that reported recently: how pages tell whether any worker is alive."""
+
+    name = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(max_length=200)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "worker heartbeats"
+        ordering = ["-seen_at"]
+        verbose_name = "worker heartbeat"
+
+    def __str__(self) -> str:
+        return self.name

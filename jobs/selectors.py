@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.files.storage import Storage
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from accounts.scoping import get_scoped_or_404, scoped
-from jobs.models import DataJob, JobLogEntry
+from jobs.models import DataJob, JobLogEntry, WorkerHeartbeat
 
 INPUT, OUTPUT = "input", "output"
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*")
@@ -25,6 +26,20 @@ _IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*")
 def jobs_for(*, organization) -> QuerySet[DataJob]:
     """The organization's jobs, newest first, with what the dashboard shows."""
     return scoped(DataJob, organization).select_related("user")
+
+
+def jobs_listed(queryset: QuerySet[DataJob]) -> QuerySet[DataJob]:
+    """The jobs the dashboard lists: work that was started.
+
+    A draft (pending, never started: the import wizard's unfinished imports, listed by the
+    wizard) and a dry run (a preview: nothing was written) are not jobs a person looks for.
+    """
+    return queryset.exclude(status=DataJob.Status.PENDING).exclude(params__dry_run=True)
+
+
+def jobs_drafts(queryset: QuerySet[DataJob]) -> QuerySet[DataJob]:
+    """Imports set up and never started (the wizard lists them as unfinished imports)."""
+    return queryset.filter(job_type=DataJob.Type.IMPORT, status=DataJob.Status.PENDING)
 
 
 def job_get(*, organization, pk) -> DataJob:
@@ -70,6 +85,52 @@ def jobs_stalled(queryset: QuerySet[DataJob], *, now=None) -> QuerySet[DataJob]:
         queryset.filter(status=DataJob.Status.RUNNING)
         .alias(last_seen=Coalesce("heartbeat_at", "started_at", "created_at"))
         .filter(last_seen__lt=cutoff)
+    )
+
+
+def jobs_holding_slot(queryset: QuerySet[DataJob], *, now=None) -> QuerySet[DataJob]:
+    """Jobs that count against a concurrency limit: queued, or running with a live worker.
+
+    A stalled job's worker is dead: it must not keep the next import out.
+    """
+    Status = DataJob.Status
+    stalled = jobs_stalled(queryset, now=now).values("pk")
+    return queryset.filter(status__in=[Status.QUEUED, Status.RUNNING]).exclude(pk__in=stalled)
+
+
+@dataclass(frozen=True)
+class WorkersState:
+    """Whether any worker is alive, as pages tell it."""
+
+    alive: int
+    last_seen: Any  # datetime | None
+
+    @property
+    def any_alive(self) -> bool:
+        return self.alive > 0
+
+
+def workers_state(*, now=None) -> WorkersState:
+    """Workers whose heartbeat is fresher than the stalled time (a dead one stops beating)."""
+    cutoff = (now or timezone.now()) - timedelta(
+        seconds=settings.FERRY["JOB_STALLED_AFTER_SECONDS"]
+    )
+    alive = WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).count()
+    last = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
+    return WorkersState(alive=alive, last_seen=last)
+
+
+def workers_silent_message(*, workers: WorkersState, job: DataJob | None = None) -> str:
+    """What to tell a person when no worker is alive."""
+    since = (
+        f"The last one reported {naturaltime(workers.last_seen)}."
+        if workers.last_seen
+        else "None has reported yet."
+    )
+    queued = f" Worker check #{job.pk} is queued and runs as soon as one starts." if job else ""
+    return (
+        f"No worker is running: imports, exports and reports will wait. {since} Start one with "
+        f"./ferry start or manage.py run_huey.{queued}"
     )
 
 

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from jobs.errors import FerryError, JobCancelled
-from jobs.models import DataJob, JobLogEntry
-from jobs.selectors import jobs_expired
+from jobs.errors import FerryError, JobCancelled, JobTakenOver
+from jobs.heartbeat import HEARTBEAT, process_name
+from jobs.models import DataJob, JobLogEntry, WorkerHeartbeat
+from jobs.selectors import jobs_expired, jobs_stalled
 
 logger = logging.getLogger(__name__)
 Status = DataJob.Status
@@ -38,6 +42,7 @@ def job_create(
     user,
     job_type: str,
     target: str,
+    target_label: str = "",
     format: str = "",
     params: dict[str, Any] | None = None,
     input_file: File | None = None,
@@ -48,6 +53,7 @@ def job_create(
         user=user,
         job_type=job_type,
         target=target,
+        target_label=target_label[:100],
         format=format,
         params=params or {},
         input_filename=input_filename or (getattr(input_file, "name", "") or ""),
@@ -58,34 +64,59 @@ def job_create(
     return job
 
 
-def job_queue(*, job: DataJob, task: Callable[..., Any], **task_kwargs: Any) -> DataJob:
-    """Mark the job queued and hand it to the worker once the surrounding transaction commits."""
+def job_queue(
+    *,
+    job: DataJob,
+    task: Callable[..., Any],
+    on_stall: str = DataJob.OnStall.RERUN,
+    **task_kwargs: Any,
+) -> DataJob:
+    """Mark the job queued and hand it to the worker once the surrounding transaction commits.
+
+    ``on_stall`` says what to do if the worker running it dies (see ``job_recover``): run it
+    again (the default: exports, reports), resume it from its checkpoint, or fail it.
+    """
     now = timezone.now()
-    DataJob.objects.filter(pk=job.pk).update(status=Status.QUEUED, queued_at=now)
-    job.status, job.queued_at = Status.QUEUED, now
-
-    def enqueue() -> None:
-        # Build the task first so its id is known even with Huey's result store turned off.
-        signature = task.s(job.pk, **task_kwargs)
-        DataJob.objects.filter(pk=job.pk).update(task_id=signature.id)
-        task.huey.enqueue(signature)
-
-    transaction.on_commit(enqueue)
+    name = task.huey._registry.task_to_string(task.task_class)
+    DataJob.objects.filter(pk=job.pk).update(
+        status=Status.QUEUED,
+        queued_at=now,
+        task_name=name,
+        task_kwargs=task_kwargs,
+        on_stall=on_stall,
+    )
+    job.status, job.queued_at, job.task_name = Status.QUEUED, now, name
+    job.task_kwargs, job.on_stall = task_kwargs, on_stall
+    transaction.on_commit(lambda: _enqueue(job.pk, task.task_class, task.huey, task_kwargs))
     return job
 
 
+def _enqueue(job_id: int, task_class, huey, task_kwargs: dict[str, Any]) -> None:
+    # Build the task first so its id is known even with Huey's result store turned off.
+    signature = task_class(args=(job_id,), kwargs=task_kwargs)
+    DataJob.objects.filter(pk=job_id).update(task_id=signature.id)
+    huey.enqueue(signature)
+
+
 def job_start(*, job: DataJob) -> bool:
-    """Move a queued job to running. False if it was cancelled or already taken."""
+    """Move a queued job to running as a new attempt. False if it was cancelled or already taken."""
     now = timezone.now()
+    worker = process_name()
     started = DataJob.objects.filter(
         pk=job.pk, status__in=[Status.PENDING, Status.QUEUED], cancel_requested=False
-    ).update(status=Status.RUNNING, started_at=now, heartbeat_at=now)
+    ).update(
+        status=Status.RUNNING,
+        # A resumed job keeps the time it first started: its duration and rate stay honest.
+        started_at=Coalesce("started_at", Value(now)),
+        heartbeat_at=now,
+        attempt=F("attempt") + 1,
+        worker=worker,
+    )
+    job.refresh_from_db()
     if not started:
-        job.refresh_from_db()
         if job.cancel_requested and job.status in (Status.PENDING, Status.QUEUED):
             _finish(job, Status.CANCELLED)
         return False
-    job.status, job.started_at, job.heartbeat_at = Status.RUNNING, now, now
     return True
 
 
@@ -157,15 +188,21 @@ class JobProgress:
             raise JobCancelled()
 
 
-def _finish(job: DataJob, status: str, **fields: Any) -> None:
+def _finish(job: DataJob, status: str, *, attempt: int | None = None, **fields: Any) -> bool:
+    """End the job. With ``attempt``, only if that attempt is still the job's current one."""
     now = timezone.now()
     fields.update(status=status, finished_at=now, heartbeat_at=now)
-    DataJob.objects.filter(pk=job.pk).update(**fields)
+    jobs = DataJob.objects.filter(pk=job.pk)
+    if attempt is not None:
+        jobs = jobs.filter(attempt=attempt, status=Status.RUNNING)
+    if not jobs.update(**fields):
+        return False
     for name, value in fields.items():
         setattr(job, name, value)
+    return True
 
 
-def job_complete(*, job: DataJob, summary: dict[str, Any] | None = None) -> None:
+def job_complete(*, job: DataJob, summary: dict[str, Any] | None = None) -> bool:
     fields: dict[str, Any] = {
         "processed": job.processed,
         "succeeded": job.succeeded,
@@ -176,10 +213,15 @@ def job_complete(*, job: DataJob, summary: dict[str, Any] | None = None) -> None
         fields["total"] = job.processed
     if summary is not None:
         fields["summary"] = summary
-    _finish(job, Status.COMPLETED, **fields)
+    return _finish(job, Status.COMPLETED, attempt=_current_attempt(job), **fields)
 
 
-def job_fail(*, job: DataJob, exc: BaseException | None = None, message: str = "") -> None:
+def _current_attempt(job: DataJob) -> int | None:
+    # Only a run started by job_start (attempt > 0) guards its end against a takeover.
+    return job.attempt if job.status == Status.RUNNING and job.attempt else None
+
+
+def job_fail(*, job: DataJob, exc: BaseException | None = None, message: str = "") -> bool:
     """End the job as failed with a message safe to show; the traceback goes to the log only."""
     if not message:
         if isinstance(exc, FerryError):
@@ -191,9 +233,10 @@ def job_fail(*, job: DataJob, exc: BaseException | None = None, message: str = "
             )
     if exc is not None and not isinstance(exc, FerryError):
         logger.error("Job %s failed", job.pk, exc_info=exc)
-    _finish(
+    return _finish(
         job,
         Status.FAILED,
+        attempt=_current_attempt(job),
         error_message=message,
         processed=job.processed,
         succeeded=job.succeeded,
@@ -232,12 +275,107 @@ def job_mark_stalled_failed(*, job: DataJob) -> bool:
     """A job whose worker died: end it as failed so the user can retry."""
     if not job.is_stalled:
         return False
-    _finish(
+    return _stalled_end(
         job,
-        Status.FAILED,
-        error_message="The worker running this job stopped responding; the job was marked failed.",
+        message="The worker running this job stopped responding; the job was marked failed.",
     )
-    return True
+
+
+def _stalled_message(job: DataJob, *, attempts: bool = False) -> str:
+    if attempts:
+        first = (
+            f"The worker running this job stopped before it finished, {job.attempt} times, "
+            "so it was not run again."
+        )
+    else:
+        first = "The worker running this job stopped before it finished."
+    if job.checkpoint:
+        return f"{first} What it had committed is kept (see the counts)."
+    return f"{first} Nothing of it was kept; start it again."
+
+
+def _stalled_end(job: DataJob, *, message: str) -> bool:
+    """Fail a stalled job, its counts being what is really committed.
+
+    A job without a checkpoint kept nothing (an all-or-nothing import rolled back with its
+    worker; an export's file was never stored): its counts go back to zero. One with a
+    checkpoint keeps its counts, saved with the batches it committed.
+    """
+    committed = _checkpoint_counts(job)
+    ended = _stalled(job).update(
+        status=Status.FAILED,
+        finished_at=timezone.now(),
+        error_message=message,
+        **committed,
+    )
+    if ended:
+        job.refresh_from_db()
+    return bool(ended)
+
+
+def _checkpoint_counts(job: DataJob) -> dict[str, int]:
+    counts = (job.checkpoint or {}).get("job_counts") or {}
+    return {k: int(counts.get(k) or 0) for k in ("processed", "succeeded", "failed", "skipped")}
+
+
+def _stalled(job: DataJob):
+    """The job's row, only while it is still the stalled attempt that was read."""
+    return DataJob.objects.filter(
+        pk=job.pk, status=Status.RUNNING, attempt=job.attempt, heartbeat_at=job.heartbeat_at
+    )
+
+
+def job_recover(*, job: DataJob) -> str:
+    """Handle a job whose worker died, as its ``on_stall`` says. Returns what was done.
+
+    Resumable jobs (skip-invalid imports) are queued again and continue from their checkpoint;
+    re-runnable ones (exports, reports, checks) start again from zero; the others (all-or-
+    nothing imports) are failed with nothing written. A job whose worker died
+    FERRY["JOB_MAX_ATTEMPTS"] times is failed: the job itself may be what kills the worker.
+    """
+    max_attempts = django_settings.FERRY["JOB_MAX_ATTEMPTS"]
+    if job.on_stall == DataJob.OnStall.FAIL:
+        done = _stalled_end(job, message=_stalled_message(job))
+        action = "failed"
+    elif job.attempt >= max_attempts or not job.task_name:
+        done = _stalled_end(job, message=_stalled_message(job, attempts=True))
+        action = "failed"
+    else:
+        fields: dict[str, Any] = {"status": Status.QUEUED, "queued_at": timezone.now()}
+        if job.on_stall == DataJob.OnStall.RERUN:
+            fields.update(processed=0, succeeded=0, failed=0, skipped=0, checkpoint={}, summary={})
+            job.log_entries.all().delete()
+            action = "rerun"
+        else:
+            # The counts the dead worker last wrote may be ahead of its last commit.
+            fields.update(_checkpoint_counts(job))
+            action = "resumed"
+        done = _stalled(job).update(**fields)
+        if done:
+            _requeue(job)
+    if not done:
+        return "skipped"
+    logger.warning("Job %s: worker %s stopped responding; job %s", job.pk, job.worker, action)
+    return action
+
+
+def _requeue(job: DataJob) -> None:
+    from huey.contrib.djhuey import HUEY
+
+    task_class = HUEY._registry.string_to_task(job.task_name)
+    transaction.on_commit(lambda: _enqueue(job.pk, task_class, HUEY, job.task_kwargs or {}))
+
+
+def jobs_recover_stalled(*, now=None) -> dict[str, int]:
+    """Find every job whose worker died and handle it (the stalled-jobs task's body)."""
+    done: Counter[str] = Counter()
+    for job in jobs_stalled(DataJob.objects.all(), now=now).order_by("pk"):
+        try:
+            done[job_recover(job=job)] += 1
+        except Exception:  # one job's trouble must not keep the others stuck
+            logger.exception("Could not recover stalled job %s", job.pk)
+            done["error"] += 1
+    return dict(done)
 
 
 def job_log(*, job: DataJob, entries: Iterable[JobLogEntry | dict[str, Any]]) -> int:
@@ -273,21 +411,41 @@ def job_run(job_id: int, work: Callable[[DataJob, JobProgress], dict[str, Any] |
     if not job_start(job=job):
         return
     progress = JobProgress(job)
+    # Beats while ``work`` runs, however long one of its batches takes.
+    HEARTBEAT.job_add(job_id=job.pk, attempt=job.attempt)
     try:
         summary = work(job, progress)
     except JobCancelled:
         _finish(
             job,
             Status.CANCELLED,
+            attempt=_current_attempt(job),
             processed=job.processed,
             succeeded=job.succeeded,
             failed=job.failed,
             skipped=job.skipped,
         )
+    except JobTakenOver:
+        logger.warning("Job %s was taken over by another worker; this run stopped", job.pk)
     except Exception as exc:
         job_fail(job=job, exc=exc)
     else:
-        job_complete(job=job, summary=summary)
+        if not job_complete(job=job, summary=summary):
+            logger.warning("Job %s was taken over by another worker; result dropped", job.pk)
+    finally:
+        HEARTBEAT.job_remove(job_id=job.pk)
+
+
+def workers_forget(*, now=None) -> int:
+    """Drop liveness records of workers gone for a day (each start is a new process)."""
+    cutoff = (now or timezone.now()) - timedelta(days=1)
+    gone = WorkerHeartbeat.objects.filter(seen_at__lt=cutoff)
+    # Read first: most minutes there is nothing to delete, and a write would wait for an
+    # all-or-nothing import holding SQLite's write lock.
+    if not gone.exists():
+        return 0
+    deleted, _ = gone.delete()
+    return deleted
 
 
 def jobs_purge(*, older_than: timedelta | None = None, now=None) -> tuple[int, int]:

@@ -10,11 +10,19 @@ import logging
 import time
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, lock_task
 
 from jobs.errors import FerryError
+from jobs.heartbeat import HEARTBEAT
 from jobs.models import DataJob
-from jobs.services import job_create, job_queue, job_run, jobs_purge
+from jobs.services import (
+    job_create,
+    job_queue,
+    job_run,
+    jobs_purge,
+    jobs_recover_stalled,
+    workers_forget,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +59,7 @@ def worker_check_queue(*, organization, user, steps: int = 20, delay: float = 0.
         user=user,
         job_type=DataJob.Type.SYSTEM,
         target=WORKER_CHECK_TARGET,
+        target_label="Worker check",
         params={"steps": steps, "delay": delay},
     )
     return job_queue(job=job, task=worker_check_task)
@@ -63,3 +72,29 @@ def purge_jobs_task() -> None:
     """Daily retention: finished jobs and drafts older than FERRY["JOB_RETENTION_DAYS"], with files."""
     jobs, files = jobs_purge()
     logger.info("Retention purge removed %s jobs and %s files", jobs, files)
+
+
+# No lock_task here: a worker killed while holding a Huey lock leaves it held for good, and
+# this is the task that must run after a worker was killed. Concurrent runs are safe: each
+# job is taken over with a conditional update that only one of them wins.
+@db_periodic_task(crontab())
+def recover_stalled_jobs_task() -> None:
+    """Every minute: handle the jobs whose worker died (resume, run again or fail them)."""
+    done = jobs_recover_stalled()
+    workers_forget()
+    if done:
+        logger.warning("Stalled jobs handled: %s", done)
+
+
+@HUEY.on_startup()
+def worker_heartbeat_start() -> None:
+    """Each consumer process records that it is alive, for as long as it is.
+
+    A worker that starts also looks for jobs a dead worker left at once, rather than at the next
+    minute: restarting the worker is what people do after a crash.
+    """
+    if HEARTBEAT.worker_register():
+        try:
+            recover_stalled_jobs_task.call_local()
+        except Exception:  # the database is busy, say: the every-minute run does it
+            logger.info("Stalled-jobs check at start-up skipped", exc_info=True)

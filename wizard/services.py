@@ -29,6 +29,7 @@ from business.models import AuditEvent
 from business.resources import UnknownResource, resource_get
 from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob
+from jobs.selectors import jobs_holding_slot
 from jobs.services import job_cancel, job_create, job_queue
 from library.models import DataTemplate
 from library.schema import template_usable_check
@@ -43,6 +44,7 @@ from wizard.engine import (
     undo_execute,
     undo_plan,
 )
+from wizard.engine.pipeline import run_class_for
 from wizard.mapping import mapping_from_suggestions, mapping_missing_required, mapping_suggest
 from wizard.models import ImportChange, ImportRow
 from wizard.readers import FileInfo, ReaderError, ReadOptions, SourceRow, file_inspect, rows_read
@@ -171,15 +173,10 @@ def _maps_lines(params: dict) -> bool:
 
 def _concurrency_check(job: DataJob) -> None:
     limit = django_settings.FERRY["MAX_CONCURRENT_IMPORTS"]
-    active = (
-        DataJob.objects.filter(
-            organization=job.organization,
-            job_type=DataJob.Type.IMPORT,
-            status__in=[Status.QUEUED, Status.RUNNING],
-        )
-        .exclude(pk=job.pk)
-        .count()
-    )
+    imports = DataJob.objects.filter(
+        organization=job.organization, job_type=DataJob.Type.IMPORT
+    ).exclude(pk=job.pk)
+    active = jobs_holding_slot(imports).count()
     if active >= limit:
         raise LimitExceeded(
             f"Your organization already has {active} imports queued or running, the most at once is "
@@ -224,6 +221,7 @@ def import_create(
         user=user,
         job_type=DataJob.Type.IMPORT,
         target=resource_cls.name,
+        target_label=str(resource_cls.label),
         params={},
         input_file=File(file, name=filename),
         input_filename=Path(filename).name,
@@ -389,6 +387,7 @@ def import_preview_start(*, job: DataJob) -> DataJob:
         user=job.user,
         job_type=DataJob.Type.IMPORT,
         target=job.target,
+        target_label=job.target_label,
         format=job.format,
         params=params,
     )
@@ -413,7 +412,20 @@ def import_start(*, job: DataJob) -> DataJob:
     template_id = job.params.get("template_id")
     if template_id:
         template_mark_used(template=template_id, organization=job.organization)
-    return job_queue(job=job, task=import_task)
+    return job_queue(job=job, task=import_task, on_stall=_on_stall(job))
+
+
+def _on_stall(job: DataJob) -> str:
+    """What to do if the worker dies: see ``jobs.services.job_recover``."""
+    settings = ImportSettings.from_params(job.params)
+    if settings.dry_run:
+        return DataJob.OnStall.RERUN
+    if settings.mode == "atomic":
+        # Its one transaction died with the worker: nothing was written.
+        return DataJob.OnStall.FAIL
+    if run_class_for(settings.resource.name).resumable:
+        return DataJob.OnStall.RESUME
+    return DataJob.OnStall.FAIL
 
 
 def import_run_now(*, job: DataJob, progress_wrap=None) -> DataJob:
@@ -469,6 +481,8 @@ def import_run(*, job: DataJob, progress) -> dict:
             row_estimate=info.row_estimate,
             edits=edits,
             preview_job=draft if preview_for else None,
+            # Set when the worker of an earlier attempt died: go on from its last batch.
+            resume=job.checkpoint if job.on_stall == DataJob.OnStall.RESUME else None,
         )
     spool = summary.pop("_failed_rows_path", None)
     files = {}
@@ -511,6 +525,8 @@ def import_run(*, job: DataJob, progress) -> dict:
             },
         )
     if summary.get("rolled_back"):
+        # Nothing was written, whatever the progress said while the transaction was open.
+        job.succeeded = 0
         job.summary = summary
         DataJob.objects.filter(pk=job.pk).update(summary=summary)
         failed = summary["failed"]

@@ -27,6 +27,10 @@ S = ImportRow.Status
 
 
 class OrdersRun(ImportRun):
+    # Orders group lines across batch boundaries: replaying committed rows would need the
+    # grouping state too, so a run whose worker died is failed with what it committed.
+    resumable = False
+
     def compile(self, sample):
         s = self.settings
         order_fields = {f.name for f in self.resource.importable_fields()}

@@ -33,7 +33,8 @@ from django.conf import settings as django_settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from jobs.errors import FerryError, LimitExceeded
+from jobs.errors import FerryError, JobTakenOver, LimitExceeded
+from jobs.models import DataJob, JobLogEntry
 from jobs.services import job_log
 from wizard.engine.keys import SeenKeys
 from wizard.engine.matching import (
@@ -199,6 +200,9 @@ def _message(row_number: int, column: str, text: str) -> str:
 class ImportRun:
     """One run of the pipeline over one file."""
 
+    # Whether a run whose worker died can go on from its checkpoint (see ``_resume_skip``).
+    resumable = True
+
     def __init__(
         self,
         *,
@@ -213,8 +217,11 @@ class ImportRun:
         batch_size: int | None = None,
         max_rows: int | None = None,
         failed_rows: bool = True,
+        resume: dict[str, Any] | None = None,
     ):
         self.job = job
+        # The checkpoint of a run whose worker died: its rows are skipped, its counts kept.
+        self.resume = resume or {}
         self.organization = job.organization
         self.settings = settings
         self.resource = settings.resource
@@ -261,6 +268,8 @@ class ImportRun:
         plans = self._plans_for(self.resource, {})
         self.date_formats, warnings = date_formats_guess(plans=plans, rows=sample, fixed=fixed)
         for column, text in warnings:
+            if self.resume:
+                break  # logged and counted by the run this one resumes
             self.counts["warnings"] += 1
             self.log.add(
                 [dict(row_number=None, column=column, value="", message=text, level="warning")]
@@ -378,6 +387,8 @@ class ImportRun:
         first = next(batches, [])
         self.compile([r.raw for r in first])
         all_batches = _chain_first(first, batches)
+        if self.resume:
+            all_batches = self._resume_skip(all_batches)
         if self.atomic:
             self.log.deferred = True
             side = None
@@ -414,8 +425,17 @@ class ImportRun:
         if self.progress is not None:
             self.progress.check_cancel()
         self.now = timezone.now()
-        self.process(rows)
-        self.processed += len(rows)
+        if self.checkpointing:
+            # The batch's records, change log, row log and the checkpoint saying how far the
+            # run got commit together: a worker dying anywhere leaves a consistent point to
+            # resume from, and no row is written twice.
+            with transaction.atomic():
+                self.process(rows)
+                self.processed += len(rows)
+                self.checkpoint_save(rows)
+        else:
+            self.process(rows)
+            self.processed += len(rows)
         if self.progress is not None:
             c = self.counts
             self.progress.update(
@@ -424,6 +444,89 @@ class ImportRun:
                 failed=c["failed"],
                 skipped=c["skipped"],
             )
+
+    # --- checkpoint and resume -------------------------------------------------------------
+
+    @property
+    def checkpointing(self) -> bool:
+        """Skip-invalid real runs stand batch by batch, so they can resume after a crash."""
+        return not self.simulate and not self.atomic and self.preview_job is None
+
+    def checkpoint_save(self, rows: list[Row]) -> None:
+        c = self.counts
+        job_counts = {
+            "processed": self.processed,
+            "succeeded": c["created"] + c["updated"],
+            "failed": c["failed"],
+            "skipped": c["skipped"],
+        }
+        checkpoint = {
+            "rows": self.processed,
+            "last_row": rows[-1].number,
+            "counts": dict(c),
+            "unresolved": {f: dict(t) for f, t in self.unresolved.items() if t},
+            "references_created": dict(self.references_created),
+            "errors": self.errors_sample,
+            "job_counts": job_counts,
+        }
+        # Only while this run's attempt is the job's: if the job was given to another worker
+        # (this one was taken for dead), the batch rolls back instead of being written twice.
+        saved = DataJob.objects.filter(pk=self.job.pk, attempt=self.job.attempt).update(
+            checkpoint=checkpoint, heartbeat_at=timezone.now(), **job_counts
+        )
+        if not saved:
+            raise JobTakenOver()
+
+    def _resume_skip(self, batches: Iterator[list[Row]]) -> Iterator[list[Row]]:
+        """Skip the rows the checkpoint says are committed; yield the rest.
+
+        The skipped rows are parsed again (no database work) so that an in-file duplicate of
+        one of them is still reported as such, and their failed rows go to the failed-rows
+        file again, with the messages the row log holds for them.
+        """
+        done = int(self.resume.get("rows") or 0)
+        self.counts = Counter(self.resume.get("counts") or {})
+        self.unresolved = defaultdict(
+            Counter, {f: Counter(t) for f, t in (self.resume.get("unresolved") or {}).items()}
+        )
+        self.references_created = Counter(self.resume.get("references_created") or {})
+        self.errors_sample = list(self.resume.get("errors") or [])
+        self.processed = done
+        replayed = 0
+        for batch in batches:
+            if replayed >= done:
+                yield batch
+                continue
+            take = min(len(batch), done - replayed)
+            self._replay(batch[:take])
+            replayed += take
+            if take < len(batch):
+                yield batch[take:]
+
+    def _replay(self, rows: list[Row]) -> None:
+        plans, width = self.plans, self.width
+        for row in rows:
+            row_parse(plans, row, width)
+        self.keys_check(rows)
+        if self.failed is None:
+            return
+        messages: dict[int, list[str]] = defaultdict(list)
+        logged = (
+            JobLogEntry.objects.filter(
+                job=self.job,
+                level=JobLogEntry.Level.ERROR,
+                row_number__gte=rows[0].number,
+                row_number__lte=rows[-1].number,
+            )
+            .order_by("row_number", "pk")
+            .values_list("row_number", "message")
+        )
+        for number, message in logged:
+            messages[number].append(message)
+        for row in rows:
+            texts = messages.get(row.number)
+            if texts:
+                self.failed.add(row.raw, "; ".join(t.split(": ", 1)[-1] for t in texts))
 
     # --- one batch -------------------------------------------------------------------------
 
