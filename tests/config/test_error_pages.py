@@ -15,7 +15,7 @@ def test_it_serves_ferrys_404_page_without_listing_the_urls(member_client):
     assert response.status_code == 404
     html = response.content.decode()
     assert "Page not found" in html
-    assert "/no-such-page/" in html
+    assert "There is nothing at this address" in html
     # Ferry's layout (the signed-in navigation), not Django's technical page.
     assert 'href="/jobs/"' in html
     assert "URLconf" not in html
