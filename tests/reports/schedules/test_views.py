@@ -84,7 +84,7 @@ def test_it_lists_filters_with_htmx_and_shows_history_and_run(
     schedule = make_schedule(formats=["csv"])
     run = run_now(schedule)
     page = manager_client.get("/export/schedules/").content.decode()
-    assert "Weekly sales" in page and "Emailed" in page
+    assert "Weekly sales" in page and "E-mailed" in page
     partial = manager_client.get(
         "/export/schedules/", {"state": "paused"}, HTTP_HX_REQUEST="true"
     ).content.decode()
