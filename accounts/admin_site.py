@@ -34,6 +34,7 @@ from django.urls import path
 
 from accounts.models import Membership, Organization
 from accounts.permissions import Role
+from accounts.throttle import ThrottledLoginMixin
 
 ORGANIZATION_FIELD = "organization"
 
@@ -390,8 +391,9 @@ class _OperatorsOnlyMixin:
         return is_platform_operator(request.user) and super().has_delete_permission(request, obj)
 
 
-class OrgAdminAuthenticationForm(AuthenticationForm):
-    """The admin's login form: organization admins sign in without ``is_staff``."""
+class OrgAdminAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    """The admin's login form: organization admins sign in without ``is_staff``; attempts are
+    throttled like the log-in page's (one counter for both)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -20,6 +21,21 @@ from accounts.services import (
     logo_sniff,
     organization_settings_update,
 )
+from accounts.throttle import LoginForm
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in view with throttled attempts (accounts.throttle): 429 while locked."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+    form_class = LoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.is_throttled():
+            response.status_code = 429
+        return response
 
 
 @login_required

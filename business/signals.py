@@ -17,6 +17,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts.middleware import SESSION_KEY, membership_for
+from accounts.signals import login_locked_out
 from business.audit import audit_record
 from business.models import AuditEvent
 
@@ -59,6 +60,31 @@ def audit_logout(sender, request, user, **kwargs):
         object_type="auth.User",
         object_id=str(user.pk),
         object_repr=user.get_username(),
+        request=request,
+    )
+
+
+@receiver(login_locked_out, dispatch_uid="business.audit_login_locked_out")
+def audit_login_locked_out(sender, username, address, scope, failures, seconds, request, **kwargs):
+    # Same rule as a failed login: recorded only for a member's username, in their organization.
+    User = get_user_model()
+    user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
+    membership = membership_for(user) if user is not None else None
+    if membership is None:
+        return
+    audit_record(
+        organization=membership.organization,
+        event_type=AuditEvent.Type.LOGIN_FAILED,
+        object_type="auth.User",
+        object_id=str(user.pk),
+        object_repr=user.get_username(),
+        details={
+            "username": user.get_username(),
+            "locked_out": True,
+            "lock": "this account" if scope == "username" else "the client address",
+            "failed_attempts": failures,
+            "locked_for_seconds": seconds,
+        },
         request=request,
     )
 

@@ -256,6 +256,13 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ferry@localhost")
 # Ferry's own limits (each refused with a clear message).
 FERRY = {
     "MAX_UPLOAD_BYTES": env_int("FERRY_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
+    # Log-in throttling (accounts/throttle.py): wrong passwords per username and per client
+    # address within the lockout period, and how long the lock then lasts.
+    "LOGIN_MAX_FAILURES": env_int("FERRY_LOGIN_MAX_FAILURES", 5),
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": env_int("FERRY_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+    "LOGIN_LOCKOUT_SECONDS": env_int("FERRY_LOGIN_LOCKOUT_SECONDS", 15 * 60),
+    # Reverse proxies in front of Ferry that append to X-Forwarded-For (0: use REMOTE_ADDR).
+    "PROXY_COUNT": env_int("FERRY_PROXY_COUNT", 0),
     # A table's width and its header line, checked on the first bytes before any inspection
     # (wizard/readers/limits.py): wider files cost seconds in every step that walks the columns.
     "MAX_COLUMNS": env_int("FERRY_MAX_COLUMNS", 2_000),
