@@ -6,8 +6,11 @@ The cast: ``org`` with ``owner`` (admin), ``manager``, ``member`` (ops) and ``vi
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -133,6 +136,89 @@ def other_client(other_user):
 @pytest.fixture
 def client_for():
     return _client_for
+
+
+# --- a real SMTP server (aiosmtpd) -----------------------------------------------------------
+# Scheduled exports and invitations are mailed; tests read what a real SMTP server received.
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """The aiosmtpd handler: keeps every accepted message; ``refuse`` makes it answer 451."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.refuse: str = ""
+        self.attempts = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.attempts += 1
+        if self.refuse:
+            return self.refuse
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        msg.envelope_to = list(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 Message accepted for delivery"
+
+    def wait(self, count: int = 1, timeout: float = 30.0) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.messages) >= count:
+                return self.messages
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} mails, got {len(self.messages)}")
+
+
+@pytest.fixture
+def smtp(settings, monkeypatch):
+    """Start the server and point Django (and consumers started after this) at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = SMTP_BACKEND
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    monkeypatch.setenv("EMAIL_BACKEND", SMTP_BACKEND)
+    inbox.port = port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """SMTP settings pointing at a port where nothing listens."""
+    settings.EMAIL_BACKEND = SMTP_BACKEND
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = free_port()
+    settings.EMAIL_TIMEOUT = 2
+
+
+def parts(msg) -> dict:
+    """text, html and attachments {filename: bytes} of a parsed message."""
+    out = {"text": "", "html": "", "attachments": {}}
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        filename = part.get_filename()
+        if filename:
+            out["attachments"][filename] = part.get_payload(decode=True)
+        elif part.get_content_type() == "text/plain":
+            out["text"] = part.get_content()
+        elif part.get_content_type() == "text/html":
+            out["html"] = part.get_content()
+    return out
 
 
 # --- a real Huey consumer ------------------------------------------------------------------

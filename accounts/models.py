@@ -61,6 +61,8 @@ class Organization(models.Model):
     locale = models.CharField(max_length=10, choices=LOCALE_CHOICES, default="en-GB")
 
     class Meta:
+        verbose_name = "organization"
+        verbose_name_plural = "organizations"
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -93,6 +95,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "membership"
+        verbose_name_plural = "memberships"
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="unique_membership")
         ]
@@ -115,3 +119,39 @@ class Membership(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class Invitation(models.Model):
+    """An e-mail invitation to join an organization with a role.
+
+    The link mailed out carries a signed, expiring token naming this row (accounts/invitations.py);
+    the row makes the invitation single-use and lets an admin see and withdraw pending ones.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField("E-mail")
+    role = models.CharField(max_length=20, choices=Role.CHOICES, default=Role.OPS)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "invitation"
+        verbose_name_plural = "invitations"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} ({self.role})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.withdrawn_at is None

@@ -8,3 +8,6 @@ class BusinessConfig(AppConfig):
     def ready(self) -> None:
         # Connects the login/logout audit receivers.
         from business import signals  # noqa: F401
+
+        # The members page's per-model permission rows and its audit events.
+        from business import members  # noqa: F401

@@ -44,6 +44,8 @@ class Account(OrgModel):
     legacy_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = "account"
+        verbose_name_plural = "accounts"
         ordering = ["name"]
         constraints = [unique_per_org("name", name="account_unique_name")]
 
@@ -73,6 +75,8 @@ class Contact(OrgModel):
     legacy_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = "contact"
+        verbose_name_plural = "contacts"
         ordering = ["email"]
         constraints = [unique_per_org("email", name="contact_unique_email")]
 
@@ -97,6 +101,8 @@ class Lead(OrgModel):
     legacy_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = "lead"
+        verbose_name_plural = "leads"
         ordering = ["email"]
         constraints = [unique_per_org("email", name="lead_unique_email")]
 
@@ -115,6 +121,7 @@ class ProductCategory(OrgModel):
     legacy_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = "product category"
         ordering = ["name"]
         verbose_name_plural = "product categories"
         constraints = [unique_per_org("name", name="productcategory_unique_name")]
@@ -146,6 +153,8 @@ class Product(OrgModel):
     attributes = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "product"
+        verbose_name_plural = "products"
         ordering = ["sku"]
         constraints = [unique_per_org("sku", name="product_unique_sku")]
 
@@ -183,6 +192,8 @@ class Customer(OrgModel):
     legacy_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = "customer"
+        verbose_name_plural = "customers"
         ordering = ["code"]
         constraints = [unique_per_org("code", name="customer_unique_code")]
 
@@ -206,6 +217,8 @@ class CreditTransaction(OrgModel):
     legacy_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = "credit transaction"
+        verbose_name_plural = "credit transactions"
         ordering = ["-date", "reference"]
         constraints = [unique_per_org("reference", name="credittransaction_unique_reference")]
         indexes = [models.Index(fields=["organization", "customer", "date"])]
@@ -222,6 +235,8 @@ class Warehouse(OrgModel):
     legacy_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = "warehouse"
+        verbose_name_plural = "warehouses"
         ordering = ["code"]
         constraints = [unique_per_org("code", name="warehouse_unique_code")]
 
@@ -247,6 +262,8 @@ class SalesOrder(OrgModel):
     legacy_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = "sales order"
+        verbose_name_plural = "sales orders"
         ordering = ["-order_date", "number"]
         constraints = [unique_per_org("number", name="salesorder_unique_number")]
         indexes = [models.Index(fields=["organization", "order_date"])]
@@ -270,6 +287,8 @@ class SalesOrderLine(OrgModel):
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
 
     class Meta:
+        verbose_name = "sales order line"
+        verbose_name_plural = "sales order lines"
         ordering = ["order", "line_number"]
         constraints = [
             unique_per_org("order", "line_number", name="salesorderline_unique_line"),
@@ -301,6 +320,8 @@ class StockItem(OrgModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_STOCK)
 
     class Meta:
+        verbose_name = "stock item"
+        verbose_name_plural = "stock items"
         ordering = ["warehouse", "product"]
         constraints = [unique_per_org("product", "warehouse", name="stockitem_unique_product_wh")]
 
@@ -322,6 +343,8 @@ class StockMovement(OrgModel):
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = "stock movement"
+        verbose_name_plural = "stock movements"
         ordering = ["-date", "reference"]
         constraints = [unique_per_org("reference", name="stockmovement_unique_reference")]
 
@@ -346,6 +369,8 @@ class AuditEvent(models.Model):
         RECORD_DELETED = "record_deleted", "Record deleted"
         TEMPLATE = "template", "Template changed"
         SETTINGS = "settings", "Settings changed"
+        # Invitations, joins, role and permission changes, removals (accounts/members.py).
+        MEMBER = "member", "Member changed"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     time = models.DateTimeField(db_index=True)
@@ -360,6 +385,8 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "audit event"
+        verbose_name_plural = "audit events"
         ordering = ["-time", "-pk"]
         indexes = [models.Index(fields=["organization", "event_type", "time"])]
 
