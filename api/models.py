@@ -28,6 +28,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
@@ -51,6 +53,8 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = "idempotency key"
+        verbose_name_plural = "idempotency keys"
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "organization", "endpoint", "key"], name="api_idempotency_unique"

@@ -73,6 +73,8 @@ class SyncConnection(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "sync connection"
+        verbose_name_plural = "sync connections"
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "name"], name="sync_connection_name"),
@@ -121,6 +123,8 @@ class SyncLink(models.Model):
     last_synced_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "sync link"
+        verbose_name_plural = "sync links"
         ordering = ["external_key"]
         constraints = [
             models.UniqueConstraint(fields=["connection", "external_key"], name="sync_link_key")
@@ -163,6 +167,8 @@ class SyncRun(models.Model):
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "sync run"
+        verbose_name_plural = "sync runs"
         ordering = ["-started_at", "-pk"]
         indexes = [models.Index(fields=["organization", "connection", "started_at"])]
 

@@ -4,67 +4,131 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('business', '0003_product_attributes'),
+        ("business", "0003_product_attributes"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='account',
-            options={'ordering': ['name'], 'verbose_name': 'account', 'verbose_name_plural': 'accounts'},
+            name="account",
+            options={
+                "ordering": ["name"],
+                "verbose_name": "account",
+                "verbose_name_plural": "accounts",
+            },
         ),
         migrations.AlterModelOptions(
-            name='auditevent',
-            options={'ordering': ['-time', '-pk'], 'verbose_name': 'audit event', 'verbose_name_plural': 'audit events'},
+            name="auditevent",
+            options={
+                "ordering": ["-time", "-pk"],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+            },
         ),
         migrations.AlterModelOptions(
-            name='contact',
-            options={'ordering': ['email'], 'verbose_name': 'contact', 'verbose_name_plural': 'contacts'},
+            name="contact",
+            options={
+                "ordering": ["email"],
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
+            },
         ),
         migrations.AlterModelOptions(
-            name='credittransaction',
-            options={'ordering': ['-date', 'reference'], 'verbose_name': 'credit transaction', 'verbose_name_plural': 'credit transactions'},
+            name="credittransaction",
+            options={
+                "ordering": ["-date", "reference"],
+                "verbose_name": "credit transaction",
+                "verbose_name_plural": "credit transactions",
+            },
         ),
         migrations.AlterModelOptions(
-            name='customer',
-            options={'ordering': ['code'], 'verbose_name': 'customer', 'verbose_name_plural': 'customers'},
+            name="customer",
+            options={
+                "ordering": ["code"],
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
+            },
         ),
         migrations.AlterModelOptions(
-            name='lead',
-            options={'ordering': ['email'], 'verbose_name': 'lead', 'verbose_name_plural': 'leads'},
+            name="lead",
+            options={"ordering": ["email"], "verbose_name": "lead", "verbose_name_plural": "leads"},
         ),
         migrations.AlterModelOptions(
-            name='product',
-            options={'ordering': ['sku'], 'verbose_name': 'product', 'verbose_name_plural': 'products'},
+            name="product",
+            options={
+                "ordering": ["sku"],
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+            },
         ),
         migrations.AlterModelOptions(
-            name='productcategory',
-            options={'ordering': ['name'], 'verbose_name': 'product category', 'verbose_name_plural': 'product categories'},
+            name="productcategory",
+            options={
+                "ordering": ["name"],
+                "verbose_name": "product category",
+                "verbose_name_plural": "product categories",
+            },
         ),
         migrations.AlterModelOptions(
-            name='salesorder',
-            options={'ordering': ['-order_date', 'number'], 'verbose_name': 'sales order', 'verbose_name_plural': 'sales orders'},
+            name="salesorder",
+            options={
+                "ordering": ["-order_date", "number"],
+                "verbose_name": "sales order",
+                "verbose_name_plural": "sales orders",
+            },
         ),
         migrations.AlterModelOptions(
-            name='salesorderline',
-            options={'ordering': ['order', 'line_number'], 'verbose_name': 'sales order line', 'verbose_name_plural': 'sales order lines'},
+            name="salesorderline",
+            options={
+                "ordering": ["order", "line_number"],
+                "verbose_name": "sales order line",
+                "verbose_name_plural": "sales order lines",
+            },
         ),
         migrations.AlterModelOptions(
-            name='stockitem',
-            options={'ordering': ['warehouse', 'product'], 'verbose_name': 'stock item', 'verbose_name_plural': 'stock items'},
+            name="stockitem",
+            options={
+                "ordering": ["warehouse", "product"],
+                "verbose_name": "stock item",
+                "verbose_name_plural": "stock items",
+            },
         ),
         migrations.AlterModelOptions(
-            name='stockmovement',
-            options={'ordering': ['-date', 'reference'], 'verbose_name': 'stock movement', 'verbose_name_plural': 'stock movements'},
+            name="stockmovement",
+            options={
+                "ordering": ["-date", "reference"],
+                "verbose_name": "stock movement",
+                "verbose_name_plural": "stock movements",
+            },
         ),
         migrations.AlterModelOptions(
-            name='warehouse',
-            options={'ordering': ['code'], 'verbose_name': 'warehouse', 'verbose_name_plural': 'warehouses'},
+            name="warehouse",
+            options={
+                "ordering": ["code"],
+                "verbose_name": "warehouse",
+                "verbose_name_plural": "warehouses",
+            },
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='event_type',
-            field=models.CharField(choices=[('login', 'Login'), ('logout', 'Logout'), ('login_failed', 'Login failed'), ('import', 'Import'), ('import_undo', 'Import undone'), ('export', 'Export'), ('report', 'Report'), ('record_created', 'Record created'), ('record_updated', 'Record updated'), ('record_deleted', 'Record deleted'), ('template', 'Template changed'), ('settings', 'Settings changed'), ('member', 'Member changed')], max_length=30),
+            model_name="auditevent",
+            name="event_type",
+            field=models.CharField(
+                choices=[
+                    ("login", "Login"),
+                    ("logout", "Logout"),
+                    ("login_failed", "Login failed"),
+                    ("import", "Import"),
+                    ("import_undo", "Import undone"),
+                    ("export", "Export"),
+                    ("report", "Report"),
+                    ("record_created", "Record created"),
+                    ("record_updated", "Record updated"),
+                    ("record_deleted", "Record deleted"),
+                    ("template", "Template changed"),
+                    ("settings", "Settings changed"),
+                    ("member", "Member changed"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

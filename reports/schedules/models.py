@@ -59,6 +59,8 @@ class Schedule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "schedule"
+        verbose_name_plural = "schedules"
         ordering = ["name", "pk"]
         indexes = [models.Index(fields=["is_active", "next_run_at"])]
         constraints = [
@@ -105,6 +107,8 @@ class ScheduleRun(models.Model):
     error_message = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = "schedule run"
+        verbose_name_plural = "schedule runs"
         ordering = ["-created_at", "-pk"]
         constraints = [
             # The database-level half of "each slot runs exactly once".
@@ -143,6 +147,8 @@ class ScheduleRunFile(models.Model):
     purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "schedule run file"
+        verbose_name_plural = "schedule run files"
         ordering = ["run", "pk"]
 
     def __str__(self) -> str:
@@ -173,6 +179,7 @@ class NotificationSettings(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "notification settings"
         verbose_name_plural = "notification settings"
 
     def __str__(self) -> str:

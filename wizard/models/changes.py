@@ -29,6 +29,8 @@ class ImportChange(models.Model):
     after = models.JSONField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "import change"
+        verbose_name_plural = "import changes"
         ordering = ["job", "pk"]
         indexes = [models.Index(fields=["job", "resource", "action"])]
 

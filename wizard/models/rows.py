@@ -32,6 +32,8 @@ class ImportRow(models.Model):
     changes = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "import row"
+        verbose_name_plural = "import rows"
         ordering = ["job", "row_number"]
         indexes = [models.Index(fields=["job", "status", "row_number"])]
         constraints = [
