@@ -379,6 +379,8 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], filterset_class=None)
     def log(self, request, pk=None):
         job = self.get_object()
+        # The row log quotes cells of the uploaded file: it needs the same permission as the files.
+        _may_see_files(request, job)
         entries = JobLogFilter(request.query_params, queryset=job.log_entries.all())
         if not entries.is_valid():
             raise s.serializers.ValidationError(entries.errors)

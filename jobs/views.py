@@ -88,6 +88,9 @@ def _detail_context(request, job: DataJob) -> dict:
 
 
 def _log_context(request, job: DataJob) -> dict:
+    if not _can_download(request, job):
+        # The row log quotes cells of the uploaded file: it needs the same permission as the files.
+        return {"job": job, "log_hidden": True}
     form = LogLevelForm(request.GET or None)
     level = form.selected_level()
     page = Paginator(job_log_entries(job=job, level=level), LOG_PAGE_SIZE).get_page(
