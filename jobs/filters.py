@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 
-from jobs.models import DataJob
+from jobs.models import DataJob, target_display
 from jobs.selectors import jobs_stalled
 
 STALLED = "stalled"
@@ -18,7 +18,11 @@ class DataJobFilter(django_filters.FilterSet):
     # "Stalled" is not stored: it is a running job whose worker stopped reporting.
     status = django_filters.ChoiceFilter(
         label="Status",
-        choices=[*DataJob.Status.choices, (STALLED, "Stalled")],
+        # Pending jobs are drafts, which the dashboard does not list.
+        choices=[
+            *((v, label) for v, label in DataJob.Status.choices if v != DataJob.Status.PENDING),
+            (STALLED, "Stalled"),
+        ],
         empty_label="Any status",
         method="filter_status",
     )
@@ -40,13 +44,17 @@ class DataJobFilter(django_filters.FilterSet):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         # Only what this organization has: its own targets and its own members.
-        targets = (
+        targets: dict[str, str] = {}
+        for target, label in (
             DataJob.objects.filter(organization=organization)
-            .order_by("target")
-            .values_list("target", flat=True)
+            .order_by("target", "-target_label")
+            .values_list("target", "target_label")
             .distinct()
+        ):
+            targets.setdefault(target, target_display(target, label))
+        self.filters["target"].extra["choices"] = sorted(
+            targets.items(), key=lambda item: item[1].lower()
         )
-        self.filters["target"].extra["choices"] = [(t, t) for t in targets]
         self.filters["user"].queryset = (
             get_user_model()
             .objects.filter(memberships__organization=organization)

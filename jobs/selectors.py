@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,7 +35,10 @@ def jobs_listed(queryset: QuerySet[DataJob]) -> QuerySet[DataJob]:
     A draft (pending, never started: the import wizard's unfinished imports, listed by the
     wizard) and a dry run (a preview: nothing was written) are not jobs a person looks for.
     """
-    return queryset.exclude(status=DataJob.Status.PENDING).exclude(params__dry_run=True)
+    # Not ``exclude(params__dry_run=True)``: without the key the comparison is NULL, and
+    # SQL's NOT NULL would drop every job that never had the flag.
+    not_dry_run = Q(params__dry_run__isnull=True) | Q(params__dry_run=False)
+    return queryset.exclude(status=DataJob.Status.PENDING).filter(not_dry_run)
 
 
 def jobs_drafts(queryset: QuerySet[DataJob]) -> QuerySet[DataJob]:
@@ -249,16 +253,43 @@ class SummaryItem:
     children: tuple[SummaryItem, ...] = ()
 
 
-def job_summary_items(*, summary: Any) -> list[SummaryItem]:
-    """The summary JSON as labelled lines a person can read (files are shown as downloads)."""
+SummaryPresenter = Callable[[DataJob], list[SummaryItem]]
+_SUMMARY_PRESENTERS: dict[str, SummaryPresenter] = {}
+
+
+def job_summary_presenter_register(*, job_type: str, presenter: SummaryPresenter) -> None:
+    """Let the app that owns a kind of job say how its summary reads (jobs knows no imports)."""
+    _SUMMARY_PRESENTERS[job_type] = presenter
+
+
+def job_summary_items(*, job: DataJob | None = None, summary: Any = None) -> list[SummaryItem]:
+    """The job's summary as labelled lines a person can read, through its app's presenter."""
+    if job is not None:
+        presenter = _SUMMARY_PRESENTERS.get(job.job_type)
+        if presenter is not None:
+            return presenter(job)
+        summary = job.summary
+    return summary_items(summary=summary)
+
+
+def summary_items(*, summary: Any) -> list[SummaryItem]:
+    """Any summary JSON as labelled lines, without what is empty (files are downloads)."""
     if not isinstance(summary, dict):
         return [] if summary in (None, "") else [SummaryItem("Result", _scalar(summary))]
     # Keys with a leading underscore are the task's own bookkeeping, not meant for people.
     return [
         _item(key, value)
         for key, value in summary.items()
-        if key != "files" and not str(key).startswith("_")
+        if key != "files" and not str(key).startswith("_") and not summary_empty(value)
     ]
+
+
+def summary_empty(value: Any) -> bool:
+    """Nothing a person would read: no value, an empty group, or a list of records (the row
+    log and the files show those)."""
+    if value is None or value == "" or value == {} or value == [] or value == ():
+        return True
+    return isinstance(value, list | tuple) and any(isinstance(v, dict | list) for v in value)
 
 
 def _item(key: Any, value: Any, depth: int = 0) -> SummaryItem:
@@ -266,7 +297,8 @@ def _item(key: Any, value: Any, depth: int = 0) -> SummaryItem:
     if isinstance(value, dict) and not value:
         return SummaryItem(label, "—")
     if isinstance(value, dict) and depth < 2:
-        return SummaryItem(label, "", tuple(_item(k, v, depth + 1) for k, v in value.items()))
+        children = tuple(_item(k, v, depth + 1) for k, v in value.items() if not summary_empty(v))
+        return SummaryItem(label, "", children)
     if isinstance(value, list | tuple):
         if all(not isinstance(v, dict | list | tuple) for v in value):
             return SummaryItem(label, ", ".join(_scalar(v) for v in value) or "—")

@@ -457,25 +457,36 @@ def jobs_purge(*, older_than: timedelta | None = None, now=None) -> tuple[int, i
     files = 0
     count = 0
     for job in old.iterator(chunk_size=500):
-        # Delete only if the status is still the one read: a draft started meanwhile is queued
-        # now and keeps its uploaded file. Row first, so a kept job never loses its files.
-        deleted, _ = DataJob.objects.filter(pk=job.pk, status=job.status).delete()
-        if not deleted:
+        deleted = job_delete(job=job)
+        if deleted is None:
             continue
-        for f in (job.input_file, job.output_file):
-            # A wizard preview reads its draft's upload under the same name: a file another job
-            # still points at stays until that job goes too.
-            if f and f.name and not _file_referenced(f.name):
-                f.storage.delete(f.name)
-                files += 1
-        for extra in job.summary.get("files", {}).values() if isinstance(job.summary, dict) else ():
-            # The contract is {"name": <storage name>, "filename": ...}; a bare name is accepted too.
-            name = extra.get("name") if isinstance(extra, dict) else extra
-            if isinstance(name, str) and name:
-                job.input_file.storage.delete(name)
-                files += 1
+        files += deleted
         count += 1
     return count, files
+
+
+def job_delete(*, job: DataJob) -> int | None:
+    """Delete a job and the files no other job uses. Returns the files deleted, None if the job
+    changed status meanwhile (and was kept)."""
+    # Delete only if the status is still the one read: a draft started meanwhile is queued
+    # now and keeps its uploaded file. Row first, so a kept job never loses its files.
+    deleted, _ = DataJob.objects.filter(pk=job.pk, status=job.status).delete()
+    if not deleted:
+        return None
+    files = 0
+    for f in (job.input_file, job.output_file):
+        # A wizard preview reads its draft's upload under the same name: a file another job
+        # still points at stays until that job goes too.
+        if f and f.name and not _file_referenced(f.name):
+            f.storage.delete(f.name)
+            files += 1
+    for extra in job.summary.get("files", {}).values() if isinstance(job.summary, dict) else ():
+        # The contract is {"name": <storage name>, "filename": ...}; a bare name is accepted too.
+        name = extra.get("name") if isinstance(extra, dict) else extra
+        if isinstance(name, str) and name:
+            job.input_file.storage.delete(name)
+            files += 1
+    return files
 
 
 def _file_referenced(name: str) -> bool:

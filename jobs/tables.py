@@ -10,7 +10,15 @@ from jobs.models import DataJob
 class DataJobTable(tables.Table):
     id = tables.Column(verbose_name="Job", attrs={"td": {"class": "nowrap"}})
     job_type = tables.Column(verbose_name="Type")
-    target = tables.Column(verbose_name="Target")
+    target = tables.Column(verbose_name="Target", order_by=("target_label", "target"))
+    file = tables.Column(
+        verbose_name="File",
+        accessor="input_filename",
+        order_by=("input_filename", "output_filename"),
+        # An export has no input file: its own render shows the output's name instead.
+        empty_values=(),
+        attrs={"td": {"class": "file-cell"}},
+    )
     status = tables.TemplateColumn(
         template_name="jobs/dashboard_status_cell.html",
         verbose_name="Status",
@@ -26,6 +34,7 @@ class DataJobTable(tables.Table):
             "id",
             "job_type",
             "target",
+            "file",
             "status",
             "user",
             "created_at",
@@ -43,6 +52,16 @@ class DataJobTable(tables.Table):
         return format_html(
             '<a href="{}">#{}</a>', reverse("jobs:detail", args=[record.pk]), record.pk
         )
+
+    def render_target(self, record: DataJob):
+        return record.target_display
+
+    def render_file(self, record: DataJob):
+        # The file the job read, or for an export the file it wrote.
+        return record.input_filename or record.output_filename or "—"
+
+    def value_file(self, record: DataJob):
+        return record.input_filename or record.output_filename
 
     def render_user(self, record: DataJob):
         return record.user.get_username() if record.user else "—"

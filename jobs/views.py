@@ -26,8 +26,12 @@ from jobs.selectors import (
     job_log_counts,
     job_log_entries,
     job_summary_items,
+    jobs_drafts,
     jobs_for,
+    jobs_listed,
     jobs_overview,
+    workers_silent_message,
+    workers_state,
 )
 from jobs.services import job_cancel, job_mark_stalled_failed
 from jobs.tables import DataJobTable
@@ -50,7 +54,7 @@ def _can_download(request, job: DataJob) -> bool:
 @require_GET
 @organization_required
 def dashboard(request):
-    jobs = jobs_for(organization=request.organization)
+    jobs = jobs_listed(jobs_for(organization=request.organization))
     overview = jobs_overview(jobs=jobs)
     if request.htmx and request.htmx.target == "jobs-overview":
         # Refreshed whenever a job on the page finishes.
@@ -62,7 +66,15 @@ def dashboard(request):
     if not request.GET:
         table.empty_text = "No jobs yet. Imports, exports and reports you start will appear here."
     RequestConfig(request, paginate={"per_page": DASHBOARD_PAGE_SIZE}).configure(table)
-    context = {"filter": job_filter, "table": table, "overview": overview}
+    context = {
+        "filter": job_filter,
+        "table": table,
+        "overview": overview,
+        "drafts": jobs_drafts(jobs_for(organization=request.organization))
+        .filter(user=request.user)
+        .count(),
+        "workers": workers_state(),
+    }
     return render(request, "jobs/dashboard.html", context)
 
 
@@ -81,7 +93,7 @@ def _detail_context(request, job: DataJob) -> dict:
         "job": job,
         "files": files if allowed else [],
         "files_hidden": bool(files) and not allowed,
-        "summary_items": job_summary_items(summary=job.summary),
+        "summary_items": job_summary_items(job=job),
         "can_control": _can_control(request, job),
         "result_url": _result_url(job),
     }
@@ -177,11 +189,15 @@ def worker_check(request):
     if not request.membership.is_admin:
         raise PermissionDenied("Only an admin can check the worker.")
     job = worker_check_queue(organization=request.organization, user=request.user)
-    messages.success(
-        request,
-        f"Worker check #{job.pk} queued. If it does not start within a few seconds, "
-        "no worker is running.",
-    )
+    workers = workers_state()
+    if workers.any_alive:
+        alive = f"{workers.alive} worker{'s are' if workers.alive != 1 else ' is'} running"
+        messages.success(
+            request,
+            f"{alive}. Worker check #{job.pk} is queued; it should finish in a few seconds.",
+        )
+    else:
+        messages.warning(request, workers_silent_message(workers=workers, job=job))
     return redirect("jobs:dashboard")
 
 

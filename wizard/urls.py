@@ -1,10 +1,12 @@
 from django.urls import path
 
-from wizard.views import steps
+from wizard.views import drafts, steps
 
 app_name = "wizard"
 urlpatterns = [
     path("", steps.start, name="start"),
+    path("unfinished/", drafts.drafts, name="drafts"),
+    path("unfinished/<int:job_id>/discard/", drafts.discard, name="draft_discard"),
     path("<int:job_id>/", steps.resume, name="resume"),
     path("<int:job_id>/map/", steps.map_step, name="map"),
     path("<int:job_id>/map/template/", steps.save_template, name="save_template"),
