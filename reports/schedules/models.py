@@ -100,6 +100,8 @@ class ScheduleRun(models.Model):
     rows = models.PositiveBigIntegerField(null=True, blank=True)
     key_figures = models.JSONField(default=list, blank=True)
     recipients = models.JSONField(default=list, blank=True)
+    # Attempts at producing the files (an unexpected error is retried) and at sending them.
+    attempts = models.PositiveSmallIntegerField(default=1)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     # What happened to the e-mail when none went out on purpose ("no rows") or a retry waits.
     note = models.CharField(max_length=300, blank=True)

@@ -51,6 +51,7 @@ def setting(name: str) -> Any:
     defaults = {
         "SCHEDULE_MAX_FAILURES": 3,
         "SCHEDULE_DELIVERY_TRIES": 3,
+        "SCHEDULE_RUN_TRIES": 3,
         "SCHEDULE_RETRY_BASE_SECONDS": 60,
         "SCHEDULE_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
         "SCHEDULE_LINK_MAX_AGE_DAYS": 7,
@@ -483,7 +484,12 @@ def schedule_run_execute(*, job: DataJob, progress, now: dt.datetime | None = No
     try:
         result = _render_files(run=run, schedule=schedule, progress=progress, now=now)
     except Exception as exc:
-        schedule_run_fail(run=run, exc=exc)
+        # A FerryError (access lost, parameters no longer valid) fails the same way every
+        # time; anything else may be passing (database, disk) and is tried again later.
+        if not isinstance(exc, FerryError) and run.attempts < setting("SCHEDULE_RUN_TRIES"):
+            _retry_later(run=run, exc=exc)
+        else:
+            schedule_run_fail(run=run, exc=exc)
         raise
     if schedule.only_when_rows and not run.rows:
         _finish_run(run, Status.COMPLETED, note="Not e-mailed: the export had no rows.")
@@ -496,7 +502,41 @@ def schedule_run_execute(*, job: DataJob, progress, now: dt.datetime | None = No
     return result
 
 
+def _retry_later(*, run: ScheduleRun, exc: BaseException) -> None:
+    """Queue the run again on a new job after a doubling delay (the failed job stays failed on
+    the jobs dashboard, with its reference in the server log)."""
+    from reports.schedules.delivery import retry_delay
+    from reports.schedules.tasks import schedule_run_task
+
+    logger.warning("Schedule run %s: attempt %s failed", run.pk, run.attempts, exc_info=exc)
+    tries = setting("SCHEDULE_RUN_TRIES")
+    delay = retry_delay(run.attempts + 1)
+    old = run.job
+    job = job_create(
+        organization=run.organization,
+        user=old.user if old else run.schedule.owner,
+        job_type=old.job_type if old else DataJob.Type.EXPORT,
+        target=old.target if old else run.schedule.exporter[:64],
+        format=old.format if old else "",
+        params=old.params if old else {"schedule": run.schedule_id, "schedule_run": run.pk},
+    )
+    ScheduleRun.objects.filter(pk=run.pk).update(
+        job=job,
+        status=Status.QUEUED,
+        attempts=F("attempts") + 1,
+        note=f"Attempt {run.attempts} of {tries} stopped by an unexpected error (reference: "
+        f"job {old.pk if old else '-'}); trying again in {int(delay)} s.",
+    )
+    # The job stays pending until the delayed task starts it (job_start takes pending jobs).
+    transaction.on_commit(lambda: schedule_run_task.schedule((job.pk,), delay=delay))
+
+
 def _render_files(*, run: ScheduleRun, schedule: Schedule, progress, now) -> dict:
+    # Files of an earlier, failed attempt of this run are replaced.
+    for old in run.files.all():
+        if old.file:
+            old.file.storage.delete(old.file.name)
+    run.files.all().delete()
     organization = schedule.organization
     membership = _membership(organization=organization, user=schedule.owner)
     target = target_get(organization=organization, identifier=schedule.exporter)

@@ -209,3 +209,46 @@ def test_it_pauses_activates_duplicates_updates_and_deletes_with_audit(make_sche
         "updated",
         "deleted",
     ]
+
+
+def test_it_retries_an_unexpected_render_error_on_a_new_job_then_succeeds(
+    make_schedule, smtp, sales, monkeypatch
+):
+    from reports.schedules import services
+
+    real = services.target_render
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("disk full for a moment")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "target_render", flaky)
+    schedule = make_schedule(formats=["csv"])
+    run = schedules_claim_due(now=schedule.next_run_at)[0]
+    first_job = run.job_id
+    run = run_here(run)
+    assert run.status == "queued" and run.attempts == 2
+    assert "Attempt 1 of 3" in run.note and f"job {first_job}" in run.note
+    assert DataJob.objects.get(pk=first_job).status == "failed"
+    assert run.job_id != first_job and DataJob.objects.get(pk=run.job_id).status == "pending"
+    run = run_here(run)
+    assert run.status == "emailed" and len(smtp.wait(1)) == 1
+    assert run.files.count() == 1
+
+
+def test_it_fails_after_the_last_try_of_an_unexpected_error(make_schedule, smtp, monkeypatch):
+    from reports.schedules import services
+
+    def broken(**kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(services, "target_render", broken)
+    schedule = make_schedule(formats=["csv"])
+    run = schedules_claim_due(now=schedule.next_run_at)[0]
+    for _ in range(3):
+        run = run_here(run)
+    assert run.status == "failed" and run.attempts == 3
+    assert "unexpected error" in run.error_message and "disk" not in run.error_message
