@@ -141,30 +141,26 @@ class OrdersRun(ImportRun):
             super().process(rows)
             return
         groups = self.group(rows)
-        header_rows = [g["rows"][0] for g in groups]
-        self.resolver.resolve([r for r in rows if not r.errors])
-        self.line_resolver.resolve(rows)
-        for group in groups:
-            self.group_check(group)
-        self.classify_groups(groups)
+
+        def prepare() -> None:
+            self.resolver.resolve([r for r in rows if not r.errors])
+            self.line_resolver.resolve(rows)
+            for group in groups:
+                self.group_check(group)
+            self.classify_groups(groups)
+
         if self.simulate:
+            prepare()
             self.record(rows)
             return
-        from django.db import IntegrityError, transaction
 
-        if self.atomic:
+        def work() -> None:
+            prepare()
             self.write_groups(groups)
-        else:
-            try:
-                with transaction.atomic():
-                    self.write_groups(groups)
-            except IntegrityError as exc:
-                for group in groups:
-                    if group["status"] in (S.NEW, S.UPDATE):
-                        for row in group["rows"]:
-                            row.error("", "", f"could not be saved: {str(exc).splitlines()[0]}")
-                            row.status = S.INVALID
-        del header_rows
+
+        # Orders, their lines and the references created for them stand or fall together:
+        # a refused batch leaves nothing behind and its rows fail with the reason.
+        self.write_guarded(rows, work)
         self.record(rows)
 
     def group(self, rows: list[Row]) -> list[dict[str, Any]]:

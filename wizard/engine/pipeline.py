@@ -30,7 +30,7 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from jobs.errors import FerryError, JobTakenOver, LimitExceeded
@@ -535,26 +535,72 @@ class ImportRun:
         for row in rows:
             row_parse(plans, row, width)
         self.keys_check(rows)
+        if self.simulate:
+            self.prepare(rows)
+            self.record(rows)
+            return
+
+        def work() -> None:
+            self.prepare(rows)  # may create missing references: they belong to this batch
+            if self.atomic:
+                self.write(rows)
+                return
+            _relaxed_commit()
+            try:
+                with transaction.atomic():
+                    self.write(rows)
+            except IntegrityError:
+                # Someone wrote the same keys meanwhile: fall back to one row at a time to
+                # find the rows that clash; the others are written.
+                self.write_one_by_one(rows)
+
+        self.write_guarded(rows, work)
+        self.record(rows)
+
+    def prepare(self, rows: list[Row]) -> None:
+        """References resolved (missing ones created unless simulating), rows classified."""
         self.resolver.resolve(rows)
         if self.variant_linking:
             self.variants_link(rows)
         self.classify(rows)
-        if self.simulate:
-            self.record(rows)
-            return
-        if self.atomic:
-            self.write(rows)
-            self.record(rows)
-            return
+
+    def write_guarded(self, rows: list[Row], work) -> None:
+        """One batch's database work in one savepoint, reported against its rows if refused.
+
+        The records "create missing" makes for a batch are written with the batch: if the
+        database refuses any of it (a unique constraint someone else's write now trips, a
+        value it will not store), nothing of the batch stays — its created references
+        included — and each of its rows fails with the database's reason. In an
+        all-or-nothing run those failed rows then roll the whole run back.
+        """
+        saved = (
+            Counter(self.references_created),
+            self.counts["parents_created"],
+            {f: Counter(t) for f, t in self.unresolved.items()},
+        )
         try:
             with transaction.atomic():
-                _relaxed_commit()
-                self.write(rows)
-        except IntegrityError:
-            # Someone wrote the same keys meanwhile: fall back to one row at a time to find
-            # the rows that clash; the others are written.
-            self.write_one_by_one(rows)
-        self.record(rows)
+                work()
+        except DatabaseError as exc:
+            logger.warning(
+                "import job %s: a batch was refused by the database: %s", self.job.pk, exc
+            )
+            self.references_created, parents, unresolved = saved
+            self.counts["parents_created"] = parents
+            self.unresolved = defaultdict(Counter, unresolved)
+            # Records the savepoint took back may be remembered by key: forget them.
+            for resolver in (self.resolver, getattr(self, "line_resolver", None)):
+                if resolver is not None:
+                    resolver.cache.clear()
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            for row in rows:
+                if row.status in (ImportRow.Status.NEW, ImportRow.Status.UPDATE) or (
+                    not row.status and not row.errors
+                ):
+                    row.error("", "", f"could not be saved: {reason}")
+                if row.errors:
+                    row.status = ImportRow.Status.INVALID
+                row.obj = None
 
     def keys_check(self, rows: list[Row]) -> None:
         """In-file duplicates of the natural key and of fields with a 'unique' rule."""
