@@ -155,7 +155,9 @@ class ResourceExporter(Exporter):
         if writer.extension == "pdf" and total > settings.FERRY["PDF_MAX_ROWS"]:
             raise PdfRowLimit(settings.FERRY["PDF_MAX_ROWS"])
         progress.set_total(total)
-        rows = export_rows(queryset=queryset, fields=fields, labels=writer.extension == "pdf")
+        # Choices as the screen shows them (Invoiced) unless codes (invoiced) were asked for.
+        labels = not params["options"].get("choice_codes")
+        rows = export_rows(queryset=queryset, fields=fields, labels=labels)
         written = 0
         writer.section(resource.label, [export_column(f) for f in fields])
         while batch := list(islice(rows, BATCH)):

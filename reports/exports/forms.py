@@ -22,6 +22,11 @@ class ExportForm(forms.Form):
     bom = forms.BooleanField(
         label="Add a byte-order mark (helps Excel read accents in CSV)", required=False
     )
+    choice_codes = forms.BooleanField(
+        label="Write choices as codes (invoiced) instead of labels (Invoiced)",
+        required=False,
+        help_text="Codes suit another program; Ferry's own import reads either.",
+    )
 
     def __init__(
         self,
@@ -38,7 +43,11 @@ class ExportForm(forms.Form):
         self.fields["format"].choices = [(f, FORMATS[f]) for f in formats]
 
     def options(self) -> dict:
-        return {"delimiter": self.cleaned_data["delimiter"], "bom": self.cleaned_data["bom"]}
+        return {
+            "delimiter": self.cleaned_data["delimiter"],
+            "bom": self.cleaned_data["bom"],
+            "choice_codes": self.cleaned_data["choice_codes"],
+        }
 
 
 class ExportTemplateForm(forms.Form):

@@ -81,8 +81,9 @@ def export_options_clean(options: dict | None) -> dict[str, Any]:
         if len(delimiter) != 1:
             raise FerryError(f"The CSV delimiter must be one character, not '{delimiter}'.")
         out["delimiter"] = delimiter
-    if options.get("bom") not in (None, "", False, "false", "0"):
-        out["bom"] = True
+    for flag in ("bom", "choice_codes"):
+        if options.get(flag) not in (None, "", False, "false", "0"):
+            out[flag] = True
     return out
 
 

@@ -34,7 +34,9 @@ from reports.exports.services import (
 )
 
 FILTER_PREFIX = "f"
-OWN_PARAMS = frozenset({"resource", "template", "format", "columns", "delimiter", "bom"})
+OWN_PARAMS = frozenset(
+    {"resource", "template", "format", "columns", "delimiter", "bom", "choice_codes"}
+)
 
 
 def _allowed_resources(request) -> list[type[Resource]]:
@@ -112,6 +114,7 @@ def _builder_context(
                 "columns": columns,
                 "delimiter": options.get("delimiter", ","),
                 "bom": bool(options.get("bom")),
+                "choice_codes": bool(options.get("choice_codes")),
             },
         )
     templates = export_templates_for(

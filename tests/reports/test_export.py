@@ -354,6 +354,33 @@ def test_it_saves_an_export_template_and_reruns_it_in_one_click(owner_client, ow
     assert template.last_used_at is not None
 
 
+def test_it_does_not_flag_a_just_saved_export_template_as_needing_attention(
+    owner_client, owner, org, contacts
+):
+    from library.selectors import template_stale_fields
+
+    owner_client.post(
+        reverse("reports:export_template_save"),
+        {
+            "resource": "contacts",
+            "format": "csv",
+            "columns": ["email", "birth_date"],
+            "f-lifecycle_stage": "customer",
+            "f-birth_date_from": "1980-01-01",
+            "f-q": "harbour",
+            "delimiter": ";",
+            "bom": "on",
+            "choice_codes": "on",
+            "template_name": "Mailing",
+        },
+    )
+    template = DataTemplate.objects.get(template_type=DataTemplate.Type.EXPORT)
+    assert template.options == {"delimiter": ";", "bom": True, "choice_codes": True}
+    assert template_stale_fields(template) == []
+    template.mapping["columns"].append("shoe_size")
+    assert template_stale_fields(template) == ["shoe_size"]
+
+
 def test_it_keeps_export_templates_inside_the_organization(other_client, org, owner, contacts):
     template = export_template_save(
         organization=org,

@@ -45,13 +45,43 @@ def test_it_exports_filtered_columns_of_one_organization(contacts, tmp_path):
         stdout=open("/dev/null", "w"),  # noqa: SIM115
     )
     rows = list(csv.reader(out.open(encoding="utf-8")))
+    # Choices as people read them by default.
     assert rows == [
         ["Email", "Lifecycle stage"],
-        ["c0@example.com", "customer"],
-        ["c1@example.com", "customer"],
+        ["c0@example.com", "Customer"],
+        ["c1@example.com", "Customer"],
     ]
     event = AuditEvent.objects.get(event_type=AuditEvent.Type.EXPORT)
     assert event.details["via"] == "command line" and event.details["rows"] == 2
+
+
+def test_it_writes_choice_codes_when_asked_and_files_follow_the_umask(contacts, tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "codes.csv"
+    old = os.umask(0o022)
+    try:
+        call_command(
+            "export_data",
+            "contacts",
+            "--format=csv",
+            f"--output={out}",
+            "--org=demo",
+            "--filter=lifecycle_stage=customer",
+            "--columns=email,lifecycle_stage",
+            "--choice-codes",
+            stdout=open("/dev/null", "w"),  # noqa: SIM115
+        )
+    finally:
+        os.umask(old)
+    assert [r[1] for r in csv.reader(out.open(encoding="utf-8"))] == [
+        "Lifecycle stage",
+        "customer",
+        "customer",
+    ]
+    # A file a person asked for, not a private temporary one (mkstemp's 0600).
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
 
 
 def test_it_writes_xlsx_from_the_command_line(contacts, tmp_path):

@@ -55,9 +55,26 @@ def xlsx_summary(rows: list[tuple]) -> dict[str, object]:
     return {r[0]: r[1] for r in rows if len(r) >= 2 and r[0] is not None and r[1] is not None}
 
 
+def _is_totals(row: tuple) -> bool:
+    return "Total" in row and all(
+        v is None or v == "Total" or str(v).startswith("=SUBTOTAL(") for v in row
+    )
+
+
 def xlsx_table(rows: list[tuple]) -> list[dict]:
+    """The data rows of a table sheet as dicts (its totals row, if any, left out)."""
     header, *body = rows
+    if body and _is_totals(body[-1]):
+        body = body[:-1]
     return [dict(zip(header, r, strict=False)) for r in body]
+
+
+def xlsx_totals(rows: list[tuple]) -> dict:
+    """A table sheet's totals row (column → SUBTOTAL formula); empty when it has none."""
+    header, *body = rows
+    if not body or not _is_totals(body[-1]):
+        return {}
+    return {h: v for h, v in zip(header, body[-1], strict=False) if v is not None}
 
 
 def read_csv_sections(path: Path) -> dict[str, list[list[str]]]:

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from business.models import AuditEvent
 from tests.factories import CustomerFactory, SalesOrderFactory, SalesOrderLineFactory
-from tests.reports.test_ready_helpers import read_csv_sections, read_xlsx
+from tests.reports.test_ready_helpers import read_csv_sections, read_xlsx, xlsx_table, xlsx_totals
 
 
 @pytest.fixture
@@ -57,7 +57,8 @@ def test_it_passes_params_including_repeated_ones(org, other_org, sale, tmp_path
     )
     sheets = read_xlsx(target)
     assert list(sheets) == ["Summary", "Sales", "Line Items"]
-    assert len(sheets["Sales"]) == 3  # header + both orders
+    assert len(xlsx_table(sheets["Sales"])) == 2  # both orders
+    assert xlsx_totals(sheets["Sales"])["Revenue"] == "=SUBTOTAL(109,K2:K3)"
 
 
 def test_it_writes_csv_and_pdf(org, other_org, sale, tmp_path):

@@ -57,6 +57,11 @@ class Command(JsonCommand):
         parser.add_argument("--columns", help="comma-separated field names, in order")
         parser.add_argument("--delimiter", help="CSV delimiter (one character, or 'tab')")
         parser.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM")
+        parser.add_argument(
+            "--choice-codes",
+            action="store_true",
+            help="write choice fields as their codes (invoiced), not their labels (Invoiced)",
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress output")
         parser.add_argument(
             "--json", action="store_true", help="print one JSON object (errors included)"
@@ -72,7 +77,11 @@ class Command(JsonCommand):
             params = {
                 "filters": parse_filters(options["filter"]),
                 "columns": columns,
-                "options": {"delimiter": options.get("delimiter"), "bom": options.get("bom")},
+                "options": {
+                    "delimiter": options.get("delimiter"),
+                    "bom": options.get("bom"),
+                    "choice_codes": options.get("choice_codes"),
+                },
             }
             params = exporter.params_clean(organization=None, params=params).params
         except FerryError as exc:

@@ -420,7 +420,7 @@ class CustomerAgingReport(Report):
                 Column("date", "Date", T.DATE),
                 Column("reference", "Reference", T.TEXT),
                 Column("kind", "Kind", T.TEXT),
-                Column("amount", "Amount", T.MONEY),
+                Column("amount", "Amount", T.MONEY, total=False),
                 Column("note", "Note", T.TEXT),
             ],
         )

@@ -174,8 +174,8 @@ class AuditLogReport(Report):
             "Events by Type",
             [
                 Column("event_type", "Event type", T.TEXT),
-                Column("count", "Events", T.INTEGER),
-                Column("share", "Share %", T.MONEY),
+                Column("count", "Events", T.INTEGER, total=True),
+                Column("share", "Share %", T.MONEY, total=False),
                 Column("last", "Last", T.DATETIME),
             ],
         )
@@ -194,7 +194,7 @@ class AuditLogReport(Report):
             [
                 Column("user", "User", T.TEXT),
                 Column("count", "Events", T.INTEGER),
-                Column("share", "Share %", T.MONEY),
+                Column("share", "Share %", T.MONEY, total=False),
                 Column("last", "Last activity", T.DATETIME),
             ],
         )
