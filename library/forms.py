@@ -7,8 +7,10 @@ from typing import Any
 
 from django import forms
 
-from business.resources import resources_for
+from business.resources import UnknownResource, resource_get, resources_for
+from library.fields import FieldSettings, field_cards
 from library.models import DataTemplate
+from library.schema import TemplateShapeError, template_validate
 
 
 class TemplateSearchForm(forms.Form):
@@ -28,18 +30,10 @@ def _json_field(label: str, help_text: str) -> forms.CharField:
 
 
 class TemplateForm(forms.ModelForm):
-    """Edit a template. The mapping of import templates is edited row by row (``map_*``)."""
+    """Edit a template. An import template's mapping is edited row by row (``map_*``) and its
+    options and rules field by field (``f-<field>-*``, library/fields.py); an export
+    template's columns and filters as JSON."""
 
-    options_json = _json_field(
-        "Field options",
-        'JSON per field, e.g. {"country": {"default": "France"}, "do_not_email": '
-        '{"value_map": {"Oui": "true"}}}.',
-    )
-    rules_json = _json_field(
-        "Validation rules",
-        'JSON per field, e.g. {"phone": {"required": true, "regex": "^\\\\+"}}. '
-        "Keys: required, min, max, regex, allowed, unique.",
-    )
     mapping_json = _json_field(
         "Columns and filters", 'JSON, e.g. {"columns": ["email", "first_name"], "format": "xlsx"}.'
     )
@@ -63,8 +57,6 @@ class TemplateForm(forms.ModelForm):
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
-    RULE_KEYS = {"required", "min", "max", "regex", "allowed", "unique"}
-
     def __init__(self, *args, membership, can_share: bool, **kwargs):
         super().__init__(*args, **kwargs)
         instance = self.instance
@@ -76,17 +68,20 @@ class TemplateForm(forms.ModelForm):
         self.fields["resource"] = forms.ChoiceField(label="Resource", choices=resources)
         if not can_share:
             del self.fields["is_shared"]
-        self.fields["options_json"].initial = json.dumps(instance.options or {}, indent=2)
-        self.fields["rules_json"].initial = json.dumps(instance.rules or {}, indent=2)
         if self.is_export:
             self.fields["mapping_json"].initial = json.dumps(instance.mapping or {}, indent=2)
             del self.fields["on_duplicate"]
             del self.fields["mode"]
-            del self.fields["rules_json"]
-            del self.fields["options_json"]
         else:
             del self.fields["mapping_json"]
         self.mapping_rows = self._mapping_rows()
+        self.cards = [] if self.is_export else self._cards()
+
+    def _cards(self) -> list[FieldSettings]:
+        stored = template_field_cards(self.instance)
+        if not self.is_bound:
+            return stored
+        return [FieldSettings.posted(self.data, base=card) for card in stored]
 
     def _mapping_rows(self) -> list[dict[str, str]]:
         if self.is_export:
@@ -126,26 +121,6 @@ class TemplateForm(forms.ModelForm):
             raise forms.ValidationError("Write a JSON object: { … }.")
         return value
 
-    def clean_options_json(self):
-        value = self._load_json("options_json")
-        for field, option in value.items():
-            if not isinstance(option, dict):
-                raise forms.ValidationError(f"The options of '{field}' must be an object.")
-        return value
-
-    def clean_rules_json(self):
-        value = self._load_json("rules_json")
-        for field, rule in value.items():
-            if not isinstance(rule, dict):
-                raise forms.ValidationError(f"The rules of '{field}' must be an object.")
-            unknown = set(rule) - self.RULE_KEYS
-            if unknown:
-                raise forms.ValidationError(
-                    f"Unknown rule {', '.join(sorted(unknown))} for '{field}'. "
-                    f"Use: {', '.join(sorted(self.RULE_KEYS))}."
-                )
-        return value
-
     def clean_mapping_json(self):
         return self._load_json("mapping_json")
 
@@ -162,13 +137,31 @@ class TemplateForm(forms.ModelForm):
                     self.add_error(None, f"The column '{header}' is listed twice in the mapping.")
                 mapping[header] = row["field"] or ""
         data["mapping"] = mapping
+        data["options"] = {c.name: c.options() for c in self.cards if c.options()}
+        data["rules"] = {c.name: c.rules() for c in self.cards if c.rules()}
+        try:
+            template_validate(
+                template_type=DataTemplate.Type.IMPORT,
+                mapping=mapping,
+                options=data["options"],
+                rules=data["rules"],
+            )
+        except TemplateShapeError as exc:
+            self.card_error(exc.key, exc.message)
         return data
+
+    def card_error(self, key: str, message: str) -> None:
+        """Show a problem on the field's card, and say so at the top of the form."""
+        card = next((c for c in self.cards if c.name == key), None)
+        if card is None:
+            self.add_error(None, message)
+            return
+        card.errors.append(message)
+        self.add_error(None, f"Check the settings of “{card.label}”: {message}")
 
     def field_for(self, part: str) -> str | None:
         """The form field showing a service error about ``part`` (None: the whole form)."""
-        name = {"options": "options_json", "rules": "rules_json", "mapping": "mapping_json"}.get(
-            part, part
-        )
+        name = "mapping_json" if part == "mapping" else part
         return name if name in self.fields else None
 
     def changes(self) -> dict[str, Any]:
@@ -176,10 +169,17 @@ class TemplateForm(forms.ModelForm):
         result = {k: data[k] for k in self.Meta.fields if k in self.fields}
         result["mapping"] = data["mapping"]
         if not self.is_export:
-            result["options"] = data.get("options_json") or {}
-            result["rules"] = data.get("rules_json") or {}
+            result["options"] = data["options"]
+            result["rules"] = data["rules"]
         return result
 
 
-class RenameForm(forms.Form):
-    name = forms.CharField(label="New name", max_length=200)
+def template_field_cards(template: DataTemplate) -> list[FieldSettings]:
+    """The option/rule cards of an import template's resource (none for an unknown one)."""
+    try:
+        resource_fields = resource_get(template.resource).importable_fields()
+    except UnknownResource:
+        resource_fields = ()
+    return field_cards(
+        resource_fields=resource_fields, options=template.options, rules=template.rules
+    )

@@ -1,15 +1,18 @@
-"""The template library: list, search, edit, duplicate, rename, (de)activate, delete, use."""
+"""The template library: list, search, edit (with the per-field settings' partials), duplicate,
+(de)activate, delete, use."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import organization_required
-from library.forms import RenameForm, TemplateForm, TemplateSearchForm
+from library.fields import DATE_FORMATS, FieldSettings
+from library.forms import TemplateForm, TemplateSearchForm, template_field_cards
 from library.schema import template_problem
 from library.selectors import (
     template_can_change,
@@ -24,7 +27,6 @@ from library.services import (
     TemplatePermissionError,
     template_delete,
     template_duplicate,
-    template_rename,
     template_set_active,
     template_update,
 )
@@ -110,7 +112,7 @@ def template_edit(request, pk: int):
         "problem": template_problem(template),
         "use_url": template_use_url(template),
         "field_choices": _field_choices(template.resource),
-        "rename_form": RenameForm(initial={"name": template.name}),
+        "date_formats": DATE_FORMATS,
     }
     return render(request, "library/template_edit.html", context)
 
@@ -160,26 +162,6 @@ def template_duplicate_view(request, pk: int):
 
 @require_POST
 @organization_required
-def template_rename_view(request, pk: int):
-    template = _get(request, pk)
-    _require_edit(request, template)
-    form = RenameForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give the template a name.")
-        return _back(request)
-    old = template.name
-    _act(
-        request,
-        lambda: template_rename(
-            template=template, membership=request.membership, name=form.cleaned_data["name"]
-        ),
-        f"Renamed '{old}' to '{form.cleaned_data['name'].strip()}'.",
-    )
-    return _back(request)
-
-
-@require_POST
-@organization_required
 def template_toggle_view(request, pk: int):
     template = _get(request, pk)
     _require_edit(request, template)
@@ -217,3 +199,34 @@ def template_use(request, pk: int):
         messages.error(request, f"'{template.name}' is inactive. Activate it before using it.")
         return redirect("library:templates")
     return redirect(template_use_url(template))
+
+
+# --- partials of the edit page's field settings ----------------------------------------------
+
+
+@require_GET
+@organization_required
+def template_value_map_row(request):
+    """One more empty "value in file → value to import" row, or nothing (to remove a row)."""
+    if request.GET.get("remove"):
+        return HttpResponse("")
+    return render(
+        request,
+        "library/template_edit_value_map_row.html",
+        {"card": {"name": request.GET.get("field", "")}, "source": "", "target": ""},
+    )
+
+
+@require_POST
+@organization_required
+def template_field_check(request, pk: int):
+    """The live check: which sample values pass the field's settings as typed (not saved)."""
+    template = _get(request, pk)
+    name = request.POST.get("field", "")
+    card = next((c for c in template_field_cards(template) if c.name == name), None)
+    if card is None:
+        raise Http404("No such field.")
+    card = FieldSettings.posted(request.POST, base=card)
+    return render(
+        request, "library/template_edit_check.html", {"card": card, "results": card.check()}
+    )

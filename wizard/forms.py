@@ -13,6 +13,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from business.resources import FieldType, resources_for
+from library.fields import DATE_FORMATS
 from library.models import DataTemplate
 
 ACCEPTED_EXTENSIONS = (
@@ -39,15 +40,6 @@ ENCODINGS = [
     ("cp850", "DOS Latin-1 (CP850)"),
 ]
 DELIMITERS = [(",", "Comma ( , )"), (";", "Semicolon ( ; )"), ("\t", "Tab"), ("|", "Pipe ( | )")]
-DATE_FORMATS = [
-    ("", "Detect from the data"),
-    ("%d/%m/%Y", "31/12/2024 (day first)"),
-    ("%m/%d/%Y", "12/31/2024 (month first)"),
-    ("%Y-%m-%d", "2024-12-31 (ISO)"),
-    ("%d.%m.%Y", "31.12.2024"),
-    ("%d-%m-%Y", "31-12-2024"),
-    ("%d %b %Y", "31 Dec 2024"),
-]
 DECIMALS = [("", "Detect from the data"), (".", "1,234.56 (point)"), (",", "1.234,56 (comma)")]
 NUMERIC = (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY)
 DATES = (FieldType.DATE, FieldType.DATETIME)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.urls import reverse
 
@@ -105,7 +103,6 @@ def test_it_flags_stale_templates(owner_client, org, owner):
         ("library:template_edit", "get"),
         ("library:template_edit", "post"),
         ("library:template_duplicate", "post"),
-        ("library:template_rename", "post"),
         ("library:template_toggle", "post"),
         ("library:template_delete", "get"),
         ("library:template_delete", "post"),
@@ -128,7 +125,6 @@ def test_it_hides_someone_elses_personal_template_from_ops(member_client, others
     ("name", "method", "data"),
     [
         ("library:template_edit", "post", {"name": "Hijacked", "resource": "contacts"}),
-        ("library:template_rename", "post", {"name": "Hijacked"}),
         ("library:template_toggle", "post", {}),
         ("library:template_delete", "post", {}),
         ("library:template_delete", "get", {}),
@@ -179,15 +175,15 @@ def test_it_lets_ops_edit_their_own_template(member_client, personal):
             "map_field_1": "",
             "map_header_2": "Company",
             "map_field_2": "account",
-            "options_json": json.dumps({"country": {"default": "France"}}),
-            "rules_json": json.dumps({"phone": {"regex": "^\\+"}}),
+            "f-source-default": "France",
+            "f-phone-regex": "^\\+",
         },
     )
     assert response.status_code == 302
     personal.refresh_from_db()
     assert personal.name == "My contacts v2"
     assert personal.mapping == {"E-mail": "email", "Prénom": "", "Company": "account"}
-    assert personal.options == {"country": {"default": "France"}}
+    assert personal.options == {"source": {"default": "France"}}
     assert personal.rules == {"phone": {"regex": "^\\+"}}
     assert (personal.on_duplicate, personal.mode, personal.is_shared) == ("update", "atomic", False)
 
@@ -195,9 +191,13 @@ def test_it_lets_ops_edit_their_own_template(member_client, personal):
 @pytest.mark.parametrize(
     ("field", "text", "message"),
     [
-        ("options_json", "{not json", "not valid JSON"),
-        ("options_json", "[1, 2]", "JSON object"),
-        ("rules_json", '{"phone": {"maxlen": 3}}', "Unknown rule maxlen for &#x27;phone&#x27;"),
+        (
+            "f-phone-regex",
+            "(",
+            "The pattern of &#x27;phone&#x27; is not a valid regular expression",
+        ),
+        ("f-birth_date-date_format", "dd/mm", "The date format of &#x27;birth_date&#x27;"),
+        ("f-source-default", "x" * 1001, "longer than 1000 characters"),
     ],
 )
 def test_it_explains_bad_options_and_rules_next_to_the_field(
@@ -214,24 +214,45 @@ def test_it_explains_bad_options_and_rules_next_to_the_field(
     assert response.status_code == 200
     body = response.content.decode()
     assert message in body and 'role="alert"' in body
+    card = body[body.index('class="field-card has-error') :]
+    assert message in card[: card.index("</details>")]
     personal.refresh_from_db()
     assert personal.name == "My contacts"
+
+
+def _edit_data(template, **changes) -> dict:
+    data = {
+        "name": template.name,
+        "resource": template.resource,
+        "on_duplicate": template.on_duplicate,
+        "mode": template.mode,
+        "is_active": "on" if template.is_active else "",
+        "is_shared": "on" if template.is_shared else "",
+    }
+    for index, (header, field) in enumerate(template.mapping.items()):
+        data[f"map_header_{index}"], data[f"map_field_{index}"] = header, field
+    return {**data, **changes}
 
 
 def test_it_refuses_a_name_already_taken(owner_client, shared, personal):
     response = owner_client.post(
-        reverse("library:template_rename", args=[personal.pk]), {"name": "crm weekly"}
+        reverse("library:template_edit", args=[personal.pk]),
+        _edit_data(personal, name="crm weekly"),
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
     personal.refresh_from_db()
     assert personal.name == "My contacts"
-    follow = owner_client.get(reverse("library:templates"))
-    assert "already exists" in follow.content.decode()
+    assert "already exists" in response.content.decode()
+
+
+def test_it_has_one_rename_control_the_name_field(owner_client, shared):
+    body = owner_client.get(reverse("library:template_edit", args=[shared.pk])).content.decode()
+    assert body.count('name="name"') == 1 and "Rename to" not in body
 
 
 def test_it_lets_managers_curate_shared_templates(owner_client, shared):
-    url = reverse("library:template_rename", args=[shared.pk])
-    assert owner_client.post(url, {"name": "CRM (weekly)"}).status_code == 302
+    url = reverse("library:template_edit", args=[shared.pk])
+    assert owner_client.post(url, _edit_data(shared, name="CRM (weekly)")).status_code == 302
     assert (
         owner_client.post(reverse("library:template_toggle", args=[shared.pk])).status_code == 302
     )

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from jobs.models import DataJob
 from library.models import DataTemplate
+from library.services import template_rename
 from tests.wizard.test_wizard_views import start, upload
 
 pytestmark = pytest.mark.django_db
@@ -51,10 +52,8 @@ def test_it_flags_an_odd_template_in_the_library_instead_of_failing(
 
 def test_it_lets_an_admin_fix_an_odd_template_and_clears_the_flag(owner_client, org, owner):
     template = _odd(org, owner, rules={"email": [1]})
-    response = owner_client.post(
-        reverse("library:template_rename", args=[template.pk]), {"name": "Renamed"}
-    )
-    assert response.status_code == 302
+    owner = owner.memberships.get()
+    template_rename(template=template, membership=owner, name="Renamed")
     template.refresh_from_db()
     assert template.name == "Renamed"  # renaming needs no repair first
     owner_client.post(
@@ -67,8 +66,7 @@ def test_it_lets_an_admin_fix_an_odd_template_and_clears_the_flag(owner_client, 
             "is_active": "on",
             "map_header_0": "Email",
             "map_field_0": "email",
-            "rules_json": '{"email": {"required": true}}',
-            "options_json": "{}",
+            "f-email-required": "on",
         },
     )
     template.refresh_from_db()
