@@ -1,1 +1,1 @@
-"""Wizard pages: the five import steps (steps.py) and the template library (library.py)."""
+"""Wizard pages: the five import steps (steps.py). The template library is library/views.py."""
