@@ -55,12 +55,18 @@ def jobs_overview(*, jobs: QuerySet[DataJob], now=None) -> dict[str, int]:
     """The dashboard's key figures: active jobs now, finished ones of the last seven days."""
     since = (now or timezone.now()) - timedelta(days=7)
     Status = DataJob.Status
+    recent = Q(created_at__gte=since)
+    nothing_done = Q(failed__gt=0, succeeded=0, skipped=0)
     overview = jobs.order_by().aggregate(
         running=Count("pk", filter=Q(status=Status.RUNNING)),
         # Pending jobs are drafts still being set up (the import wizard's), not waiting.
         queued=Count("pk", filter=Q(status=Status.QUEUED)),
-        completed=Count("pk", filter=Q(status=Status.COMPLETED, created_at__gte=since)),
-        failed=Count("pk", filter=Q(status=Status.FAILED, created_at__gte=since)),
+        completed=Count("pk", filter=recent & Q(status=Status.COMPLETED) & ~nothing_done),
+        # A run where every row failed counts as what it is (see DataJob.outcome).
+        failed=Count(
+            "pk",
+            filter=recent & (Q(status=Status.FAILED) | Q(status=Status.COMPLETED) & nothing_done),
+        ),
     )
     overview["stalled"] = jobs_stalled(jobs.order_by(), now=now).count()
     return overview

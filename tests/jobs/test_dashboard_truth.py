@@ -174,3 +174,12 @@ def test_it_says_a_worker_is_alive_from_its_heartbeat(
 def test_it_lets_the_heartbeat_registry_stay_quiet_outside_workers():
     # Tests and web processes are no workers: nothing is beating for them.
     assert HEARTBEAT._worker is False
+
+
+def test_it_counts_a_run_where_every_row_failed_as_failed(owner_client, org, owner, make_job):
+    make_job(org, owner, status=Status.COMPLETED, processed=9, failed=9)
+    make_job(org, owner, status=Status.COMPLETED, processed=9, succeeded=9)
+    from jobs.selectors import jobs_overview
+
+    overview = jobs_overview(jobs=DataJob.objects.all())
+    assert (overview["completed"], overview["failed"]) == (1, 1)
