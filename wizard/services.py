@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ from accounts.models import Membership
 from business.audit import audit_record
 from business.models import AuditEvent
 from business.resources import UnknownResource, resource_get
+from business.writers import Column, writer_for
 from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob
 from jobs.selectors import jobs_holding_slot
@@ -672,6 +672,12 @@ def failed_rows_file(*, job: DataJob) -> dict | None:
 
 
 def _failed_rows_save(*, job: DataJob, spool: str, fmt: str) -> dict[str, str]:
+    """Store the run's failed rows in the file's own format, through the export writers.
+
+    The same writers as exports, so the file is neutralised the same way (a value such as
+    ``=cmd|' /C calc'!A0`` is a text cell in XLSX and starts with an apostrophe in CSV, which
+    an import drops again), and typed the same way.
+    """
     stem = Path(job.input_filename or "import").stem or "import"
     if fmt in EXCEL:
         ext = "xlsx"
@@ -682,49 +688,39 @@ def _failed_rows_save(*, job: DataJob, spool: str, fmt: str) -> dict[str, str]:
     filename = f"{stem}-failed-rows.{ext}"
     with tempfile.NamedTemporaryFile(suffix=f".{ext}", delete=False) as out:
         out_path = out.name
+    options = {}
+    if ext == "csv":
+        delimiter = (job.params.get("file_info") or {}).get("delimiter") or ","
+        # The BOM lets Excel read accents; the file's own delimiter keeps it re-importable.
+        options = {"delimiter": delimiter, "bom": True}
     try:
         with open(spool, encoding="utf-8", newline="") as src:
             reader = csv.reader(src)
-            if ext == "xlsx":
-                _write_xlsx(reader, out_path)
-            elif ext in ("json", "jsonl"):
-                _write_json(reader, out_path, lines=ext == "jsonl")
-            else:
-                delimiter = (job.params.get("file_info") or {}).get("delimiter") or ","
-                with open(out_path, "w", encoding="utf-8-sig", newline="") as dst:
-                    writer = csv.writer(dst, delimiter=delimiter)
-                    writer.writerows(reader)
+            header = next(reader, [])
+            # A row longer than the header keeps its extra cells, in columns of their own
+            # before the error (the spool is on disk and holds only the failed rows).
+            extra = max((len(row) for row in reader), default=0) - len(header)
+            if extra > 0:
+                header[-1:-1] = [f"(extra {n})" for n in range(1, extra + 1)]
+            src.seek(0)
+            next(reader, None)
+            width = len(header)
+            with writer_for(ext)(
+                out_path,
+                title=f"Failed rows of {job.input_filename or 'the import'}",
+                organization_name=job.organization.name,
+                options=options,
+            ) as writer:
+                writer.section("Failed rows", [Column(name=h, label=h) for h in header])
+                # The spool has each row's cells and then its error: short rows are padded so
+                # the error stays in its column.
+                writer.rows(
+                    row if len(row) == width else [*row[:-1], *[""] * (width - len(row)), row[-1]]
+                    for row in reader
+                )
         with open(out_path, "rb") as fh:
             name = default_storage.save(f"jobs/{job.organization_id}/{job.pk}/{filename}", File(fh))
     finally:
         with contextlib.suppress(OSError):
             os.unlink(out_path)
     return {"name": name, "filename": filename}
-
-
-def _write_xlsx(reader, path: str) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Failed rows")
-    for row in reader:
-        ws.append(row)
-    wb.save(path)
-
-
-def _write_json(reader, path: str, *, lines: bool) -> None:
-    headers = next(reader, [])
-    with open(path, "w", encoding="utf-8") as dst:
-        if not lines:
-            dst.write("[\n")
-        first = True
-        for row in reader:
-            record = dict(zip(headers, row, strict=False))
-            text = json.dumps(record, ensure_ascii=False)
-            if lines:
-                dst.write(text + "\n")
-            else:
-                dst.write(("" if first else ",\n") + "  " + text)
-            first = False
-        if not lines:
-            dst.write("\n]\n")
