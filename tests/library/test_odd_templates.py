@@ -143,7 +143,9 @@ def test_it_keeps_the_export_builder_working_with_an_odd_export_template(
     owner_client, org, owner, parts
 ):
     template = _odd(org, owner, template_type="export", **parts)
-    assert owner_client.get(reverse("reports:export")).status_code == 200
+    builder = owner_client.get(reverse("reports:export"))
+    assert builder.status_code == 200
+    assert "Needs attention" in builder.content.decode()  # flagged in the template list
     loaded = owner_client.get(reverse("reports:export"), {"template": template.pk})
     assert loaded.status_code == 200
     assert "needs attention" in loaded.content.decode()
