@@ -10,6 +10,7 @@ from accounts.permissions import MANAGE_TEMPLATES
 from library.models import DataTemplate
 from library.schema import TemplateShapeError, template_problem, template_validate
 from library.selectors import template_stale_fields
+from library.services import template_audit
 
 
 class DataTemplateAdminForm(forms.ModelForm):
@@ -94,10 +95,42 @@ class DataTemplateAdmin(OrgScopedAdmin):
     def problem(self, obj: DataTemplate) -> str:
         return template_problem(obj) or "—"
 
+    # Changes made here are audited like those made on the library pages and the API.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        template_audit(
+            template=obj,
+            user=request.user,
+            action="updated" if change else "created",
+            fields=sorted(form.changed_data),
+            via="admin",
+        )
+
+    def delete_model(self, request, obj):
+        template_audit(template=obj, user=request.user, action="deleted", via="admin")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for template in queryset:
+            template_audit(template=template, user=request.user, action="deleted", via="admin")
+        super().delete_queryset(request, queryset)
+
+    def _set_active(self, request, queryset, active: bool) -> None:
+        for template in queryset.exclude(is_active=active):
+            template.is_active = active
+            template.save(update_fields=["is_active", "updated_at"])
+            template_audit(
+                template=template,
+                user=request.user,
+                action="updated",
+                fields=["is_active"],
+                via="admin",
+            )
+
     @admin.action(description="Activate selected templates")
     def activate(self, request, queryset):
-        queryset.update(is_active=True)
+        self._set_active(request, queryset, True)
 
     @admin.action(description="Deactivate selected templates")
     def deactivate(self, request, queryset):
-        queryset.update(is_active=False)
+        self._set_active(request, queryset, False)

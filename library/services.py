@@ -118,9 +118,19 @@ def _save(template: DataTemplate, *, check_shape: bool = True) -> DataTemplate:
 
 
 def _audit(template: DataTemplate, *, membership, action: str, **details: Any) -> None:
+    template_audit(
+        template=template,
+        user=membership.user if membership is not None else None,
+        action=action,
+        **details,
+    )
+
+
+def template_audit(*, template: DataTemplate, user, action: str, **details: Any) -> None:
+    """The one audit event of a template change (also written by the Django admin)."""
     audit_record(
         organization=template.organization,
-        user=membership.user if membership is not None else None,
+        user=user,
         event_type=AuditEvent.Type.TEMPLATE,
         object_type=DataTemplate._meta.label,
         object_id=str(template.pk),
