@@ -462,3 +462,34 @@ def filter_fields_split(form, resource: type[Resource]) -> tuple[list[dict], lis
 def select_related_paths(resource: type[Resource]) -> list[str]:
     """The relations to join when showing a resource's references (no query per row)."""
     return sorted({f.model_attr for f in resource.fields if f.type == T.REFERENCE})
+
+
+# References are searched by their natural key (contains); the browser offers the
+# organization's keys while typing. A very large book offers only the first ones.
+SUGGESTIONS = 500
+
+
+def filter_suggestions(form, *, resource: type[Resource], organization) -> dict[str, list[str]]:
+    """Reference filters as searchable selects: each gets a ``list`` attribute naming a
+    datalist, and the datalists' values (the related records' keys) are returned by id."""
+    from business.resources import UnknownResource, resource_get
+
+    lists: dict[str, list[str]] = {}
+    for field in resource.fields:
+        if field.type != T.REFERENCE or field.name not in form.fields:
+            continue
+        try:
+            related = resource_get(field.ref.resource)
+        except UnknownResource:
+            continue  # e.g. an audit event's user: not a record Ferry exports
+        keys = (
+            related.queryset(organization)
+            .order_by(field.ref.key)
+            .values_list(field.ref.key, flat=True)
+            .distinct()[:SUGGESTIONS]
+        )
+        list_id = f"suggest-{field.name}"
+        widget = form.fields[field.name].widget
+        widget.attrs.update({"list": list_id, "autocomplete": "off"})
+        lists[list_id] = [k for k in keys if k]
+    return lists

@@ -15,7 +15,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import organization_required
-from business.filters import InvalidFilter, filter_names, filterset_for
+from business.filters import (
+    InvalidFilter,
+    filter_fields_split,
+    filter_names,
+    filter_suggestions,
+    filterset_for,
+)
 from business.resources import Resource, resources_for
 from business.writers import FORMATS
 from jobs.errors import FerryError
@@ -83,6 +89,30 @@ def _filter_form(resource: type[Resource], filters: dict):
     return form
 
 
+def _filter_context(request, resource: type[Resource] | None, filters: dict) -> dict:
+    """The filter form laid out for the builder: a range's two ends side by side, references
+    as searchable selects over the organization's records."""
+    if resource is None:
+        return {"filter_form": None}
+    form = _filter_form(resource, filters)
+    suggestions = filter_suggestions(form, resource=resource, organization=request.organization)
+    primary, secondary = filter_fields_split(form, resource)
+    secondary_names = {
+        b.name
+        for item in secondary
+        for b in (item.get("field"), item.get("low"), item.get("high"))
+        if b
+    }
+    return {
+        "filter_form": form,
+        "filter_primary": primary,
+        "filter_secondary": secondary,
+        # "More filters" opens by itself when one of them is in use.
+        "filters_secondary_used": any(n in filters for n in secondary_names),
+        "suggestions": suggestions,
+    }
+
+
 def _ordered_columns(resource: type[Resource], chosen: list[str]) -> list[dict]:
     """Chosen columns first in their order, then the rest (unticked) in declaration order."""
     field_map = resource.field_map()
@@ -125,7 +155,7 @@ def _builder_context(
         "form": form,
         "resource": resource,
         "resources": resources,
-        "filter_form": _filter_form(resource, filters) if resource else None,
+        **_filter_context(request, resource, filters),
         "columns": _ordered_columns(resource, columns) if resource else [],
         "format": format,
         "pdf_allowed": "pdf" in formats,
