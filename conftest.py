@@ -251,7 +251,14 @@ def huey_consumer(transactional_db, tmp_path):
     # Tasks queued by earlier transactional tests were never consumed; their job ids may now
     # belong to this test's jobs, so start every consumer on an empty queue.
     HUEY.flush()
-    log_path = tmp_path / "huey-consumer.log"
+    proc = consumer_start(tmp_path / "huey-consumer.log")
+    yield proc
+    consumer_stop(proc)
+
+
+def consumer_start(log_path: Path) -> subprocess.Popen:
+    """One ``run_huey`` process on this test run's database and queue, logging to ``log_path``
+    (tests that need several consumers, as on several machines, call this more than once)."""
     log = open(log_path, "wb")  # noqa: SIM115  (held open for the process lifetime)
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "run_huey", "--workers", "2", "--worker-type", "thread"],
@@ -260,18 +267,21 @@ def huey_consumer(transactional_db, tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    proc.log_path = log_path
+    proc.log_path, proc.log = log_path, log
     time.sleep(0.5)
     if proc.poll() is not None:
         log.close()
         pytest.fail("Huey consumer did not start:\n" + log_path.read_text())
-    yield proc
+    return proc
+
+
+def consumer_stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+    proc.log.close()
 
 
 def wait_for_job(job, *, timeout: float = 60.0, until=("completed", "failed", "cancelled")):

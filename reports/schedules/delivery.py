@@ -314,30 +314,25 @@ def _notice(
         logger.warning("Could not send the '%s' notice for schedule %s", subject, schedule.pk)
 
 
-def notify_success(*, run: ScheduleRun) -> None:
+def _notify_run(*, run: ScheduleRun, kind: str, wanted: tuple[str, ...], subject: str) -> None:
     notify = _notify_settings(run.schedule.organization)
-    if notify.notify_on not in (notify.NotifyOn.SUCCESS, notify.NotifyOn.BOTH):
+    if notify.notify_on not in (*wanted, notify.NotifyOn.BOTH):
         return
     _notice(
         schedule=run.schedule,
-        subject=f"Delivered: {run.schedule.name}",
+        subject=f"{subject}: {run.schedule.name}",
         template="email_notice",
-        context={"run": run, "kind": "success"},
+        context={"run": run, "kind": kind},
         to=_notice_recipients(run.schedule, notify),
     )
+
+
+def notify_success(*, run: ScheduleRun) -> None:
+    _notify_run(run=run, kind="success", wanted=("success",), subject="Delivered")
 
 
 def notify_failure(*, run: ScheduleRun) -> None:
-    notify = _notify_settings(run.schedule.organization)
-    if notify.notify_on not in (notify.NotifyOn.FAILURE, notify.NotifyOn.BOTH):
-        return
-    _notice(
-        schedule=run.schedule,
-        subject=f"Failed: {run.schedule.name}",
-        template="email_notice",
-        context={"run": run, "kind": "failure"},
-        to=_notice_recipients(run.schedule, notify),
-    )
+    _notify_run(run=run, kind="failure", wanted=("failure",), subject="Failed")
 
 
 def notify_paused(*, schedule: Schedule, run: ScheduleRun, reason: str) -> None:

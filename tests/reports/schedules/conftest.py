@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
 import pytest
@@ -90,41 +89,16 @@ def two_consumers(transactional_db, tmp_path, smtp, monkeypatch):
 
     Started after the SMTP server so their environment points at it; retries wait 1 s.
     """
-    import subprocess
-    import sys
-
     from huey.contrib.djhuey import HUEY
 
-    from conftest import ROOT, consumer_env
+    from conftest import consumer_start, consumer_stop
 
     monkeypatch.setenv("FERRY_SCHEDULE_RETRY_BASE_SECONDS", "1")
     HUEY.flush()
-    procs = []
-    for n in range(2):
-        log_path = tmp_path / f"consumer-{n}.log"
-        log = open(log_path, "wb")  # noqa: SIM115  (held open for the process lifetime)
-        proc = subprocess.Popen(
-            [sys.executable, "manage.py", "run_huey", "--workers", "2", "--worker-type", "thread"],
-            cwd=ROOT,
-            env=consumer_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        proc.log_path, proc.log = log_path, log
-        procs.append(proc)
-    time.sleep(0.8)
-    for proc in procs:
-        if proc.poll() is not None:
-            pytest.fail("Huey consumer did not start:\n" + proc.log_path.read_text())
+    procs = [consumer_start(tmp_path / f"consumer-{n}.log") for n in range(2)]
     yield procs
     for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        proc.log.close()
+        consumer_stop(proc)
 
 
 def consumer_logs(procs) -> str:
