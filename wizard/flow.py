@@ -70,28 +70,17 @@ def file_info(job: DataJob) -> dict[str, Any]:
 
 
 def _suggest(job: DataJob, template: DataTemplate | None) -> dict[str, list]:
+    """{header: [field, reason, score, reason in words]} (an orders file's lines included)."""
     info = file_info(job)
-    headers = list(info.get("headers") or [])
-    samples = info.get("sample_rows") or []
-    resource = resource_get(job.target)
     suggestions = mapping_suggest(
-        resource=resource, headers=headers, sample_rows=samples, template=template
+        resource=resource_get(job.target),
+        headers=list(info.get("headers") or []),
+        sample_rows=info.get("sample_rows") or [],
+        template=template,
+        organization=job.organization,
+        user=job.user,
     )
-    result = {s.header: [s.field, s.reason, s.score] for s in suggestions}
-    if resource.name == "sales-orders":
-        # An orders file may carry its lines (the engine imports both): suggest line fields
-        # for the columns the order itself does not use.
-        rest = [h for h in headers if not result[h][0]]
-        index = {h: i for i, h in enumerate(headers)}
-        sample = [[row[index[h]] if index[h] < len(row) else None for h in rest] for row in samples]
-        used = {s[0] for s in result.values() if s[0]}
-        for s in mapping_suggest(
-            resource=resource_get("sales-order-lines"), headers=rest, sample_rows=sample
-        ):
-            if s.field and s.field != "order" and s.field not in used:
-                result[s.header] = [s.field, s.reason, s.score]
-                used.add(s.field)
-    return result
+    return {s.header: [s.field, s.reason, s.score, s.why] for s in suggestions}
 
 
 def _apply(job: DataJob, template: DataTemplate | None, *, keep: dict[str, str] | None = None):
@@ -222,20 +211,20 @@ def wizard_save_template(
     return template
 
 
-def column_reasons(job: DataJob) -> dict[str, str]:
-    """The badge of each column: why its current field was chosen, or "manual"."""
+def column_reasons(job: DataJob) -> dict[str, dict[str, str]]:
+    """Why each column has its field: {"code": badge, "why": the reason in words}."""
     suggestions = wizard_state(job).get("suggestions") or {}
     mapping = (job.params or {}).get("mapping") or {}
-    reasons: dict[str, str] = {}
+    reasons: dict[str, dict[str, str]] = {}
     for header in file_info(job).get("headers") or []:
         field = mapping.get(header)
-        suggested = suggestions.get(header) or [None, "", 0]
-        if field and field == suggested[0]:
-            reasons[header] = suggested[1]
+        suggested = list(suggestions.get(header) or [None, "", 0]) + [""]
+        if field == suggested[0]:
+            reasons[header] = {"code": suggested[1] if field else "", "why": suggested[3]}
         elif field:
-            reasons[header] = MANUAL
+            reasons[header] = {"code": MANUAL, "why": "you chose this field"}
         else:
-            reasons[header] = ""
+            reasons[header] = {"code": "", "why": "you chose not to import this column"}
     return reasons
 
 

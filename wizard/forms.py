@@ -47,14 +47,9 @@ DATES = (FieldType.DATE, FieldType.DATETIME)
 
 def mapping_fields(resource) -> dict:
     """Fields a column can map to; an orders file may also carry its lines' fields."""
-    fields = {f.name: f for f in resource.importable_fields()}
-    if resource.name == "sales-orders":
-        from business.resources import resource_get
+    from wizard.mapping import mapping_targets
 
-        for f in resource_get("sales-order-lines").importable_fields():
-            if f.name != "order" and f.name not in fields:
-                fields[f.name] = f
-    return fields
+    return mapping_targets(resource)
 
 
 def _resource_choices(membership) -> list[tuple[str, str]]:
@@ -182,6 +177,7 @@ class MappingForm(forms.Form):
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 label=header or f"Column {index + 1}", choices=choices, required=False
             )
+        self._mark_used(choices)
         options = options or {}
         for f in self.importable.values():
             current = options.get(f.name) or {}
@@ -212,6 +208,31 @@ class MappingForm(forms.Form):
                     required=False,
                     initial=current.get("decimal") or "",
                 )
+
+    def _mark_used(self, choices: list) -> None:
+        """Say in each column's list which fields other columns already use (JavaScript keeps
+        it current as the person changes columns; ``clean`` refuses a field taken twice)."""
+        current: dict[str, str] = {}
+        for index, header in enumerate(self.headers):
+            name = f"col_{index}"
+            value = self.data.get(name) if self.is_bound else self.initial.get(name)
+            if value and value not in current:
+                current[value] = header or f"Column {index + 1}"
+
+        def relabel(options, own):
+            result = []
+            for value, label in options:
+                if isinstance(label, list | tuple):
+                    result.append((value, relabel(label, own)))
+                elif value and value in current and current[value] != own:
+                    result.append((value, f"{label} (used by '{current[value]}')"))
+                else:
+                    result.append((value, label))
+            return result
+
+        for index, header in enumerate(self.headers):
+            own = header or f"Column {index + 1}"
+            self.fields[f"col_{index}"].choices = relabel(choices, own)
 
     def clean(self):
         data = super().clean()

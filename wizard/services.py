@@ -45,6 +45,7 @@ from wizard.engine import (
     undo_plan,
 )
 from wizard.engine.pipeline import run_class_for
+from wizard.learning import learned_record
 from wizard.mapping import mapping_from_suggestions, mapping_missing_required, mapping_suggest
 from wizard.models import ImportChange, ImportRow
 from wizard.readers import FileInfo, ReaderError, ReadOptions, SourceRow, file_inspect, rows_read
@@ -109,27 +110,20 @@ def _inspect(job: DataJob, read: dict | None) -> FileInfo:
     return info
 
 
-def _suggest(resource, info: FileInfo, template=None) -> dict[str, str]:
-    suggestions = mapping_suggest(
-        resource=resource, headers=info.headers, sample_rows=info.sample_rows, template=template
+def _suggest(
+    resource, info: FileInfo, template=None, *, organization=None, user=None
+) -> dict[str, str]:
+    # An orders file may carry its lines: wizard.mapping maps the rest to line fields too.
+    return mapping_from_suggestions(
+        mapping_suggest(
+            resource=resource,
+            headers=info.headers,
+            sample_rows=info.sample_rows,
+            template=template,
+            organization=organization,
+            user=user,
+        )
     )
-    mapping = mapping_from_suggestions(suggestions)
-    if resource.name == "sales-orders":
-        # An orders file may carry its lines: map the remaining columns to line fields too.
-        lines = resource_get("sales-order-lines")
-        rest = [h for h in info.headers if h not in mapping]
-        if rest:
-            index = {h: i for i, h in enumerate(info.headers)}
-            sample = [
-                [row[index[h]] if index[h] < len(row) else None for h in rest]
-                for row in info.sample_rows
-            ]
-            used = set(mapping.values())
-            for s in mapping_suggest(resource=lines, headers=rest, sample_rows=sample):
-                if s.field and s.field != "order" and s.field not in used:
-                    mapping[s.header] = s.field
-                    used.add(s.field)
-    return mapping
 
 
 def _require_draft(job: DataJob) -> None:
@@ -142,21 +136,12 @@ def _require_draft(job: DataJob) -> None:
 
 
 def _missing_required(params: dict) -> None:
-    resource = resource_get(params["resource"])
+    # The same rule as the mapping page's status box (wizard.mapping), so they never disagree.
     missing = mapping_missing_required(
-        resource=resource, mapping=params.get("mapping") or {}, options=params.get("options") or {}
+        resource=resource_get(params["resource"]),
+        mapping=params.get("mapping") or {},
+        options=params.get("options") or {},
     )
-    if resource.name == "sales-orders" and _maps_lines(params):
-        lines = resource_get("sales-order-lines")
-        missing += [
-            f
-            for f in mapping_missing_required(
-                resource=lines,
-                mapping=params.get("mapping") or {},
-                options=params.get("options") or {},
-            )
-            if f.name not in ("order", "line_number")
-        ]
     if missing:
         names = ", ".join(f"'{f.label}'" for f in missing)
         raise FerryError(
@@ -164,11 +149,6 @@ def _missing_required(params: dict) -> None:
             f"{names} before importing.",
             code="unmapped_required",
         )
-
-
-def _maps_lines(params: dict) -> bool:
-    lines = {f.name for f in resource_get("sales-order-lines").importable_fields()} - {"order"}
-    return any(f in lines for f in (params.get("mapping") or {}).values())
 
 
 def _concurrency_check(job: DataJob) -> None:
@@ -235,7 +215,7 @@ def import_create(
     job.format = info.format
     job.params = {
         "resource": resource_cls.name,
-        "mapping": _suggest(resource_cls, info),
+        "mapping": _suggest(resource_cls, info, organization=organization, user=user),
         "options": {},
         "read": ReadOptions.from_dict(read).as_dict(),
         "file_info": info.as_dict(),
@@ -289,7 +269,13 @@ def import_configure(
             params["file_info"] = info.as_dict()
             job.format = info.format
             kept = {h: f for h, f in (params.get("mapping") or {}).items() if h in info.headers}
-            suggested = _suggest(resource, info, _template_obj(job, params.get("template_id")))
+            suggested = _suggest(
+                resource,
+                info,
+                _template_obj(job, params.get("template_id")),
+                organization=job.organization,
+                user=job.user,
+            )
             used = set(kept.values())
             for header, field in suggested.items():
                 if header not in kept and field not in used:
@@ -303,7 +289,9 @@ def import_configure(
         if template.organization_id != job.organization_id or template.resource != resource.name:
             raise FerryError("That template is not an import template for this resource.")
         params["template_id"] = template.pk
-        params["mapping"] = _suggest(resource, info, template)
+        params["mapping"] = _suggest(
+            resource, info, template, organization=job.organization, user=job.user
+        )
         params["options"] = dict(template.options or {})
         params["rules"] = dict(template.rules or {})
         params["on_duplicate"] = template.on_duplicate
@@ -412,6 +400,7 @@ def import_start(*, job: DataJob) -> DataJob:
     template_id = job.params.get("template_id")
     if template_id:
         template_mark_used(template=template_id, organization=job.organization)
+    learned_record(job=job)  # the person's corrections are suggested next time (not dry runs)
     return job_queue(job=job, task=import_task, on_stall=_on_stall(job))
 
 
@@ -436,6 +425,7 @@ def import_run_now(*, job: DataJob, progress_wrap=None) -> DataJob:
     ImportSettings.from_params(job.params)
     _missing_required(job.params)
     _concurrency_check(job)
+    learned_record(job=job)
 
     def work(j, progress):
         return import_run(job=j, progress=progress_wrap(progress) if progress_wrap else progress)

@@ -196,7 +196,20 @@ class ProductResource(Resource):
             "SKU",
             required=True,
             max_length=64,
-            synonyms=("Item Code", "Product Code", "Article", "Item Number", "Part Number", "Ref"),
+            synonyms=(
+                "Item Code",
+                "Product Code",
+                "Article",
+                "Item Number",
+                "Part Number",
+                "Ref",
+                # ERP and web-shop exports: Odoo's "Internal Reference", retail "Product ID".
+                "Internal Reference",
+                "Product ID",
+                "Item ID",
+                "Article Number",
+                "Default Code",
+            ),
         ),
         Field(
             "name",
@@ -210,7 +223,7 @@ class ProductResource(Resource):
             "Category",
             T.REFERENCE,
             ref=Ref("product-categories", "name", creatable=True),
-            synonyms=("Product Family", "Family", "Group", "Category Name"),
+            synonyms=("Product Family", "Family", "Group", "Category Name", "Product Category"),
         ),
         Field("barcode", "Barcode", max_length=64, synonyms=("EAN", "UPC", "GTIN", "Bar Code")),
         Field("unit_cost", "Unit cost", T.MONEY, synonyms=("Cost", "Cost Price", "Purchase Price")),
@@ -218,7 +231,9 @@ class ProductResource(Resource):
             "list_price",
             "List price",
             T.MONEY,
-            synonyms=("Price", "Sale Price", "Selling Price", "MSRP", "Retail Price"),
+            # Not "Sale Price": web shops export it next to "Regular price" as a temporary
+            # discount, and the regular price is the list price.
+            synonyms=("Price", "Regular Price", "Selling Price", "MSRP", "Retail Price", "RRP"),
         ),
         Field(
             "is_manufactured",
