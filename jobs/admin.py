@@ -7,7 +7,7 @@ would make the job's history lie, so nearly everything is read-only here.
 from django.contrib import admin
 
 from accounts.admin_site import OrgScopedAdmin, OrgScopedInlineMixin
-from jobs.models import DataJob, JobLogEntry
+from jobs.models import DataJob, JobLogEntry, WorkerHeartbeat
 
 
 class JobLogEntryInline(OrgScopedInlineMixin, admin.TabularInline):
@@ -80,4 +80,16 @@ class JobLogEntryAdmin(OrgScopedAdmin):
     readonly_fields = ("job", "row_number", "column", "value", "message", "level")
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    """Read-only: each worker process writes its own row (jobs/heartbeat.py)."""
+
+    list_display = ("name", "started_at", "seen_at")
+    ordering = ("-seen_at",)
+    readonly_fields = ("name", "hostname", "pid", "started_at", "seen_at")
+
+    def has_add_permission(self, request) -> bool:
         return False
