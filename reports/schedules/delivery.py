@@ -230,6 +230,7 @@ def schedule_run_deliver(*, run: ScheduleRun, attempt: int) -> bool:
     last try record the failure. The files stay in the history either way."""
     from reports.schedules.services import (
         schedule_run_fail,
+        schedule_run_finish,
         schedule_run_succeeded,
         setting,
     )
@@ -258,9 +259,12 @@ def schedule_run_deliver(*, run: ScheduleRun, attempt: int) -> bool:
         logger.warning("Schedule run %s: delivery attempt %s failed: %s", run.pk, attempt, exc)
         if attempt < tries:
             delay = retry_delay(attempt + 1)
-            ScheduleRun.objects.filter(pk=run.pk).update(
+            # Completed: the files are there; the mail waits for its next try.
+            schedule_run_finish(
+                run,
+                ScheduleRun.Status.COMPLETED,
                 note=f"E-mail attempt {attempt} of {tries} failed ({reason}); "
-                f"trying again in {int(delay)} s."
+                f"trying again in {int(delay)} s.",
             )
             from reports.schedules.tasks import schedule_deliver_task
 

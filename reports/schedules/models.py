@@ -128,6 +128,14 @@ class ScheduleRun(models.Model):
         return self.finished_at - self.started_at
 
     @property
+    def is_settled(self) -> bool:
+        """Nothing more will happen: e-mailed, failed, or completed without a mail to send
+        (completed with delivery attempts means another e-mail try is scheduled)."""
+        if self.status in (self.Status.EMAILED, self.Status.FAILED):
+            return True
+        return self.status == self.Status.COMPLETED and self.delivery_attempts == 0
+
+    @property
     def is_success(self) -> bool:
         return self.status in (self.Status.COMPLETED, self.Status.EMAILED)
 

@@ -492,12 +492,12 @@ def schedule_run_execute(*, job: DataJob, progress, now: dt.datetime | None = No
             schedule_run_fail(run=run, exc=exc)
         raise
     if schedule.only_when_rows and not run.rows:
-        _finish_run(run, Status.COMPLETED, note="Not e-mailed: the export had no rows.")
+        schedule_run_finish(run, Status.COMPLETED, note="Not e-mailed: the export had no rows.")
         _reset_failures(schedule)
         return result
     from reports.schedules.delivery import schedule_run_deliver
 
-    _finish_run(run, Status.COMPLETED)
+    # Still "running" while the first e-mail attempt is made: pages poll until the run settles.
     schedule_run_deliver(run=run, attempt=1)
     return result
 
@@ -610,7 +610,7 @@ def _slug(text: str) -> str:
     return slugify(text)[:60] or "schedule"
 
 
-def _finish_run(run: ScheduleRun, status: str, **fields: Any) -> None:
+def schedule_run_finish(run: ScheduleRun, status: str, **fields: Any) -> None:
     now = timezone.now()
     fields.setdefault("finished_at", run.finished_at or now)
     ScheduleRun.objects.filter(pk=run.pk).update(status=status, **fields)
@@ -625,7 +625,7 @@ def _reset_failures(schedule: Schedule) -> None:
 
 
 def schedule_run_succeeded(*, run: ScheduleRun, recipients: list[str]) -> None:
-    _finish_run(
+    schedule_run_finish(
         run, Status.EMAILED, emailed_at=timezone.now(), recipients=recipients, error_message=""
     )
     _reset_failures(run.schedule)
@@ -644,7 +644,7 @@ def schedule_run_fail(
                 f"{run.pk}). The details are in the server log."
             )
             logger.error("Schedule run %s failed", run.pk, exc_info=exc)
-    _finish_run(run, Status.FAILED, error_message=message, note="")
+    schedule_run_finish(run, Status.FAILED, error_message=message, note="")
     schedule = run.schedule
     Schedule.objects.filter(pk=schedule.pk).update(
         consecutive_failures=F("consecutive_failures") + 1

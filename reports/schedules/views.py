@@ -301,9 +301,7 @@ def schedule_run(request, pk: int, run: int):
     context = {"schedule": schedule, "run": run_obj}
     if request.htmx:
         response = render(request, "reports/schedules/run_status.html", context)
-        if run_obj.status in ("emailed", "failed") or (
-            run_obj.status == "completed" and not run_obj.note.startswith("E-mail attempt")
-        ):
+        if run_obj.is_settled:
             response.status_code = 286  # htmx stops polling
         return response
     return render(request, "reports/schedules/run.html", context)
