@@ -226,8 +226,7 @@ def schedule_detail(request, pk: int):
     _require(request)
     schedule = sel.schedule_get(organization=request.organization, pk=pk)
     filters = HistoryFilterForm(request.GET or None)
-    filters.is_valid() if request.GET else None
-    cleaned = getattr(filters, "cleaned_data", {}) or {}
+    cleaned = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
     runs = sel.runs_list(
         organization=request.organization,
         schedule=schedule,
@@ -318,11 +317,11 @@ def schedule_file_download(request, file: int):
         target = target_get(
             organization=request.organization, identifier=found.run.schedule.exporter
         )
-        target.exporter.permission_check(membership=request.membership, format=found.format)
     except FerryError:
-        pass  # the exporter is gone; schedule managers still reach the kept file
-    except PermissionDenied:
-        raise
+        target = None  # the exporter is gone; schedule managers still reach the kept file
+    if target is not None:
+        # The file's own gate too: a PDF needs the PDF permission (a 403 otherwise).
+        target.exporter.permission_check(membership=request.membership, format=found.format)
     return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.filename)
 
 

@@ -150,3 +150,22 @@ def test_it_refuses_members_without_the_permission(member_client, viewer_client)
 
 def test_it_shows_the_nav_link_to_managers(manager_client):
     assert 'href="/export/schedules/"' in manager_client.get("/jobs/").content.decode()
+
+
+def test_it_gates_a_kept_pdf_by_the_pdf_permission(
+    client_for, make_schedule, run_now, smtp, sales, org
+):
+    from accounts.models import Membership
+    from tests.factories import MembershipFactory, UserFactory
+
+    run = run_now(make_schedule(formats=["pdf"]))
+    clerk = UserFactory(username="clerk")
+    MembershipFactory(
+        user=clerk,
+        organization=org,
+        role="ops",
+        granted_permissions=["can_manage_schedules"],
+    )
+    assert Membership.objects.get(user=clerk).has_perm("can_manage_schedules")
+    pdf = run.files.get()
+    assert client_for(clerk).get(f"/export/schedules/files/{pdf.pk}/").status_code == 403
