@@ -25,6 +25,7 @@ from library.selectors import (
 from library.services import (
     TemplateError,
     TemplatePermissionError,
+    template_change_check,
     template_delete,
     template_duplicate,
     template_set_active,
@@ -39,12 +40,10 @@ def _get(request, pk):
 
 
 def _require_edit(request, template) -> None:
-    if not template_can_change(template=template, membership=request.membership):
-        raise PermissionDenied(
-            "Only template managers can change shared templates."
-            if template.is_shared
-            else "Only the person who created this template can change it."
-        )
+    try:
+        template_change_check(template=template, membership=request.membership)
+    except TemplatePermissionError as exc:
+        raise PermissionDenied(exc.message) from exc
 
 
 @organization_required
