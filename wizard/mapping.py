@@ -302,8 +302,14 @@ class _Fitter:
                 return Fit(1.0, "100 % of sampled values fit")
             return Fit(ok / total, f"{_pct(ok / total)} of sampled values are short enough")
         parse = _parser(field, values)
+        # A value shaped like the field's type fits even when invalid ("2024-99-01" for a
+        # date): the column is the right one, and the preview reports the bad cell.
+        shaped = {kind for kind, types in PREFERRED.items() if field.type in types}
         ok = 0
         for value in values:
+            if value_kind(value) in shaped:
+                ok += 1
+                continue
             try:
                 parse(value if not isinstance(value, str) else value.strip())
             except (ParseError, ValueError, TypeError, ArithmeticError):
@@ -428,7 +434,7 @@ def _header_candidates(
                 continue
             ratio = max(fuzz.ratio(key, other), fuzz.token_sort_ratio(words, _words(text)))
             if ratio > best:
-                best, best_text = ratio, text
+                best, best_text = ratio, (f.label if text == f.name else text)
         if best >= FUZZY_THRESHOLD:
             found[f.name] = (
                 f.name,
@@ -526,11 +532,11 @@ def mapping_suggest(
         fit = fitter.fit(index, f)
         # An exact name is the user's explicit choice (validation reports bad values); a
         # synonym or a resemblance is only a guess, and the values must agree with it.
-        if reason != EXACT and not _fits(fit, len(fitter.columns[index])):
-            refused.setdefault(index, []).append(f"{words} ({f.label}), but {fit.words}")
-            continue
-        if reason != EXACT and not kind_compatible(kinds[index], f):
-            refused.setdefault(index, []).append(f"{words} ({f.label}), but {fit.words}")
+        if reason != EXACT and (
+            not _fits(fit, len(fitter.columns[index])) or not kind_compatible(kinds[index], f)
+        ):
+            named = words if f"'{f.label}'" in words else f"{words} ({f.label})"
+            refused.setdefault(index, []).append(f"{named}, but {fit.words}")
             continue
         rank = score * 100
         if reason == SIMILAR and f.type in PREFERRED.get(kinds[index] or "", ()):
