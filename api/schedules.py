@@ -18,9 +18,10 @@ from accounts.permissions import MANAGE_SCHEDULES
 from api.pagination import Pagination
 from api.permissions import IsOrganizationMember, membership_of
 from api.serializers import ErrorSerializer
+from jobs.errors import FerryError
 from reports.schedules import selectors as sel
 from reports.schedules import services as svc
-from reports.schedules.exporters import FORMATS
+from reports.schedules.exporters import FORMATS, target_get
 from reports.schedules.models import NotificationSettings, Schedule, ScheduleRun
 from reports.schedules.recurrence import rule_describe
 
@@ -359,6 +360,13 @@ class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
         if not files:
             raise Http404("No kept file for this run (it failed, or the retention period is over).")
         found = files[0]
+        try:
+            target = target_get(organization=request.organization, identifier=run.schedule.exporter)
+        except FerryError:
+            target = None  # the exporter is gone; the kept file stays reachable
+        if target is not None:
+            # As on the pages: a PDF needs the exporter's PDF permission.
+            target.exporter.permission_check(membership=membership_of(request), format=found.format)
         return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.filename)
 
     @extend_schema(
