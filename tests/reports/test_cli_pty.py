@@ -47,7 +47,7 @@ def test_it_exports_on_a_terminal(contacts, org, tmp_path, fmt):
         with open(out, encoding="utf-8-sig", newline="") as fh:
             assert len(list(csv.reader(fh))) == 41
     else:
-        assert load_workbook(out, read_only=True).active.max_row == 41
+        assert len(list(load_workbook(out, read_only=True).active.iter_rows())) == 41
 
 
 def test_it_runs_a_report_on_a_terminal(sale, org, tmp_path):
