@@ -547,9 +547,12 @@ def mapping_suggest(
             rank += 0.5  # the resource's own field before a line field of the same standing
         candidates.append(_Candidate(index, name, reason, score, rank, words, fit))
 
-    # 4. A column of unique codes with an identifier's header is the key when nothing else is.
+    # 4. A column of unique codes with an identifier's header is the key when nothing else is
+    # (a "categoryID" refused as the category is another record's ID, not this one's key).
     for index, header in enumerate(headers):
-        if result[index] is not None or any(c.index == index for c in candidates):
+        if result[index] is not None or index in refused:
+            continue
+        if any(c.index == index for c in candidates):
             continue
         header_words = set(_words(header).split())
         if header_words & ID_WORDS and _id_like(fitter.columns[index]):
