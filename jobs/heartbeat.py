@@ -15,6 +15,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterable
+from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -23,6 +25,52 @@ from django.utils import timezone
 from jobs.models import DataJob, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
+
+
+def _side_dir() -> Path | None:
+    """SQLite only: where job heartbeats are also kept as files, next to the database.
+
+    An all-or-nothing import holds SQLite's one write lock for its whole run, so no heartbeat
+    can reach the database meanwhile; a file's modification time can. SQLite means one
+    machine, so every process that can see the database sees these files too.
+    """
+    if connection.vendor != "sqlite":
+        return None
+    name = str(connection.settings_dict["NAME"])
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(f"{name}.heartbeats")
+
+
+def side_beat(job_id: int) -> None:
+    directory = _side_dir()
+    if directory is None:
+        return
+    directory.mkdir(exist_ok=True)
+    (directory / f"job-{job_id}").touch()
+
+
+def side_alive(job_ids: Iterable[int], *, limit: float) -> set[int]:
+    """The jobs whose side heartbeat is fresher than ``limit`` seconds (SQLite only)."""
+    directory = _side_dir()
+    if directory is None:
+        return set()
+    now = time.time()
+    alive = set()
+    for job_id in job_ids:
+        try:
+            if now - (directory / f"job-{job_id}").stat().st_mtime <= limit:
+                alive.add(job_id)
+        except FileNotFoundError:
+            continue
+    return alive
+
+
+def side_forget(job_id: int) -> None:
+    directory = _side_dir()
+    if directory is not None:
+        with contextlib.suppress(FileNotFoundError):
+            (directory / f"job-{job_id}").unlink()
 
 
 def process_name() -> str:
@@ -47,11 +95,13 @@ class Heartbeat:
     def job_add(self, *, job_id: int, attempt: int) -> None:
         with self._lock:
             self._jobs[job_id] = attempt
+        side_beat(job_id)
         self._ensure_thread()
 
     def job_remove(self, *, job_id: int) -> None:
         with self._lock:
             self._jobs.pop(job_id, None)
+        side_forget(job_id)
 
     def worker_register(self) -> bool:
         """Called when a consumer starts: this process is a worker from now on.
@@ -78,6 +128,9 @@ class Heartbeat:
         with self._lock:
             jobs = dict(self._jobs)
             worker = self._worker
+        for job_id in jobs:
+            # First, and never blocked by a database lock (see _side_dir).
+            side_beat(job_id)
         for job_id, attempt in jobs.items():
             DataJob.objects.filter(
                 pk=job_id, attempt=attempt, status=DataJob.Status.RUNNING
@@ -114,6 +167,11 @@ class Heartbeat:
                 last = time.monotonic()
                 try:
                     close_old_connections()
+                    if connection.vendor == "sqlite":
+                        # Wait for the write lock briefly: the side file already said we live,
+                        # and the next beat must not be held up behind a long import.
+                        with connection.cursor() as cursor:
+                            cursor.execute("PRAGMA busy_timeout = 2000")
                     self.beat()
                 except Exception:
                     # A locked SQLite database (an all-or-nothing import holds the write lock)

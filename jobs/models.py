@@ -152,8 +152,12 @@ class DataJob(models.Model):
         if self.status != self.Status.RUNNING:
             return False
         last = self.heartbeat_at or self.started_at or self.created_at
-        limit = timedelta(seconds=settings.FERRY["JOB_STALLED_AFTER_SECONDS"])
-        return timezone.now() - last > limit
+        seconds = settings.FERRY["JOB_STALLED_AFTER_SECONDS"]
+        if timezone.now() - last <= timedelta(seconds=seconds):
+            return False
+        from jobs.heartbeat import side_alive  # it imports this module
+
+        return not side_alive([self.pk], limit=seconds)
 
     @property
     def duration(self) -> timedelta | None:

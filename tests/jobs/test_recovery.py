@@ -7,13 +7,14 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from business.models import Contact
 from jobs.heartbeat import HEARTBEAT
 from jobs.models import DataJob, WorkerHeartbeat
-from jobs.selectors import jobs_holding_slot, workers_state
+from jobs.selectors import jobs_holding_slot, jobs_stalled, workers_state
 from jobs.services import job_recover, job_run, jobs_recover_stalled
 from jobs.tasks import recover_stalled_jobs_task, worker_check_task
 from tests.wizard.test_engine import draft, media_in_tmp, run_import, write_file  # noqa: F401
@@ -180,3 +181,21 @@ def test_the_worker_check_task_is_run_again_by_name():
 
     name = HUEY._registry.task_to_string(worker_check_task.task_class)
     assert HUEY._registry.string_to_task(name) is worker_check_task.task_class
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_a_job_alive_through_its_side_heartbeat_on_sqlite(org, owner, make_job):
+    """An all-or-nothing import holds SQLite's write lock: its heartbeat goes to a file."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL takes heartbeats while a long transaction runs")
+    job = stalled_job(make_job, org, owner)
+    assert job.is_stalled
+    HEARTBEAT.job_add(job_id=job.pk, attempt=job.attempt)
+    try:
+        assert not job.is_stalled
+        assert not jobs_stalled(DataJob.objects.all()).exists()
+        assert jobs_recover_stalled() == {}
+    finally:
+        HEARTBEAT.job_remove(job_id=job.pk)
+    assert job.is_stalled
+    assert jobs_stalled(DataJob.objects.all()).exists()
