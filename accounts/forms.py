@@ -95,6 +95,9 @@ class InvitationAcceptForm(forms.Form):
     def __init__(self, *args, email: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.email = email
+        self.fields["password1"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )
 
     def clean_username(self):
         username = self.cleaned_data["username"]

@@ -90,6 +90,17 @@ def assert_no_sideways_scroll(page, label: str, limit: int = PHONE["width"]) -> 
         raise AssertionError(f"{label} ({page.url}) is {width} px wide at {limit} px: {offenders}")
 
 
+def assert_zero_counts_neutral(page) -> None:
+    """A count of 0 is not a success, a warning or an error: its box takes no colour."""
+    coloured = page.evaluate(
+        """() => [...document.querySelectorAll('.stat')]
+          .filter(s => s.querySelector('.value')?.textContent.trim() === '0')
+          .filter(s => s.className.trim() !== 'stat')
+          .map(s => s.querySelector('.label').textContent.trim() + ': ' + s.className)"""
+    )
+    assert not coloured, f"{page.url}: zero counts coloured: {coloured}"
+
+
 def shoot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -183,9 +194,23 @@ def test_it_fits_every_main_page_on_a_phone(
     # The member runs the wizard on a desktop; the same pages are then read on a phone.
     context, page = _context(browser, live_server, "member", DESKTOP)
     wizard = run_the_wizard(page, live_server, tmp_path)
+    # Zero counts are neutral; only a count that is not zero takes a colour.
+    counts = {
+        el.get_attribute("data-count"): el.evaluate("e => e.closest('.stat').className")
+        for el in page.locator("[data-count]").all()
+    }
+    assert counts["created"] == "stat" and counts["skipped"] == "stat", counts
+    assert counts["failed"] == "stat err", counts
+    assert_zero_counts_neutral(page)
+    page.goto(f"{base}/jobs/")
+    assert_zero_counts_neutral(page)
     # A second file stays a draft at its preview: its map and preview pages stay open.
     draft = run_the_wizard(page, live_server, tmp_path, until="preview")
     wizard.update(map=draft["map"], preview=draft["preview"])
+    preview_counts = page.locator("#preview-counts")
+    expect(preview_counts.locator(".stat.err .value")).to_have_text("3")
+    expect(preview_counts.locator(".stat.ok, .stat.warn")).to_have_count(0)
+    assert_zero_counts_neutral(page)
     shoot(page, "wizard-preview-1366")
     assert_no_sideways_scroll(page, "wizard preview 1366", DESKTOP["width"])
     context.close()
