@@ -23,13 +23,15 @@ def seconds(value: float | None) -> str:
 
 @register.filter
 def job_title(job: DataJob) -> str:
-    """ "Import of contacts", "Export of products", "Report: sales", "Worker check"."""
-    target = job.target.replace("-", " ").replace("_", " ")
+    """ "Import of contacts", "Export of products", "Report: Inventory valuation",
+    "Worker check": the target as people call it (its stored label)."""
+    label = job.target_display
     if job.job_type == DataJob.Type.SYSTEM:
-        return target.capitalize()
+        return label
     if job.job_type == DataJob.Type.REPORT:
-        return f"Report: {target}"
-    return f"{job.get_job_type_display()} of {target}"
+        return f"Report: {label}"
+    # Mid-sentence a model's plural reads in lower case ("Import of sales orders").
+    return f"{job.get_job_type_display()} of {label[:1].lower()}{label[1:]}"
 
 
 @register.filter

@@ -183,3 +183,21 @@ def test_it_counts_a_run_where_every_row_failed_as_failed(owner_client, org, own
 
     overview = jobs_overview(jobs=DataJob.objects.all())
     assert (overview["completed"], overview["failed"]) == (1, 1)
+
+
+def test_it_titles_a_job_page_with_the_targets_label(owner_client, org, owner, make_job):
+    report = make_job(
+        org,
+        owner,
+        job_type=DataJob.Type.REPORT,
+        target="customer-aging",
+        target_label="Customer credit aging",
+        status=Status.COMPLETED,
+    )
+    imported = make_job(
+        org, owner, target="sales-orders", target_label="Sales orders", status=Status.COMPLETED
+    )
+    page = owner_client.get(reverse("jobs:detail", args=[report.pk])).content.decode()
+    assert "Report: Customer credit aging" in page
+    page = owner_client.get(reverse("jobs:detail", args=[imported.pk])).content.decode()
+    assert "Import of sales orders" in page
