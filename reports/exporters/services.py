@@ -82,6 +82,8 @@ def export_create(
             user=user,
             job_type=exp.job_type,
             target=exp.identifier,
+            # The jobs pages show it; jobs cannot look exporters up.
+            target_label=str(exp.name),
             format=fmt,
             params=job_params,
         )

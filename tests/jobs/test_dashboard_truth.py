@@ -201,3 +201,12 @@ def test_it_titles_a_job_page_with_the_targets_label(owner_client, org, owner, m
     assert "Report: Customer credit aging" in page
     page = owner_client.get(reverse("jobs:detail", args=[imported.pk])).content.decode()
     assert "Import of sales orders" in page
+
+
+def test_it_stores_the_label_of_a_report_on_its_job(org, manager):
+    from reports.exporters import export_create
+
+    job = export_create(
+        organization=org, user=manager, exporter="inventory-valuation", format="pdf", params={}
+    )
+    assert (job.target, job.target_label) == ("inventory-valuation", "Inventory valuation")
