@@ -41,10 +41,10 @@ from wizard.engine import (
     UndoResult,
     import_execute,
     row_revalidate,
+    run_class_for,
     undo_execute,
     undo_plan,
 )
-from wizard.engine.pipeline import run_class_for
 from wizard.learning import learned_record
 from wizard.mapping import mapping_from_suggestions, mapping_missing_required, mapping_suggest
 from wizard.models import ImportChange, ImportRow
@@ -412,7 +412,7 @@ def _on_stall(job: DataJob) -> str:
     if settings.mode == "atomic":
         # Its one transaction died with the worker: nothing was written.
         return DataJob.OnStall.FAIL
-    if run_class_for(settings.resource.name).resumable:
+    if run_class_for(settings.resource).resumable:
         return DataJob.OnStall.RESUME
     return DataJob.OnStall.FAIL
 

@@ -12,7 +12,13 @@ from typing import Any, ClassVar
 
 from django.db import models
 
-from accounts.permissions import export_code, export_pdf_code, import_code
+from accounts.permissions import (
+    export_code,
+    export_pdf_code,
+    import_code,
+    model_codes_register,
+    model_codes_unregister,
+)
 
 
 class FieldType:
@@ -89,6 +95,27 @@ class Field:
         }
 
 
+@dataclass(frozen=True)
+class Variants:
+    """Records whose key is another record's key plus a short suffix (11400-BE of 11400) are its
+    variants: an import without a ``parent`` column links them, creating the parent on request
+    (named after its first variant's ``name``)."""
+
+    key: str  # the key field carrying the suffix, e.g. "sku"
+    parent: str  # the reference field to the parent record, e.g. "parent"
+    name: str = "name"  # the field a created parent copies from its first variant
+    suffix_max: int = 4
+
+    def parent_of(self, value: str) -> str | None:
+        """'11400-BE' -> '11400'; None when the value has no variant suffix."""
+        base, sep, suffix = value.rpartition("-")
+        if not sep or not base or not suffix or len(suffix) > self.suffix_max:
+            return None
+        if not suffix[0].isalpha() or not suffix.isalnum():
+            return None
+        return base
+
+
 class Resource:
     """Declares how one model is imported and exported. Subclasses set the class attributes."""
 
@@ -100,6 +127,13 @@ class Resource:
     description: ClassVar[str] = ""
     # Whether a person may import into this resource (the audit trail is export-only).
     importable: ClassVar[bool] = True
+    # Only managers and admins may export it (the audit trail); see accounts.permissions.
+    export_restricted: ClassVar[bool] = False
+    # A resource whose rows the same file may carry under each record (an order's lines): the
+    # wizard offers their fields and the engine runs the file with ``OrdersRun``.
+    line_resource: ClassVar[str | None] = None
+    # Records that are variants of another record of the same resource (products).
+    variants: ClassVar[Variants | None] = None
 
     # --- declaration helpers ---------------------------------------------------------------
     @classmethod
@@ -122,6 +156,11 @@ class Resource:
     @classmethod
     def default_export_fields(cls) -> tuple[Field, ...]:
         return tuple(f for f in cls.fields if f.default_export)
+
+    @classmethod
+    def lines(cls) -> type[Resource] | None:
+        """The declared line resource, or None."""
+        return resource_get(cls.line_resource) if cls.line_resource else None
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
@@ -163,8 +202,20 @@ class ResourceRegistry:
     _resources: dict[str, type[Resource]] = field(default_factory=dict)
 
     def register(self, resource: type[Resource]) -> type[Resource]:
+        """Declare a resource; its permission codes exist from now on (no other edit)."""
         self._resources[resource.name] = resource
+        model_codes_register(
+            resource.model_code(),
+            importable=resource.importable,
+            restricted=resource.export_restricted,
+        )
         return resource
+
+    def unregister(self, resource: type[Resource]) -> None:
+        """Forget a resource and its codes (a test that declared one of its own cleans up)."""
+        self._resources.pop(resource.name, None)
+        if not any(r.model_code() == resource.model_code() for r in self._resources.values()):
+            model_codes_unregister(resource.model_code())
 
     def get(self, name: str) -> type[Resource]:
         return self._resources[name]

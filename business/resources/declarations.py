@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from business import models as m
-from business.resources.base import Field, FieldType, Ref, Resource, registry
+from business.resources.base import Field, FieldType, Ref, Resource, Variants, registry
 
 T = FieldType
 
@@ -190,6 +190,8 @@ class ProductResource(Resource):
     description = "The catalog: SKUs with cost and price; variants point at their parent."
     model = m.Product
     key = ("sku",)
+    # 11400-BE is a variant of 11400: linked to it when the file has no parent column.
+    variants = Variants(key="sku", parent="parent")
     fields = (
         Field(
             "sku",
@@ -586,6 +588,7 @@ class AuditEventResource(Resource):
     description = "Who did what and when. Export only."
     model = m.AuditEvent
     importable = False
+    export_restricted = True
     key = ("time", "event_type", "object_id")
     fields = (
         Field("time", "Time", T.DATETIME, importable=False),

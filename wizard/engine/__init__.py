@@ -1,13 +1,7 @@
 """The import engine: read → map → parse/validate → match duplicates → write → log."""
 
-from wizard.engine.pipeline import (
-    ImportRolledBack,
-    ImportRun,
-    RowResult,
-    import_execute,
-    row_revalidate,
-    variant_parent,
-)
+from wizard.engine.revalidate import RowResult, row_revalidate
+from wizard.engine.run import ImportRolledBack, ImportRun, import_execute, run_class_for
 from wizard.engine.settings import ImportConfigError, ImportSettings
 from wizard.engine.undo import UndoPlan, UndoPlanChanged, UndoResult, undo_execute, undo_plan
 from wizard.engine.validation import MappingError
@@ -24,7 +18,7 @@ __all__ = [
     "UndoResult",
     "import_execute",
     "row_revalidate",
+    "run_class_for",
     "undo_execute",
     "undo_plan",
-    "variant_parent",
 ]

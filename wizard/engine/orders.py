@@ -12,17 +12,15 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from business.resources import resource_get
 from jobs.errors import LimitExceeded
 from wizard.engine.keys import SeenKeys
 from wizard.engine.matching import ReferenceResolver, existing_lookup
-from wizard.engine.pipeline import ImportRun
+from wizard.engine.run import ImportRun
 from wizard.engine.validation import FieldPlan, MappingError, PlanList, Row, row_parse
 from wizard.engine.writing import InstanceFactory, bulk_update_changed, changes_record, jsonable
 from wizard.models import ImportRow
 from wizard.parsing import quote
 
-LINES = "sales-order-lines"
 S = ImportRow.Status
 
 
@@ -34,12 +32,13 @@ class OrdersRun(ImportRun):
     def compile(self, sample):
         s = self.settings
         order_fields = {f.name for f in self.resource.importable_fields()}
-        self.line_resource = resource_get(LINES)
-        line_fields = {f.name for f in self.line_resource.importable_fields()} - {"order"}
+        self.line_resource = self.resource.lines()
+        line_fields = self._line_fields()
         for header, name in s.mapping.items():
             if name not in order_fields and name not in line_fields:
                 raise MappingError(
-                    f"Column '{header}' is mapped to '{name}', which is not a field of sales orders or their lines."
+                    f"Column '{header}' is mapped to '{name}', which is not a field of "
+                    f"{self.resource.label.lower()} or their lines."
                 )
         super().compile(sample)
         self.header_plans = PlanList(self.plans)
@@ -62,9 +61,17 @@ class OrdersRun(ImportRun):
         self.line_seen = SeenKeys()
         self.counts.update(orders_created=0, orders_updated=0, lines_created=0, lines_updated=0)
 
+    def _line_fields(self) -> set[str]:
+        # The line's reference to its record is given by the rows' grouping, never by a column.
+        return {
+            f.name
+            for f in self.line_resource.importable_fields()
+            if f.ref is None or f.ref.resource != self.resource.name
+        }
+
     def _line_plans(self, date_formats) -> list[FieldPlan]:
         s = self.settings
-        line_fields = {f.name for f in self.line_resource.importable_fields()} - {"order"}
+        line_fields = self._line_fields()
         from wizard.engine.validation import plans_compile
 
         plans = plans_compile(
@@ -376,7 +383,7 @@ class OrdersRun(ImportRun):
         line_model = self.line_resource.model
         if new_lines:
             ids = self.line_factory.insert(new_lines, now=now)
-            changes_record(job_id=self.job.pk, resource=LINES, created=ids)
+            changes_record(job_id=self.job.pk, resource=self.line_resource.name, created=ids)
             self.counts["lines_created"] += len(ids)
         if line_updates:
             objs, logged, used = [], [], set()
@@ -392,7 +399,7 @@ class OrdersRun(ImportRun):
                 objs.append(line)
                 logged.append((line.pk, before, after))
             bulk_update_changed(line_model, objs, used)
-            changes_record(job_id=self.job.pk, resource=LINES, updated=logged)
+            changes_record(job_id=self.job.pk, resource=self.line_resource.name, updated=logged)
             self.counts["lines_updated"] += len(objs)
 
     def _field_name(self, attname: str) -> str:

@@ -21,6 +21,7 @@ from jobs.console import JsonCommand, TerminalProgress
 from jobs.errors import FerryError
 from jobs.models import DataJob
 from library.models import DataTemplate
+from wizard.mapping import mapping_targets
 
 MAX_JSON_ERRORS = 100
 
@@ -180,16 +181,11 @@ class Command(JsonCommand):
         return self._report(job, o)
 
     def _field(self, resource, text: str) -> str:
-        names = {f.name: f.name for f in resource.importable_fields()}
-        if resource.name == "sales-orders":
-            lines = resource_get("sales-order-lines")
-            names.update({f.name: f.name for f in lines.importable_fields() if f.name != "order"})
-            labels = {
-                f.label.casefold(): f.name for f in lines.importable_fields() if f.name != "order"
-            }
-        else:
-            labels = {}
-        labels.update({f.label.casefold(): f.name for f in resource.importable_fields()})
+        # The fields the wizard offers: a file that carries lines (orders) may name theirs too.
+        targets = mapping_targets(resource)
+        names = {name: name for name in targets}
+        # The resource's own labels win over its lines' (targets list the resource's first).
+        labels = {f.label.casefold(): f.name for f in reversed(targets.values())}
         found = names.get(text) or labels.get(text.casefold())
         if found is None:
             raise FerryError(
