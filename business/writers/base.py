@@ -49,6 +49,8 @@ class Column:
     type: str = FieldType.TEXT
     # Whether a table's totals row sums this column; by default amounts (money) are summed.
     total: bool | None = None
+    # A code (WH-SOUTH, SKU-0042, SO-1001) is never broken across lines in print.
+    nowrap: bool = False
 
     @property
     def summed(self) -> bool:

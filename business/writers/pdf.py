@@ -10,6 +10,7 @@ once all chunks exist, and stamping is cheap compared with a second layout pass.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -17,7 +18,9 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -32,9 +35,10 @@ from pypdf.generic import (
     NameObject,
 )
 
+from accounts.formats import date_format, number_format, quantity_format
 from business.resources import FieldType
 from business.writers import pdf_worker
-from business.writers.base import NUMERIC_TYPES, Column, Writer, display_value
+from business.writers.base import NUMERIC_TYPES, Column, Writer, display_value, naive_local
 from jobs.errors import FerryError, LimitExceeded
 
 # Rows per WeasyPrint document: ~150 MB of memory per rendering process at 500 rows; CPU time
@@ -151,6 +155,12 @@ class PdfWriterTable(Writer):
         self._section_rows = 0
         self._num: list[bool] = []
         self._types: list[str] = []
+        # Numbers, money and dates as the organization writes them (options "locale" and
+        # "currency"; Ferry's own defaults without them).
+        self._org = SimpleNamespace(
+            locale=self.options.get("locale"), currency=self.options.get("currency")
+        )
+        self.currency = self.options.get("currency") or ""
 
     # --- blocks ---------------------------------------------------------------------------
     def _summary(self, title: str, items: list[tuple[str, Any]]) -> None:
@@ -160,7 +170,7 @@ class PdfWriterTable(Writer):
                 "title": title,
                 # Key figures are mostly amounts: decimals print with two places; pass a
                 # string for anything else (e.g. "23.4 %").
-                "items": [(str(k), display_value(v, FieldType.MONEY)) for k, v in items],
+                "items": [(str(k), self._display(v, FieldType.MONEY)) for k, v in items],
             }
         )
 
@@ -168,7 +178,14 @@ class PdfWriterTable(Writer):
         self._finish_table()
         self._num = [c.type in NUMERIC_TYPES for c in columns]
         self._types = [c.type for c in columns]
-        self._starts = ['<td class="num">' if n else "<td>" for n in self._num]
+        self._nowrap = [c.nowrap for c in columns]
+        self._starts = [
+            '<td class="num">' if n else ('<td class="code">' if c.nowrap else "<td>")
+            for n, c in zip(self._num, columns, strict=True)
+        ]
+        # The table's totals: amounts summed as the rows go by, printed under its last row.
+        self._summed = [i for i, c in enumerate(columns) if c.summed]
+        self._sums = {i: Decimal(0) for i in self._summed}
         self._section_rows = 0
         self._widths = self._column_widths(columns)
         self._lengths = [len(c.label) for c in columns]
@@ -196,7 +213,11 @@ class PdfWriterTable(Writer):
     def _widths_from_sample(self) -> None:
         """Share the page by the longest text of each column in its first rows (capped, so
         one long note does not squeeze the rest; longer text wraps)."""
-        estimates = [min(max(n, 4), 36) + 2 for n in self._lengths]
+        # A code keeps its whole length (it never wraps); other columns give way.
+        estimates = [
+            (min(max(n, 4), 24) if nowrap else min(max(n, 4), 36)) + 2
+            for n, nowrap in zip(self._lengths, self._nowrap, strict=True)
+        ]
         total = sum(estimates)
         self._widths = [round(100 * e / total, 2) for e in estimates]
         for block in self._blocks:
@@ -211,7 +232,7 @@ class PdfWriterTable(Writer):
             "continued": continued,
             "landscape": self._landscape,
             "columns": [
-                {"label": c.label, "num": n, "width": w}
+                {"label": self._label(c), "num": n, "width": w}
                 for c, n, w in zip(self.columns, self._num, self._widths, strict=True)
             ],
             "rows": [],
@@ -219,10 +240,48 @@ class PdfWriterTable(Writer):
         }
         self._blocks.append(self._table)
 
+    def _label(self, column: Column) -> str:
+        if column.type == FieldType.MONEY and self.currency and column.total is not False:
+            return f"{column.label} ({self.currency})"
+        return column.label
+
+    def _display(self, value: Any, type: str) -> str:
+        """A cell as the organization writes it: 1.234,50 (de-DE), 31/01/2026 (en-GB)."""
+        if value is None or value == "" or isinstance(value, bool) or not self._org.locale:
+            return display_value(value, type)
+        if isinstance(value, dt.datetime):
+            return f"{date_format(naive_local(value), organization=self._org)} {naive_local(value):%H:%M}"
+        if isinstance(value, dt.date):
+            return date_format(value, organization=self._org)
+        if isinstance(value, int):
+            if type not in NUMERIC_TYPES and type != FieldType.MONEY:
+                return display_value(value, type)  # an id or a code made of digits
+            return quantity_format(value, organization=self._org)
+        if isinstance(value, Decimal | float):
+            if type == FieldType.MONEY:
+                return number_format(Decimal(str(value)), organization=self._org)
+            return quantity_format(Decimal(str(value)), organization=self._org)
+        return display_value(value, type)
+
     def _finish_table(self) -> None:
         if self._table is not None:
             self._table["last"] = True
             self._table["total_rows"] = self._section_rows
+            if self._summed and self._section_rows:
+                cells = [""] * len(self._types)
+                for i in self._summed:
+                    cells[i] = self._display(self._sums[i], self._types[i])
+                label_at = next((i for i in range(len(cells)) if i not in self._summed), None)
+                if label_at is not None:
+                    cells[label_at] = "Total"
+                self._table["totals_html"] = mark_safe(  # noqa: S308  escaped here
+                    '<tr class="total">'
+                    + "".join(
+                        f"{start}{escape(text)}</td>"
+                        for text, start in zip(cells, self._starts, strict=True)
+                    )
+                    + "</tr>"
+                )
             self._table = None
 
     def row(self, values: list) -> None:
@@ -230,7 +289,12 @@ class PdfWriterTable(Writer):
             raise PdfRowLimit(self.max_rows)
         # Each row becomes its HTML here (escaped) instead of in a template loop: it keeps the
         # parent's CPU free for the render workers (Django's loop cost ~0.4 ms a row).
-        texts = [display_value(v, t) for v, t in zip(values, self._types, strict=True)]
+        display = self._display
+        texts = [display(v, t) for v, t in zip(values, self._types, strict=True)]
+        for i in self._summed:
+            value = values[i]
+            if value is not None and not isinstance(value, bool | str):
+                self._sums[i] += value if isinstance(value, Decimal) else Decimal(str(value))
         if self._section_rows < WIDTH_SAMPLE_ROWS:
             # Column widths follow the header and the first rows (see _widths_from_sample).
             self._lengths = [max(n, len(t)) for n, t in zip(self._lengths, texts, strict=True)]
@@ -263,6 +327,7 @@ class PdfWriterTable(Writer):
             {
                 "title": self.title,
                 "organization_name": self.organization_name,
+                "currency": self.currency,
                 "filters_text": self.filters_text,
                 "generated_at": self.generated_at,
                 "first": not self._chunks,

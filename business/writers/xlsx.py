@@ -13,6 +13,7 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from accounts.formats import CURRENCY_SYMBOLS
 from business.resources import FieldType
 from business.writers.base import Column, Writer, naive_local
 
@@ -154,7 +155,7 @@ class XlsxWriter(Writer):
                 letter = get_column_letter(i + 1)
                 cell = WriteOnlyCell(ws, f"=SUBTOTAL(109,{letter}2:{letter}{last})")
                 cell.font = HEADER_FONT
-                cell.number_format = NUMBER_FORMATS.get(columns[i].type) or "#,##0.00"
+                cell.number_format = self._number_format(columns[i]) or "#,##0.00"
                 cells[i] = cell
             label_at = next((i for i in range(len(columns)) if i not in summed), None)
             if label_at is not None:
@@ -163,6 +164,14 @@ class XlsxWriter(Writer):
                 cells[label_at] = label
             ws.append(cells)
         self._ws = None
+
+    def _number_format(self, column: Column) -> str | None:
+        """The column's Excel format; amounts carry the organization's currency when known."""
+        currency = self.options.get("currency")
+        if column.type == FieldType.MONEY and currency and column.total is not False:
+            symbol = CURRENCY_SYMBOLS.get(currency)
+            return f'"{symbol}"#,##0.00' if symbol else f'#,##0.00 "{currency}"'
+        return NUMBER_FORMATS.get(column.type)
 
     def _start_sheet(self) -> None:
         name = (
@@ -181,7 +190,7 @@ class XlsxWriter(Writer):
         # section starts) ``self.columns`` already holds the next section's columns.
         self._sheet_columns = list(self.columns)
         for column in self.columns:
-            fmt = NUMBER_FORMATS.get(column.type)
+            fmt = self._number_format(column)
             if fmt is None:
                 self._cells.append(None)
                 continue

@@ -145,7 +145,12 @@ def export_render(
         title=exp.title(params=cleaned.params),
         organization_name=organization.name,
         filters_text=cleaned.filters_text,
-        options=exp.writer_options(format=fmt, params=cleaned.params),
+        options={
+            # Print numbers, dates and money the organization's way (PDF, XLSX formats).
+            "locale": getattr(organization, "locale", None),
+            "currency": getattr(organization, "currency", None),
+            **exp.writer_options(format=fmt, params=cleaned.params),
+        },
     )
     tap = _SummaryTap(writer)
     with writer:

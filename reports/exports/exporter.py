@@ -159,7 +159,7 @@ class ResourceExporter(Exporter):
         labels = not params["options"].get("choice_codes")
         rows = export_rows(queryset=queryset, fields=fields, labels=labels)
         written = 0
-        writer.section(resource.label, [export_column(f) for f in fields])
+        writer.section(resource.label, [export_column(f, key=resource.key) for f in fields])
         while batch := list(islice(rows, BATCH)):
             written += writer.rows(batch)
             progress.update(processed=written, succeeded=written)

@@ -20,8 +20,14 @@ CHUNK_SIZE = 2000
 PREVIEW_ROWS = 10
 
 
-def export_column(field: Field) -> Column:
-    return Column(name=field.name, label=field.label, type=field.type)
+def export_column(field: Field, *, key: tuple[str, ...] = ()) -> Column:
+    # A record's own code and a reference's (WH-SOUTH, SKU-0042) never break across lines.
+    return Column(
+        name=field.name,
+        label=field.label,
+        type=field.type,
+        nowrap=field.type == FieldType.REFERENCE or field.name in key,
+    )
 
 
 def export_fields(*, resource: type[Resource], columns: list[str] | None) -> list[Field]:
@@ -91,7 +97,9 @@ def export_preview(
     return {
         "count": queryset.count(),
         "rows": rows,
-        "columns": [(export_column(f), n) for f, n in zip(fields, numeric, strict=True)],
+        "columns": [
+            (export_column(f, key=resource.key), n) for f, n in zip(fields, numeric, strict=True)
+        ],
     }
 
 

@@ -182,7 +182,12 @@ def test_it_filters_customers_by_type_status_activity_and_balance(org, ledger, t
     got = [(r["code"], r["outstanding"]) for r in data["Customer Details"]]
     assert got == sorted(expected)
     assert data["summary"]["Customers"] == len(expected)
-    held = run_json(org, "customer-aging", tmp_path, {"credit_status": "blocked"})
+    held = run_json(
+        org,
+        "customer-aging",
+        tmp_path,
+        {"credit_status": "blocked", "include_zero_balance": "true"},
+    )
     codes = {r["code"] for r in held["Customer Details"]}
     assert codes == set(
         Customer.objects.filter(organization=org, credit_status="blocked").values_list(
@@ -203,11 +208,28 @@ def test_it_lists_recent_transactions_of_the_last_90_days(org, ledger, tmp_path)
     )
 
 
+def test_it_leaves_out_customers_without_a_balance_unless_asked(org, tmp_path):
+    owing = CustomerFactory(organization=org, code="OWES")
+    CreditTransactionFactory(customer=owing, amount=Decimal("80.00"), date=AS_OF)
+    settled = CustomerFactory(organization=org, code="EVEN")
+    CreditTransactionFactory(customer=settled, amount=Decimal("50.00"), date=AS_OF)
+    CreditTransactionFactory(customer=settled, kind="payment", amount=Decimal("50.00"), date=AS_OF)
+    CustomerFactory(organization=org, code="NONE")
+    params = {"as_of": AS_OF.isoformat()}
+    data = run_json(org, "customer-aging", tmp_path, params)
+    assert [r["code"] for r in data["Customer Details"]] == ["OWES"]
+    assert data["summary"]["Customers"] == 1
+    everyone = run_json(org, "customer-aging", tmp_path, {**params, "include_zero_balance": True})
+    assert [r["code"] for r in everyone["Customer Details"]] == ["EVEN", "NONE", "OWES"]
+    assert everyone["summary"]["Total outstanding"] == data["summary"]["Total outstanding"]
+
+
 def test_it_writes_four_xlsx_sheets(org, ledger, tmp_path):
-    path, _, _ = run(org, "customer-aging", "xlsx", tmp_path, {"as_of": AS_OF.isoformat()})
+    params = {"as_of": AS_OF.isoformat(), "include_zero_balance": "true"}
+    path, _, _ = run(org, "customer-aging", "xlsx", tmp_path, params)
     sheets = read_xlsx(path)
     assert list(sheets) == ["Summary", "Customer Details", "Credit Aging", "Credit Transactions"]
-    data = run_json(org, "customer-aging", tmp_path, {"as_of": AS_OF.isoformat()})
+    data = run_json(org, "customer-aging", tmp_path, params)
     summary = xlsx_summary(sheets["Summary"])
     for b in BUCKETS:
         assert num(summary[f"Outstanding {b}"]) == data["summary"][f"Outstanding {b}"]

@@ -99,3 +99,60 @@ def test_it_refuses_a_pdf_beyond_the_row_limit_and_leaves_no_file(org, records, 
         run(org, "sales", "pdf", tmp_path)
     assert "XLSX" in exc.value.message
     assert not (tmp_path / "sales.pdf").exists()
+
+
+def test_it_ends_tables_with_totals_in_the_organizations_currency_and_locale(
+    org, records, tmp_path
+):
+    org.currency, org.locale = "EUR", "de-DE"
+    org.save()
+    path, _, _ = run(org, "sales", "pdf", tmp_path)
+    text, _ = pdf_text(path)
+    # Money columns name the currency; numbers and dates follow the organization's locale.
+    assert "Revenue (EUR)" in text
+    assert "2.469,00" in text and "01.03.2026" in text
+    # Each table ends with a totals row: 3 orders of 2,469.00 revenue.
+    assert "Total" in text and "7.407,00" in text
+    xlsx, _, _ = run(org, "sales", "xlsx", tmp_path)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(xlsx)["Sales"]
+    revenue = [c.column_letter for c in ws[1] if c.value == "Revenue"][0]
+    assert ws[f"{revenue}2"].number_format == '"€"#,##0.00'
+
+
+def test_it_prints_the_audit_details_as_text_not_json(org, owner, tmp_path):
+    AuditEvent.objects.create(
+        organization=org,
+        time=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC),
+        user=owner,
+        event_type="report",
+        details={"format": "pdf", "job": 45, "params": {"date_from": "2026-01-01"}},
+    )
+    from tests.reports.test_ready_helpers import read_xlsx, xlsx_table
+
+    path, _, _ = run(org, "audit-log", "xlsx", tmp_path)
+    events = xlsx_table(read_xlsx(path)["Events"])
+    assert events[0]["Details"] == "Format: pdf · Job: 45 · Params: date from 2026-01-01"
+
+
+def test_it_prints_a_resource_exports_title_once_and_keeps_codes_whole(
+    org, owner, tmp_path, settings
+):
+    from reports.exporters import NullProgress, export_render
+
+    settings.MEDIA_ROOT = tmp_path
+    WarehouseFactory(organization=org, code="WH-SOUTH-LONGCODE", name="South " * 12)
+    path = tmp_path / "w.pdf"
+    export_render(
+        organization=org,
+        exporter="warehouses",
+        format="pdf",
+        params={},
+        path=path,
+        progress=NullProgress(),
+    )
+    text, pages = pdf_text(path)
+    # The document's title and the page footer, not again over the table.
+    assert text.count("Warehouses") == 2 and "Demo Trading Co. · Warehouses ·" in text
+    assert "WH-SOUTH-LONGCODE" in text  # on one line: not "WH-SOUTH-" / "LONGCODE"

@@ -61,6 +61,11 @@ class CustomerAgingReportForm(ReportForm):
         decimal_places=2,
         help_text="Only customers who owe at least this much.",
     )
+    include_zero_balance = forms.BooleanField(
+        label="Include customers with no balance",
+        required=False,
+        help_text="Left out by default: customers whose charges and payments even out.",
+    )
     active = forms.ChoiceField(
         label="Active",
         required=False,
@@ -139,6 +144,9 @@ def aging_customers(*, organization, filters: dict[str, Any], as_of: dt.date) ->
         qs = qs.filter(is_active=False)
     if filters.get("min_outstanding") is not None:
         qs = qs.filter(outstanding__gte=filters["min_outstanding"])
+    if not filters.get("include_zero_balance"):
+        # A customer who owes nothing and is owed nothing has no place in an aging list.
+        qs = qs.exclude(outstanding=0)
     return qs.order_by("code")
 
 
@@ -322,7 +330,7 @@ class CustomerAgingReport(Report):
             writer,
             "Customer Details",
             [
-                Column("code", "Code", T.TEXT),
+                Column("code", "Code", T.TEXT, nowrap=True),
                 Column("name", "Name", T.TEXT),
                 Column("type", "Type", T.TEXT),
                 Column("email", "Email", T.TEXT),
@@ -383,7 +391,7 @@ class CustomerAgingReport(Report):
             writer,
             "Credit Aging",
             [
-                Column("code", "Code", T.TEXT),
+                Column("code", "Code", T.TEXT, nowrap=True),
                 Column("name", "Name", T.TEXT),
                 Column("credit_limit", "Credit limit", T.MONEY),
                 Column("outstanding", "Outstanding", T.MONEY),
@@ -415,10 +423,10 @@ class CustomerAgingReport(Report):
         writer.section(
             "Credit Transactions",
             [
-                Column("code", "Customer code", T.TEXT),
+                Column("code", "Customer code", T.TEXT, nowrap=True),
                 Column("name", "Customer", T.TEXT),
                 Column("date", "Date", T.DATE),
-                Column("reference", "Reference", T.TEXT),
+                Column("reference", "Reference", T.TEXT, nowrap=True),
                 Column("kind", "Kind", T.TEXT),
                 Column("amount", "Amount", T.MONEY, total=False),
                 Column("note", "Note", T.TEXT),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -215,9 +214,9 @@ class AuditLogReport(Report):
                 Column("event_type", "Event", T.TEXT),
                 Column("user", "User", T.TEXT),
                 Column("object_type", "Object type", T.TEXT),
-                Column("object_id", "Object id", T.TEXT),
+                Column("object_id", "Object id", T.TEXT, nowrap=True),
                 Column("object", "Object", T.TEXT),
-                Column("ip_address", "IP address", T.TEXT),
+                Column("ip_address", "IP address", T.TEXT, nowrap=True),
                 Column("details", "Details", T.TEXT),
             ],
         )
@@ -243,6 +242,34 @@ def _share(count: int, total: int):
 
 
 def _details(details: Any) -> str:
+    """An event's details as a person reads them: "Format: pdf · Job: 45 · Params: date
+    from 2026-01-01, status confirmed, invoiced" instead of the stored JSON."""
     if not details:
         return ""
-    return json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+    if not isinstance(details, dict):
+        return _detail_value(details)
+    parts = [
+        f"{_detail_key(key)}: {_detail_value(value)}"
+        for key, value in details.items()
+        if value not in (None, "", [], {})
+    ]
+    return " · ".join(parts)
+
+
+def _detail_key(key: Any) -> str:
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _detail_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{_detail_key(k).lower()} {_detail_value(v)}"
+            for k, v in value.items()
+            if v not in (None, "", [], {})
+        )
+    if isinstance(value, list | tuple):
+        return ", ".join(_detail_value(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -229,7 +229,7 @@ class InventoryValuationReport(Report):
         writer.section(
             "Warehouses",
             [
-                Column("code", "Warehouse", T.TEXT),
+                Column("code", "Warehouse", T.TEXT, nowrap=True),
                 Column("name", "Name", T.TEXT),
                 Column("items", "Items", T.INTEGER),
                 Column("units", "Units", T.DECIMAL, total=True),
@@ -255,8 +255,8 @@ class InventoryValuationReport(Report):
             writer,
             "Stock Items",
             [
-                Column("warehouse", "Warehouse", T.TEXT),
-                Column("sku", "SKU", T.TEXT),
+                Column("warehouse", "Warehouse", T.TEXT, nowrap=True),
+                Column("sku", "SKU", T.TEXT, nowrap=True),
                 Column("product", "Product", T.TEXT),
                 Column("category", "Category", T.TEXT),
                 Column("location", "Location", T.TEXT),
