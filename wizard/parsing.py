@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -42,15 +43,23 @@ OPTION_NAMES = (
     "negative_parentheses",
     "strip_currency",
 )
+# How an import treats money and decimals with more places than the field keeps: refused
+# (the default: a person decides), or rounded half-up (commercial) or half-even (banker's).
+ROUNDINGS = {"reject": None, "half-up": ROUND_HALF_UP, "half-even": ROUND_HALF_EVEN}
 RULE_NAMES = ("required", "min", "max", "regex", "allowed", "unique")
 
 
 class ParseError(ValueError):
-    """A cell that cannot become its field's type; the message is safe to show."""
+    """A cell that cannot become its field's type; the message is safe to show.
 
-    def __init__(self, message: str):
+    ``kind`` names the problem for grouping ("decimal_places", "not_a_date"): a file whose
+    10,000 rows fail the same way gets one line in the summary, with the fix it needs.
+    """
+
+    def __init__(self, message: str, *, kind: str = "invalid"):
         super().__init__(message)
         self.message = message
+        self.kind = kind
 
 
 def quote(raw: Any) -> str:
@@ -162,10 +171,19 @@ def _number_options(options: dict) -> dict:
 
 
 def decimal_parser(
-    options: dict | None = None, *, max_digits: int | None = None, decimal_places: int | None = None
+    options: dict | None = None,
+    *,
+    max_digits: int | None = None,
+    decimal_places: int | None = None,
+    rounding: str | None = None,
+    tally: Counter | None = None,
 ) -> Callable[[Any], Decimal]:
+    """Numbers; more decimal places than the field keeps are refused unless ``rounding`` is
+    half-up or half-even (each rounded value then counts in ``tally["rounded"]``)."""
     opts = _number_options(options or {})
     plain = _PLAIN_NUMBER.match
+    mode = ROUNDINGS.get(rounding or "reject")
+    quantum = Decimal(1).scaleb(-decimal_places) if decimal_places is not None else None
 
     def parse(raw: Any) -> Decimal:
         if isinstance(raw, bool):
@@ -188,7 +206,14 @@ def decimal_parser(
                 stripped = value.normalize()
                 exp = stripped.as_tuple().exponent
                 if isinstance(exp, int) and -exp > decimal_places:
-                    raise ParseError(f"{quote(raw)} has more than {decimal_places} decimal places")
+                    if mode is None:
+                        raise ParseError(
+                            f"{quote(raw)} has more than {decimal_places} decimal places",
+                            kind="decimal_places",
+                        )
+                    stripped = value.quantize(quantum, rounding=mode)
+                    if tally is not None:
+                        tally["rounded"] += 1
                 value = stripped
             if max_digits is not None:
                 whole = len(str(abs(int(value)))) if abs(value) >= 1 else 0
@@ -342,6 +367,102 @@ def date_format_guess(values: Iterable[Any]) -> tuple[str | None, str | None]:
     return best, None
 
 
+# Excel stores a day as a number of days since its epoch: 1899-12-30 in the 1900 system (which
+# counts a 29 February 1900 that never was, so serials from 61 on line up with that epoch) and
+# 1904-01-01 in the 1904 system of older Mac workbooks. A cell that lost its date format shows
+# the bare number (29358 is 17 May 1980).
+EXCEL_DATE_FORMATS = {"excel-1900": dt.date(1899, 12, 30), "excel-1904": dt.date(1904, 1, 1)}
+# Numbers taken for possible dates when offering to read a column as Excel dates: 1 Jan 1902 to
+# 31 Dec 2099 in the 1900 system. Smaller numbers are far more often quantities or codes.
+EXCEL_SERIAL_PLAUSIBLE = (732, 73050)
+_EXCEL_SERIAL_MAX = 2958465  # 31 Dec 9999
+_SERIAL_TEXT = re.compile(r"^\d{1,7}(?:\.\d+)?$")
+
+
+def excel_serial_number(raw: Any) -> float | None:
+    """The number in a cell that could be an Excel date serial (29358, '29358', 29358.5)."""
+    if isinstance(raw, bool | dt.date):
+        return None
+    if isinstance(raw, int | float | Decimal):
+        number = float(raw)
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if not _SERIAL_TEXT.match(text):
+            return None
+        number = float(text)
+    else:
+        return None
+    return number if 0 < number <= _EXCEL_SERIAL_MAX else None
+
+
+def excel_serials_plausible(values: Iterable[Any]) -> bool:
+    """Whether every non-blank value is a number that reads as a 1902–2099 Excel date."""
+    low, high = EXCEL_SERIAL_PLAUSIBLE
+    seen = False
+    for value in values:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        number = excel_serial_number(value)
+        if number is None or not low <= number <= high:
+            return False
+        seen = True
+    return seen
+
+
+def excel_serial_datetime(number: float, fmt: str) -> dt.datetime:
+    """The day (and time, from the fraction) an Excel serial stands for."""
+    days = int(number)
+    epoch = EXCEL_DATE_FORMATS[fmt]
+    if fmt == "excel-1900" and days < 61:
+        if days == 60:
+            raise ParseError(
+                "60 is 29 February 1900 in Excel, a day that never was", kind="not_a_date"
+            )
+        epoch = dt.date(1899, 12, 31)
+    start = dt.datetime(epoch.year, epoch.month, epoch.day)
+    seconds = round((number - days) * 86400)
+    return start + dt.timedelta(days=days, seconds=seconds)
+
+
+def _excel_reader(fmt: str) -> Callable[[Any], dt.datetime]:
+    label = human_format(fmt)
+
+    def read(raw: Any) -> dt.datetime:
+        if isinstance(raw, dt.datetime):
+            return raw
+        if isinstance(raw, dt.date):
+            return dt.datetime(raw.year, raw.month, raw.day)
+        number = excel_serial_number(raw)
+        if number is None:
+            text = str(raw).strip()
+            if _ISO_DATE.match(text):
+                try:
+                    day = dt.date.fromisoformat(text)
+                except ValueError:
+                    pass
+                else:
+                    return dt.datetime(day.year, day.month, day.day)
+            raise ParseError(f"{quote(raw)} is not {label}", kind="not_a_date")
+        try:
+            return excel_serial_datetime(number, fmt)
+        except OverflowError:
+            raise ParseError(f"{quote(raw)} is not {label}", kind="not_a_date") from None
+
+    return read
+
+
+def _serial_hint(raw: Any) -> str:
+    number = excel_serial_number(raw)
+    low, high = EXCEL_SERIAL_PLAUSIBLE
+    if number is None or not low <= number <= high:
+        return ""
+    day = excel_serial_datetime(number, "excel-1900").date()
+    return (
+        f"; it looks like an Excel date number ({day:%-d %b %Y} in Excel's 1900 system): "
+        "set this column's date format to Excel dates"
+    )
+
+
 def _date_part(text: str) -> str:
     """The date portion of a date-time text (for guessing the date format)."""
     m = re.match(
@@ -359,6 +480,9 @@ def date_parser(
     ISO 8601 is always accepted: it is unambiguous, and spreadsheet readers produce it.
     """
     fmt = (options or {}).get("date_format") or guessed
+    if fmt in EXCEL_DATE_FORMATS:
+        excel = _excel_reader(fmt)
+        return lambda raw: excel(raw).date()
     primary = _date_reader(fmt) if fmt else None
     fallbacks = [_date_reader(f) for f in DATE_FORMATS if f != fmt and f not in AMBIGUOUS]
     fromiso = dt.date.fromisoformat
@@ -385,13 +509,16 @@ def date_parser(
         if m:
             return fromiso(m.group(1))
         if primary is not None:
-            raise ParseError(_date_message(raw, fmt))
+            raise ParseError(_date_message(raw, fmt) + _serial_hint(raw), kind="not_a_date")
         for reader in fallbacks:
             try:
                 return reader(text)
             except ValueError:
                 continue
-        raise ParseError(f"{quote(raw)} is not a date (expected e.g. 2024-03-31)")
+        raise ParseError(
+            f"{quote(raw)} is not a date (expected e.g. 2024-03-31){_serial_hint(raw)}",
+            kind="not_a_date",
+        )
 
     return parse
 
@@ -416,6 +543,8 @@ def _human_format(fmt: str) -> str:
 
 
 def human_format(fmt: str) -> str:
+    if fmt in EXCEL_DATE_FORMATS:
+        return f"an Excel date number ({fmt.removeprefix('excel-')} system)"
     return _human_format(fmt)
 
 
@@ -424,10 +553,18 @@ def datetime_parser(
 ) -> Callable[[Any], dt.datetime]:
     """Date-times; naive values are taken in the site's time zone. A bare date is midnight."""
     fmt = (options or {}).get("date_format") or guessed
+    tz = timezone.get_current_timezone()
+    if fmt in EXCEL_DATE_FORMATS:
+        excel = _excel_reader(fmt)
+
+        def parse_excel(raw: Any) -> dt.datetime:
+            value = excel(raw)
+            return timezone.make_aware(value, tz) if timezone.is_naive(value) else value
+
+        return parse_excel
     date_formats = (
         [fmt] if fmt else [f for f in DATE_FORMATS if f not in AMBIGUOUS or f.startswith("%d")]
     )
-    tz = timezone.get_current_timezone()
 
     def aware(value: dt.datetime) -> dt.datetime:
         if timezone.is_naive(value):
@@ -547,6 +684,8 @@ def parser_for(
     options: dict | None = None,
     *,
     guessed_date_format: str | None = None,
+    rounding: str | None = None,
+    tally: Counter | None = None,
 ) -> Callable[[Any], Any]:
     """The parser of one field, with the model field's own limits (what full_clean checks)."""
     options = options or {}
@@ -564,6 +703,8 @@ def parser_for(
             options,
             max_digits=getattr(model_field, "max_digits", None),
             decimal_places=getattr(model_field, "decimal_places", None),
+            rounding=rounding,
+            tally=tally,
         )
     if kind == T.DATE:
         return date_parser(options, guessed=guessed_date_format)
