@@ -820,6 +820,32 @@ def _date_for(column, today: dt.date):
     return today.isoformat()
 
 
+# --- undo --------------------------------------------------------------------------------------
+
+
+def sync_links_owned(job) -> dict[type, set[int]]:
+    """The links a sync job made: those pointing at the products it created.
+
+    Registered with the undo plan (wizard.engine.undo.UNDO_OWNERS), so undoing a sync import
+    deletes them with their products instead of listing them as conflicts; the next sync then
+    sees those rows as new again.
+    """
+    params = job.params or {}
+    if params.get("source") != "sync" or not params.get("connection_id"):
+        return {}
+    from wizard.models import ImportChange
+
+    created = ImportChange.objects.filter(
+        job=job, resource=SYNC_TARGET, action=ImportChange.Action.CREATED
+    ).values("object_id")
+    links = SyncLink.objects.filter(
+        connection_id=params["connection_id"],
+        connection__organization_id=job.organization_id,
+        product_id__in=created,
+    ).values_list("pk", flat=True)
+    return {SyncLink: set(links)}
+
+
 # --- starting runs -----------------------------------------------------------------------------
 
 DIRECTIONS = ("both", "import", "export")

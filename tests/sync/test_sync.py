@@ -53,10 +53,43 @@ def test_it_imports_available_reels_through_the_engine(org, owner, reels, reels_
     assert stock.warehouse.code == row["location"]
     assert stock.quantity == Decimal(str(row["length"]))
     assert SyncLink.objects.filter(connection=reels, state="linked").count() == 10
-    # Same engine, same undo (forced: the sync's own links point at the products).
-    result = import_undo(job=job, user=owner, force=True)
+    # Same engine, same undo: a plain one, the sync's own links going with their products.
+    result = import_undo(job=job, user=owner)
+    assert result.skipped_conflicts == 0, result.conflicts
     assert result.deleted >= 10
     assert not Product.objects.filter(organization=org, sku=key).exists()
+    assert not SyncLink.objects.filter(connection=reels).exists()
+
+
+def test_it_undoes_a_sync_import_without_force_and_imports_it_again(org, owner, reels):
+    from wizard.services import import_undo_plan
+
+    job = sync_run_now(connection=reels, user=owner)
+    plan = import_undo_plan(job=job).as_dict()
+    assert plan["kept"] == 0 and plan["conflicts"] == []
+    links = next(r for r in plan["by_model"] if r["model"] == "sync.synclink")
+    assert links["delete"] == 10
+    import_undo(job=job, user=owner, expected=plan["digest"])
+    assert not Product.objects.filter(organization=org).exists()
+    assert not StockItem.objects.filter(organization=org).exists()
+    # The rows are new again for the next sync, which brings them back and links them.
+    again = sync_run_now(connection=reels, user=owner)
+    assert again.summary["imported"] == 10
+    assert SyncLink.objects.filter(connection=reels, product__isnull=False).count() == 10
+
+
+def test_it_keeps_the_link_of_a_product_the_undo_keeps(org, owner, reels):
+    job = sync_run_now(connection=reels, user=owner)
+    product = Product.objects.filter(organization=org).order_by("sku").first()
+    _sell(org, product)  # a sales-order line this import did not create uses it
+    result = import_undo(job=job, user=owner)
+    # Kept: the product, its category and its stock (its own part); no link among them.
+    assert result.skipped_conflicts == 3
+    assert any(product.sku in message for message in result.conflicts)
+    assert not any("link" in message.lower() for message in result.conflicts)
+    assert list(Product.objects.filter(organization=org)) == [product]
+    link = SyncLink.objects.get(connection=reels)
+    assert link.product_id == product.pk
 
 
 def test_it_changes_nothing_on_a_second_sync(org, owner, reels):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,28 @@ CHUNK = 2000
 MAX_CONFLICT_MESSAGES = 100
 
 Key = tuple[type[models.Model], int]
+
+# Records a run owns besides its change log (bookkeeping another app keeps for the job, e.g.
+# links to the records the job created): they go with the records they point at instead of
+# being counted as conflicts, and stay when those are kept. The wizard does not know who keeps
+# them, so apps register here: ``owner(job) -> {model: pks}``.
+UNDO_OWNERS: list[Callable[[Any], dict[type[models.Model], set[int]]]] = []
+
+
+def undo_owner_register(
+    owner: Callable[[Any], dict[type[models.Model], set[int]]],
+) -> Callable[[Any], dict[type[models.Model], set[int]]]:
+    if owner not in UNDO_OWNERS:
+        UNDO_OWNERS.append(owner)
+    return owner
+
+
+def _owned(job) -> dict[type[models.Model], set[int]]:
+    out: dict[type[models.Model], set[int]] = defaultdict(set)
+    for owner in UNDO_OWNERS:
+        for model, pks in (owner(job) or {}).items():
+            out[model].update(pks)
+    return {m: ids for m, ids in out.items() if ids}
 
 
 class UndoPlanChanged(FerryError):
@@ -303,7 +325,12 @@ def undo_plan(*, job, force: bool = False, finished_at=None) -> UndoPlan:
                 candidates.setdefault(model, set()).add(pk)
             plan.moot.extend(pk for object_id, pk in by_object.items() if object_id not in found)
 
-    kept = _dependents_resolve(plan, candidates, restored_refs, pending)
+    owned = _owned(job)
+    for model, ids in owned.items():
+        candidates.setdefault(model, set()).update(ids)
+    # What the run owns stays with a record already kept (changed since the import).
+    _parts_keep(candidates, [(m, pk) for m, pk, _ in pending], owned, parts=False)
+    kept = _dependents_resolve(plan, candidates, restored_refs, pending, owned)
     plan.delete = {m: ids for m, ids in candidates.items() if ids}
     plan.conflicts.extend(_conflicts_describe(kept))
     plan.conflicts.sort(key=lambda c: (_model_key(c.model), c.message))
@@ -315,6 +342,7 @@ def _dependents_resolve(
     candidates: dict[type[models.Model], set[int]],
     restored_refs: dict[Key, dict[str, Any]],
     kept: list[tuple[type[models.Model], int, str, Any]],
+    owned: dict[type[models.Model], set[int]],
 ) -> list[tuple]:
     """Walk the relations from the records to delete until nothing more must be kept.
 
@@ -368,12 +396,20 @@ def _dependents_resolve(
         for (model, pk), (reason, by) in blocked.items():
             candidates.get(model, set()).discard(pk)
             kept.append((model, pk, reason, dict(by)))
-        kept.extend(_parts_keep(candidates, list(blocked)))
+        kept.extend(_parts_keep(candidates, list(blocked), owned))
 
 
-def _parts_keep(candidates: dict[type[models.Model], set[int]], kept: list[Key]) -> list[tuple]:
+def _parts_keep(
+    candidates: dict[type[models.Model], set[int]],
+    kept: list[Key],
+    owned: dict[type[models.Model], set[int]],
+    *,
+    parts: bool = True,
+) -> list[tuple]:
     """The import's records that belong to a kept record (a cascade would delete them with
-    it: an order's lines) stay with it, so a kept order is not left without its own lines."""
+    it: an order's lines) stay with it, so a kept order is not left without its own lines.
+    Records the run owns (``UNDO_OWNERS``) that point at a kept record stay too, silently:
+    they are the kept record's bookkeeping, not a conflict of their own."""
     out = []
     queue = list(kept)
     while queue:
@@ -385,15 +421,23 @@ def _parts_keep(candidates: dict[type[models.Model], set[int]], kept: list[Key])
             for rel in get_candidate_relations_to_delete(model._meta):
                 related, fk = rel.related_model, rel.field
                 own = candidates.get(related)
-                if not own or fk.remote_field.on_delete is not CASCADE:
+                cascades = parts and fk.remote_field.on_delete is CASCADE
+                bookkeeping = owned.get(related, set())
+                if not own or not (cascades or bookkeeping):
                     continue
                 for chunk in _chunks(pks):
                     rows = related._base_manager.filter(**{f"{fk.name}__in": chunk})
                     for pk, owner in rows.values_list("pk", fk.attname):
-                        if pk in own:
+                        if pk not in own:
+                            continue
+                        if pk in bookkeeping:
+                            own.discard(pk)
+                        elif cascades:
                             own.discard(pk)
                             out.append((related, pk, "part", (model, owner)))
-                            queue.append((related, pk))
+                        else:
+                            continue
+                        queue.append((related, pk))
     return out
 
 
@@ -492,7 +536,10 @@ def undo_execute(*, job, force: bool = False, expected: str | None = None) -> Un
             # Something the plan did not foresee (a record written meanwhile): undo nothing.
             raise UndoPlanChanged()
         for model, ids in plan.delete.items():
-            done.extend(plan.created_change[(model, pk)] for pk in ids)
+            # Owned records (UNDO_OWNERS) have no change of their own to forget.
+            done.extend(
+                plan.created_change[(model, pk)] for pk in ids if (model, pk) in plan.created_change
+            )
         # Undone (or moot) changes are forgotten; the kept ones stay, so a forced undo later
         # can still take them back.
         for chunk in _chunks(done):
