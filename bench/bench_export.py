@@ -1,69 +1,60 @@
-"""Export benchmark: Ferry's writers against plain-library baselines, per format and size.
+"""Export benchmark: Ferry's writers against what a user would pick instead, in the same run.
 
-    .venv/bin/python bench/bench_export.py                      # 100k and 1M rows, PDF 10k
-    .venv/bin/python bench/bench_export.py --sizes 20000 --pdf-rows 2000   # quick
+    .venv/bin/python bench/bench_export.py                       # 100k and 1M rows, PDF 10k
+    .venv/bin/python bench/bench_export.py --sizes 200000 --formats xlsx --repeat 3
+    .venv/bin/python bench/bench_export.py --sizes 0 --pdf-rows 10000 --sales-scale 10
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ferry .venv/bin/python bench/bench_export.py
 
-It keeps a benchmark database (Django's test-database machinery with keepdb: a SQLite file under
-var/ or a separate PostgreSQL database), seeds one organization per size with contacts through
-``bulk_create`` (10 default export columns, an account referenced by name), and then runs each
-measurement in a fresh subprocess so that peak RSS belongs to that format alone:
+Needs the ``bench`` extra (``pip install -e '.[bench]'``). Everything comes from the app's
+settings: the database of DATABASE_URL (or the SQLite file under FERRY_VAR_DIR), migrated if
+needed. The contacts are seeded once into organizations named ``bench-<rows>`` (10 default
+export columns, an account referenced by name) and kept for the next run; ``--drop`` removes
+them. ``--sales-scale N`` seeds the demo organization (``seed_demo --scale N``) and times the
+sales report as a PDF.
 
-- ``baseline-csv``: ``values_list(...).iterator()`` of the same columns into ``csv.writer``
-- ``baseline-xlsx``: the same rows appended to an openpyxl write-only workbook
-- ``ferry-csv`` / ``ferry-xlsx`` / ``ferry-json``: ``export_render`` (filters, columns, writer)
-- ``ferry-pdf``: ``export_render`` to PDF of ``--pdf-rows`` rows; the WeasyPrint worker
-  processes' peak RSS is printed beside the parent's
+The sides, each in a fresh process (its own peak RSS), interleaved round by round, medians:
 
-Wall seconds, CPU seconds (user+sys, workers included) and peak RSS are printed; CPU time is
-the fairer figure on a busy machine. Figures only: nothing passes or fails.
+- CSV: ``csv.writer`` fed by ``values_list(...).iterator()`` (the limit), Ferry, and
+  django-import-export (a ModelResource's ``export()`` then ``Dataset.csv``).
+- XLSX: XlsxWriter with ``constant_memory`` fed the same way (the limit), Ferry, and
+  django-import-export's XLSX.
+- JSON: Ferry only.
+- PDF: Ferry (WeasyPrint, its render workers' CPU included) and ReportLab's platypus tables in
+  chunks of 500 rows (the alternative: not a Ferry dependency).
+
+django-import-export runs up to ``--die-max`` rows (at 1M it takes over a minute and a GB).
+Figures only: nothing passes or fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
-import json
 import os
-import resource as rusage
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import measure
 
-BENCH_DB = "ferry_bench_export"
-FORMATS = ["csv", "xlsx", "json"]
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
+SIDES = {
+    "csv": ["csv-writer", "ferry-csv", "die-csv"],
+    "xlsx": ["xlsxwriter", "ferry-xlsx", "die-xlsx"],
+    "json": ["ferry-json"],
+}
+LIMIT = {"csv": "csv-writer", "xlsx": "xlsxwriter"}
 
 
 # --- parent: database, seeds, orchestration --------------------------------------------------
-def bench_database() -> str:
-    """Create (or reuse) the benchmark database and return the name children connect to."""
-    from django.conf import settings
-    from django.db import connection
+def database_ready() -> None:
+    from django.core.management import call_command
 
-    default = settings.DATABASES["default"]
-    if default["ENGINE"].endswith("sqlite3"):
-        name = str(ROOT / "var" / f"{BENCH_DB}.sqlite3")
-    else:
-        name = BENCH_DB
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-    return connection.creation.create_test_db(verbosity=0, keepdb=True, serialize=False)
+    call_command("migrate", verbosity=0, interactive=False)
 
 
 def seed(slug: str, rows: int) -> None:
+    import datetime as dt
+
     from accounts.models import Organization
     from business.models import Account, Contact
 
@@ -71,12 +62,11 @@ def seed(slug: str, rows: int) -> None:
     have = Contact.objects.filter(organization=org).count()
     if have >= rows:
         return
-    accounts = list(Account.objects.filter(organization=org))
-    if not accounts:
+    if not Account.objects.filter(organization=org).exists():
         Account.objects.bulk_create(
             Account(organization=org, name=f"Account {i:04d}", city="Lyon") for i in range(500)
         )
-        accounts = list(Account.objects.filter(organization=org))
+    accounts = list(Account.objects.filter(organization=org))
     stages = ["lead", "prospect", "customer"]
     started = time.perf_counter()
     batch = []
@@ -101,123 +91,149 @@ def seed(slug: str, rows: int) -> None:
             batch = []
     if batch:
         Contact.objects.bulk_create(batch)
-    print(
-        f"  seeded {rows - have:,} contacts in {slug} in {time.perf_counter() - started:.1f} s",
-        flush=True,
-    )
+    print(f"  seeded {rows - have:,} contacts in {slug} in {time.perf_counter() - started:.1f} s")
 
 
-def run_child(mode: str, slug: str, db_name: str, outdir: Path) -> dict:
-    env = dict(os.environ, FERRY_DB_NAME=db_name)
-    out = outdir / f"{slug}-{mode}.out"
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--org", slug, "--out", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"{mode} on {slug} failed:\n{proc.stderr[-3000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    out.unlink(missing_ok=True)
-    return result
+def drop() -> None:
+    from accounts.models import Organization
+
+    for org in Organization.objects.filter(slug__startswith="bench-"):
+        print(f"  dropping {org.slug}")
+        org.delete()
 
 
-def print_row(size_label: str, mode: str, r: dict, baseline: dict | None) -> None:
-    ratio = ""
-    if baseline is not None:
-        ratio = (
-            f"{r['seconds'] / baseline['seconds']:.2f}x wall, {r['cpu'] / baseline['cpu']:.2f}x cpu"
-        )
-    workers = ""
-    if r.get("workers"):
-        total = r["rss_mb"] + r["workers"] * r["workers_rss_mb"]
-        workers = (
-            f" + {r['workers']} workers ≤ {r['workers_rss_mb']:.0f} MB each = ≤ {total:.0f} MB"
-        )
-    print(
-        f"{size_label:>6} {mode:<14} {r['rows']:>9,} rows {r['seconds']:8.1f} s wall "
-        f"{r['cpu']:8.1f} s cpu {r['rows'] / r['seconds']:>9,.0f} rows/s "
-        f"peak RSS {r['rss_mb']:6.0f} MB{workers}  {r['bytes'] / 1e6:8.1f} MB file  {ratio}"
-        f"  [load {os.getloadavg()[0]:.1f}]",
-        flush=True,
-    )
+def measure_group(title, sides, *, repeat, against, argv_of) -> None:
+    results: dict[str, list] = {side: [] for side in sides}
+    for _r, order in measure.rounds(sides, repeat):
+        for side in order:
+            results[side].append(measure.child_run(__file__, argv_of(side)))
+    measure.table_print(results, against=against, title=title)
 
 
 def parent(args) -> None:
-    setup_django()
-    db_name = bench_database()
-    print(f"benchmark database: {db_name}", flush=True)
-    sizes = [int(s) for s in args.sizes.split(",")]
-    jobs = [(f"bench-{n}", n) for n in sizes]
-    pdf_slug = f"bench-{args.pdf_rows}"
-    for slug, n in [*jobs, (pdf_slug, args.pdf_rows)]:
-        if n:
-            seed(slug, n)
+    measure.django_setup()
     from django.db import connection
 
+    database_ready()
+    if args.drop:
+        drop()
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if int(s)]
+    for n in [*sizes, args.pdf_rows]:
+        if n:
+            seed(f"bench-{n}", n)
+    if args.sales_scale:
+        from business.demo import demo_seed
+
+        result = demo_seed(scale=args.sales_scale)
+        print(f"  demo organization {result.organization.slug}: {result.totals}")
+    print(f"database: {connection.settings_dict['NAME']} ({connection.vendor})", flush=True)
     connection.close()
-    print(
-        f"\n{'size':>6} {'mode':<14} {'rows':>14} {'wall':>12} {'cpu':>14} {'rate':>16}",
-        flush=True,
-    )
-    with tempfile.TemporaryDirectory(prefix="ferry-bench-") as tmp:
-        outdir = Path(tmp)
-        for slug, n in jobs:
-            label = f"{n // 1000}k" if n < 1_000_000 else f"{n / 1e6:g}M"
-            base_csv = run_child("baseline-csv", slug, db_name, outdir)
-            print_row(label, "baseline-csv", base_csv, None)
-            base_xlsx = run_child("baseline-xlsx", slug, db_name, outdir)
-            print_row(label, "baseline-xlsx", base_xlsx, None)
-            for fmt in FORMATS:
-                r = run_child(f"ferry-{fmt}", slug, db_name, outdir)
-                baseline = {"csv": base_csv, "xlsx": base_xlsx}.get(fmt)
-                print_row(label, f"ferry-{fmt}", r, baseline)
+    with tempfile.TemporaryDirectory(prefix="ferry-bench-export-") as tmp:
+        for n in sizes:
+            for fmt in args.formats.split(","):
+                sides = [s for s in SIDES[fmt] if not (s.startswith("die-") and n > args.die_max)]
+                measure_group(
+                    f"export {n:,} contacts to {fmt.upper()}",
+                    sides,
+                    repeat=args.repeat,
+                    against=LIMIT.get(fmt),
+                    argv_of=lambda side, n=n: [
+                        "--child",
+                        side,
+                        "--org",
+                        f"bench-{n}",
+                        "--out",
+                        f"{tmp}/{side}",
+                    ],
+                )
         if args.pdf_rows:
-            r = run_child("ferry-pdf", pdf_slug, db_name, outdir)
-            print_row(f"{args.pdf_rows // 1000}k", "ferry-pdf", r, None)
+            measure_group(
+                f"export {args.pdf_rows:,} contacts to PDF",
+                ["reportlab", "ferry-pdf"],
+                repeat=args.repeat,
+                against="reportlab",
+                argv_of=lambda side: [
+                    "--child",
+                    side,
+                    "--org",
+                    f"bench-{args.pdf_rows}",
+                    "--out",
+                    f"{tmp}/{side}.pdf",
+                ],
+            )
+        if args.sales_scale:
+            from business.demo import DEMO_SLUG
+
+            measure_group(
+                f"sales report PDF, demo data at scale {args.sales_scale}",
+                ["ferry-sales-pdf"],
+                repeat=args.repeat,
+                against=None,
+                argv_of=lambda side: [
+                    "--child",
+                    side,
+                    "--org",
+                    DEMO_SLUG,
+                    "--out",
+                    f"{tmp}/sales.pdf",
+                ],
+            )
 
 
 # --- child: one measurement ------------------------------------------------------------------
-def vm_hwm_mb(pid: int | str = "self") -> float:
-    """Peak RSS of one process since its exec (ru_maxrss would include the parent's, inherited
-    across fork and exec)."""
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+def die_resource(org, paths):
+    from import_export import resources
+
+    from business.models import Contact
+
+    class ContactResource(resources.ModelResource):
+        class Meta:
+            model = Contact
+            fields = tuple(paths)
+            export_order = tuple(paths)
+
+        def get_queryset(self):
+            return Contact.objects.filter(organization=org).order_by("pk")
+
+    return ContactResource()
 
 
-class WorkerWatch(threading.Thread):
-    """Samples the peak RSS of this process's child processes (the PDF render workers)."""
+def reportlab_pdf(path, labels, rows_iter) -> int:
+    """ReportLab platypus, one Table per 500 rows (one huge Table is quadratic in its layout)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peaks: dict[str, float] = {}
-        self.stopped = threading.Event()
-
-    def children(self) -> set[str]:
-        pids: set[str] = set()
-        for task in Path("/proc/self/task").iterdir():
-            try:
-                pids.update((task / "children").read_text().split())
-            except OSError:
-                continue
-        return pids
-
-    def run(self) -> None:
-        while not self.stopped.wait(0.1):
-            for pid in self.children():
-                self.peaks[pid] = max(self.peaks.get(pid, 0.0), vm_hwm_mb(pid))
+    style = TableStyle(
+        [
+            ("FONT", (0, 0), (-1, -1), "Helvetica", 6.5),
+            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 6.5),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.whitesmoke]),
+        ]
+    )
+    story = [Paragraph("Contacts", getSampleStyleSheet()["Title"])]
+    chunk: list = []
+    rows = 0
+    width = (landscape(A4)[0] - 60) / len(labels)
+    for row in rows_iter:
+        chunk.append(["" if v is None else str(v) for v in row])
+        rows += 1
+        if len(chunk) == 500:
+            story.append(Table([labels, *chunk], colWidths=width, repeatRows=1, style=style))
+            chunk = []
+    if chunk:
+        story.append(Table([labels, *chunk], colWidths=width, repeatRows=1, style=style))
+    SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=30, rightMargin=30).build(story)
+    return rows
 
 
 def child(args) -> None:
-    setup_django()
+    measure.django_setup()
+    from django.db import connection
+
     from accounts.models import Organization
     from business.resources import resource_get
     from reports.exporters import NullProgress, export_render
@@ -225,64 +241,75 @@ def child(args) -> None:
     org = Organization.objects.get(slug=args.org)
     resource = resource_get("contacts")
     fields = list(resource.default_export_fields())
+    labels = [str(f.label) for f in fields]
     paths = [f.export_path for f in fields]
     qs = resource.queryset(org).order_by("pk")
     out = args.out
-    watch = WorkerWatch()
-    watch.start()
-    started = time.perf_counter()
-    cpu0 = time.process_time()
-    if args.child == "baseline-csv":
-        rows = 0
-        with open(out, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow([f.label for f in fields])
-            for row in qs.values_list(*paths).iterator(chunk_size=2000):
-                writer.writerow(row)
-                rows += 1
-    elif args.child == "baseline-xlsx":
-        from openpyxl import Workbook
+    side = args.child
+    meter = measure.Meter(connection)
+    with meter:
+        if side == "csv-writer":
+            rows = 0
+            with open(out, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(labels)
+                for row in qs.values_list(*paths).iterator(chunk_size=2000):
+                    writer.writerow(row)
+                    rows += 1
+        elif side == "xlsxwriter":
+            import xlsxwriter
 
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("Contacts")
-        ws.append([f.label for f in fields])
-        rows = 0
-        for rows, row in enumerate(qs.values_list(*paths).iterator(chunk_size=2000), 1):  # noqa: B007
-            ws.append(list(row))
-        wb.save(out)
-    else:
-        fmt = args.child.removeprefix("ferry-")
-        rows = export_render(
-            organization=org,
-            exporter=resource.name,
-            format=fmt,
-            params={},
-            path=out,
-            progress=NullProgress(),
-        )["rows"]
-    seconds = time.perf_counter() - started
-    watch.stopped.set()
-    children = rusage.getrusage(rusage.RUSAGE_CHILDREN)
-    cpu = (time.process_time() - cpu0) + children.ru_utime + children.ru_stime
-    print(
-        json.dumps(
-            {
-                "rows": rows,
-                "seconds": seconds,
-                "cpu": cpu,
-                "rss_mb": vm_hwm_mb(),
-                "workers_rss_mb": max(watch.peaks.values(), default=0.0),
-                "workers": len(watch.peaks),
-                "bytes": os.path.getsize(out),
-            }
-        )
-    )
+            wb = xlsxwriter.Workbook(out, {"constant_memory": True})
+            ws = wb.add_worksheet("Contacts")
+            ws.write_row(0, 0, labels)
+            rows = 0
+            for rows, row in enumerate(qs.values_list(*paths).iterator(chunk_size=2000), 1):  # noqa: B007
+                ws.write_row(rows, 0, row)
+            wb.close()
+        elif side in {"die-csv", "die-xlsx"}:
+            dataset = die_resource(org, paths).export()
+            rows = len(dataset)
+            if side == "die-csv":
+                with open(out, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(dataset.export("csv"))
+            else:
+                with open(out, "wb") as fh:
+                    fh.write(dataset.export("xlsx"))
+        elif side == "reportlab":
+            rows = reportlab_pdf(out, labels, qs.values_list(*paths).iterator(chunk_size=2000))
+        elif side == "ferry-sales-pdf":
+            rows = export_render(
+                organization=org,
+                exporter="sales",
+                format="pdf",
+                params={},
+                path=out,
+                progress=NullProgress(),
+            )["rows"]
+        else:
+            rows = export_render(
+                organization=org,
+                exporter=resource.name,
+                format=side.removeprefix("ferry-"),
+                params={},
+                path=out,
+                progress=NullProgress(),
+            )["rows"]
+    meter.sample.rows = rows
+    meter.sample.extra = {"file MB": round(os.path.getsize(out) / 1e6, 1)}
+    os.unlink(out)
+    meter.emit()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated row counts")
-    parser.add_argument("--pdf-rows", type=int, default=10_000, help="0 skips the PDF run")
+    parser.add_argument("--formats", default="csv,xlsx,json", help="comma-separated formats")
+    parser.add_argument("--pdf-rows", type=int, default=10_000, help="0 skips the PDF runs")
+    parser.add_argument("--sales-scale", type=int, default=0, help="sales report PDF at scale N")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (medians)")
+    parser.add_argument("--die-max", type=int, default=200_000, help="django-import-export ≤ N")
+    parser.add_argument("--drop", action="store_true", help="remove the bench organizations")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--org", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -294,4 +321,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

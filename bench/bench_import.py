@@ -1,15 +1,28 @@
-"""Import benchmark: a realistic contacts CSV through the whole engine, against baselines.
+"""Import benchmark: a contacts CSV through Ferry's engine, django-import-export and the limit.
 
-    .venv/bin/python bench/bench_import.py --rows 100000
+    .venv/bin/python bench/bench_import.py --rows 100000 --repeat 3
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ferry .venv/bin/python bench/bench_import.py --rows 1000000
+    .venv/bin/python bench/bench_import.py --rows 100000 --only ferry --profile   # where time goes
 
-It creates a throw-away database (Django's test-database machinery: a separate SQLite file,
-or a separate PostgreSQL database), generates a contacts CSV of N rows (10 columns, accounts
-referenced by name, ~1 % duplicate e-mails, ~0.5 % invalid rows, ~5 % already in the
-database), imports it end to end (read, map, validate, dedupe, resolve accounts, write, change
-log) with skip-invalid and update-on-duplicate, and prints rows/s and peak RSS. Then it times
-the baselines on the same data: plain ``bulk_create`` of pre-built objects and, on PostgreSQL,
-``COPY``. Figures only: there is nothing to pass or fail.
+Needs the ``bench`` extra (``pip install -e '.[bench]'``). Everything comes from the app's
+settings: the database server of DATABASE_URL (or SQLite under FERRY_VAR_DIR), in which it
+creates a throw-away database by Django's test-database machinery (the name the settings give
+test databases) and drops it at the end.
+
+The file: N contacts, 10 columns, accounts referenced by name, ~1 % duplicate e-mails, ~0.5 %
+invalid rows, ~5 % already in the database (updates). The sides, each in a fresh process,
+interleaved round by round, from the same starting state:
+
+- ``ferry``: the engine end to end (read, map, validate, dedupe, resolve accounts, write, row log
+  and change log for undo) with skip-invalid and update-on-duplicate.
+- ``django-import-export``: a minimal ModelResource for contacts (e-mail as the id field, the
+  account by name through ForeignKeyWidget, dates and booleans through its widgets),
+  ``use_bulk``, the whole file as a tablib Dataset: what a Django developer would reach for.
+- ``copy`` (PostgreSQL): the limit, i.e. what ``psql \\copy`` does: the same rows, already
+  converted and deduplicated (outside the timer), streamed into ``COPY ... FROM STDIN`` into an
+  empty table. ``executemany`` (SQLite): the same rows through one raw ``executemany`` per batch.
+
+Figures only: nothing passes or fails.
 """
 
 from __future__ import annotations
@@ -19,15 +32,15 @@ import csv
 import datetime as dt
 import os
 import random
-import resource
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import measure
+
+# Test-database settings (per-process Huey name, local-memory cache): nothing of var/ is touched.
 os.environ.setdefault("FERRY_TESTING", "1")
 
 HEADERS = [
@@ -59,37 +72,38 @@ TITLES = ["Buyer", "CTO", "Engineer", "Office manager", "Owner", "Purchasing lea
 STAGES = ["lead", "Prospect", "customer", "Lead", ""]
 SOURCES = ["Web", "Trade show", "Referral", "Cold call", ""]
 ACCOUNTS = 1000
+EXISTING_STEP = 20  # every 20th contact of the file is in the database already
+ORG_SLUG = "bench"
+COLUMNS = (
+    "organization_id",
+    "email",
+    "first_name",
+    "last_name",
+    "account_id",
+    "phone",
+    "title",
+    "lifecycle_stage",
+    "source",
+    "do_not_email",
+    "birth_date",
+    "notes",
+    "legacy_id",
+    "created_at",
+    "updated_at",
+)
 
-
-def backend_pid(connection) -> int | None:
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def process_cpu(pid: int | None) -> float | None:
-    """User + system CPU seconds of a local process (None when it cannot be read)."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb() -> float:
-    """Peak resident memory of this process (VmHWM: ru_maxrss would carry over across exec)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# Empty is '' in these columns (an empty account or birth date is NULL).
+TEXT_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "title",
+    "lifecycle_stage",
+    "source",
+    "notes",
+    "legacy_id",
+)
 
 
 def row_values(i: int, rng: random.Random) -> list[str]:
@@ -128,227 +142,360 @@ def csv_generate(path: Path, rows: int, seed: int = 7) -> None:
             writer.writerow(row_values(i, rng))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--profile", action="store_true", help="profile the import (pyinstrument)")
-    parser.add_argument("--skip-baselines", action="store_true")
-    args = parser.parse_args()
-    if args.batch_size:
-        os.environ["FERRY_IMPORT_BATCH_SIZE"] = str(args.batch_size)
+def limit_rows_generate(source: Path, target: Path, *, org_id: int, accounts: dict) -> int:
+    """The rows the limit sides load: converted, valid, first of each e-mail, as COPY's CSV."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    seen: set[str] = set()
+    written = 0
+    with (
+        open(source, encoding="utf-8", newline="") as src,
+        open(target, "w", encoding="utf-8", newline="") as out,
+    ):
+        reader = csv.reader(src)
+        next(reader)
+        writer = csv.writer(out)
+        for v in reader:
+            email = v[0]
+            if email in seen or "@" not in email or v[9] == "31/02/1990":
+                continue
+            seen.add(email)
+            birth = dt.datetime.strptime(v[9], "%d/%m/%Y").date().isoformat()
+            writer.writerow(
+                [
+                    org_id,
+                    email,
+                    v[1],
+                    v[2],
+                    accounts.get(v[3], ""),
+                    v[4],
+                    v[5],
+                    (v[6] or "lead").lower(),
+                    v[7],
+                    "t" if v[8] == "yes" else "f",
+                    birth,
+                    "",
+                    "",
+                    now,
+                    now,
+                ]
+            )
+            written += 1
+    return written
 
-    import django
 
-    django.setup()
-    from django.conf import settings
-    from django.db import connection
+# --- parent ----------------------------------------------------------------------------------
+def state_reset(*, with_existing: bool, rows: int) -> None:
+    """The starting state of every side: 1,000 accounts and (but for the limit) ~5 % of the
+    file's contacts already there; no contacts or jobs beyond that."""
+    from accounts.models import Organization
+    from business.models import Contact
+    from jobs.models import DataJob
 
-    # As deployed: with DEBUG on, Django keeps the text of the last 9,000 queries in memory
-    # (each batch's IN lists are long), which would be counted as the import's memory.
-    settings.DEBUG = False
-    vendor = connection.vendor
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    tmpdir = Path(tempfile.mkdtemp(prefix="ferry-bench-"))
-    settings.MEDIA_ROOT = tmpdir / "media"
-    try:
-        run(args, vendor, tmpdir)
-    finally:
-        connection.creation.destroy_test_db(test_db, verbosity=0)
-        for p in sorted(tmpdir.rglob("*"), reverse=True):
-            p.unlink() if p.is_file() else p.rmdir()
-        tmpdir.rmdir()
+    org = Organization.objects.get(slug=ORG_SLUG)
+    DataJob.objects.filter(organization=org).delete()
+    Contact.objects.filter(organization=org).delete()
+    if not with_existing:
+        return
+    for start in range(0, rows, EXISTING_STEP * 5000):
+        Contact.objects.bulk_create(
+            Contact(organization=org, email=f"person{i}@example{i % 97}.com", first_name="Old")
+            for i in range(start, min(rows, start + EXISTING_STEP * 5000), EXISTING_STEP)
+        )
 
 
-def run(args, vendor: str, tmpdir: Path) -> None:
+def parent(args) -> None:
+    measure.django_setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
 
     from accounts.models import Membership, Organization
     from accounts.permissions import Role
-    from business.models import Account, Contact
-    from wizard.models import ImportChange
+    from business.models import Account
+
+    vendor = connection.vendor
+    limit_side = "copy" if vendor == "postgresql" else "executemany"
+    sides = [s for s in ("ferry", "django-import-export", limit_side) if s in args.only]
+    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    tmp = Path(tempfile.mkdtemp(prefix="ferry-bench-import-"))
+    try:
+        org = Organization.objects.create(name="Bench Ltd", slug=ORG_SLUG)
+        user = get_user_model().objects.create_user("bench", "bench@example.com", "x")
+        Membership.objects.create(user=user, organization=org, role=Role.ADMIN)
+        Account.objects.bulk_create(
+            Account(organization=org, name=f"Account {i}") for i in range(ACCOUNTS)
+        )
+        source = tmp / "contacts.csv"
+        t = time.perf_counter()
+        csv_generate(source, args.rows)
+        accounts = dict(Account.objects.filter(organization=org).values_list("name", "pk"))
+        prepared = tmp / "limit-rows.csv"
+        limit_rows = limit_rows_generate(source, prepared, org_id=org.pk, accounts=accounts)
+        print(
+            f"Import benchmark — {args.rows:,} rows ({source.stat().st_size / 1e6:.1f} MB), "
+            f"{vendor}, batch size {settings.FERRY['IMPORT_BATCH_SIZE']}; database "
+            f"{connection.settings_dict['NAME']}; files made in {time.perf_counter() - t:.1f} s; "
+            f"{limit_rows:,} rows for the limit",
+            flush=True,
+        )
+        connection.close()
+        env = {
+            "FERRY_DB_NAME": str(connection.settings_dict["NAME"]),
+            "MEDIA_ROOT": str(tmp / "media"),
+        }
+        results: dict[str, list] = {side: [] for side in sides}
+        for r, order in measure.rounds(sides, args.repeat):
+            for side in order:
+                state_reset(with_existing=side not in {"copy", "executemany"}, rows=args.rows)
+                connection.close()
+                argv = ["--child", side, "--file", str(source), "--prepared", str(prepared)]
+                if args.profile and side == "ferry":
+                    argv.append("--profile")
+                sample = measure.child_run(__file__, argv, env)
+                results[side].append(sample)
+                print(
+                    f"  round {r + 1} {side:<22} {sample.wall:7.2f} s wall  "
+                    f"{sample.cpu:6.2f} s py CPU  "
+                    f"{'' if sample.db_cpu is None else f'{sample.db_cpu:6.2f} s DB CPU'}  "
+                    f"{sample.rss_mb:5.0f} MB  {sample.extra}",
+                    flush=True,
+                )
+        measure.table_print(
+            results,
+            against=limit_side if limit_side in sides else None,
+            title=f"import {args.rows:,} contacts, {vendor}",
+        )
+    finally:
+        connection.close()
+        connection.creation.destroy_test_db(test_db, verbosity=0)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- children --------------------------------------------------------------------------------
+def child_ferry(args, meter: measure.Meter) -> None:
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Organization
     from wizard.services import import_configure, import_create, import_run_now
 
-    n = args.rows
-    print(
-        f"Ferry import benchmark — {n:,} rows, {vendor}, batch size {settings.FERRY['IMPORT_BATCH_SIZE']}"
-    )
-    org = Organization.objects.create(name="Bench Ltd", slug="bench")
-    user = get_user_model().objects.create_user("bench", "bench@example.com", "x")
-    Membership.objects.create(user=user, organization=org, role=Role.ADMIN)
-    Account.objects.bulk_create(
-        [Account(organization=org, name=f"Account {i}") for i in range(ACCOUNTS)]
-    )
-    # ~5 % of the file's contacts exist already: those rows are updates (or unchanged).
-    existing_step = 20
-    for start in range(0, n, existing_step * 5000):
-        # In chunks, so setting up does not raise the peak memory the import is judged by.
-        Contact.objects.bulk_create(
-            [
-                Contact(organization=org, email=f"person{i}@example{i % 97}.com", first_name="Old")
-                for i in range(start, min(n, start + existing_step * 5000), existing_step)
-            ]
-        )
-    path = tmpdir / "contacts.csv"
-    t = time.perf_counter()
-    csv_generate(path, n)
-    size = path.stat().st_size
-    print(f"generated {path.name}: {size / 1e6:,.1f} MB in {time.perf_counter() - t:.1f}s")
-    rss_before = rss_mb()
-
+    org = Organization.objects.get(slug=ORG_SLUG)
+    user = get_user_model().objects.get(username="bench")
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
 
-        profiler = Profiler()
-        profiler.start()
-    server_pid = backend_pid(connection)
-    server_cpu = process_cpu(server_pid)
-    t = time.perf_counter()
-    cpu = time.process_time()
-    with open(path, "rb") as fh:
-        job = import_create(
-            organization=org, user=user, resource="contacts", file=fh, filename=path.name
-        )
-    import_configure(job=job, on_duplicate="update", mode="skip-invalid")
-    job = import_run_now(job=job)
-    elapsed = time.perf_counter() - t
-    cpu = time.process_time() - cpu
-    if server_cpu is not None:
-        server_cpu = process_cpu(server_pid) - server_cpu
-    if profiler is not None:
-        profiler.stop()
-        print(profiler.output_text(unicode=True, color=False, show_all=False))
-    s = job.summary
-    engine_rate = n / elapsed
-    peak = rss_mb()
-    print(
-        f"engine: {job.status}; {s.get('created', 0):,} created, {s.get('updated', 0):,} updated, "
-        f"{s.get('skipped', 0):,} skipped, {s.get('failed', 0):,} failed"
-    )
-    print(f"engine: {elapsed:.2f}s  {engine_rate:,.0f} rows/s end to end")
-    # On a shared machine the wall clock includes waiting for a CPU; this process's own CPU
-    # time (the database server's work on PostgreSQL is not in it) shows what the code costs.
-    print(f"engine: {cpu:.2f}s CPU in this process  {n / cpu:,.0f} rows per CPU-second")
-    if server_cpu is not None:
-        # The import's own database session; with the importer's CPU, this is what one import
-        # costs the machine, whatever else is running on it.
-        print(
-            f"engine: {server_cpu:.2f}s CPU in the PostgreSQL backend  "
-            f"{n / (cpu + server_cpu):,.0f} rows per CPU-second, both together"
-        )
-    load = os.getloadavg()[0]
-    print(f"machine load average: {load:.1f} on {os.cpu_count()} cores")
-    print(f"peak RSS: {peak:,.0f} MB (before the import: {rss_before:,.0f} MB)")
-    if job.status != "completed":
-        print(f"engine error: {job.error_message}")
-    if args.skip_baselines:
-        return
-
-    # Baselines on the same data: the same rows as ready-made objects, no parsing at all.
-    Contact.objects.filter(organization=org).delete()
-    ImportChange.objects.all().delete()
-    accounts = dict(Account.objects.filter(organization=org).values_list("name", "pk"))
-    rng = random.Random(7)
-    seen = set()
-    prepared = []
-    for i in range(n):
-        v = row_values(i, rng)
-        if v[0] in seen or "@" not in v[0]:
-            continue
-        seen.add(v[0])
-        prepared.append(i)
-    del seen
-    batch = settings.FERRY["IMPORT_BATCH_SIZE"]
-
-    # Objects are built batch by batch outside the timer; only bulk_create is timed.
-    rng3 = random.Random(7)
-    wanted = set(prepared)
-    bulk_time = 0.0
-    written = 0
-    pending = []
-    for i in range(n):
-        v = row_values(i, rng3)
-        if i not in wanted:
-            continue
-        pending.append(
-            Contact(
-                organization=org,
-                email=v[0],
-                first_name=v[1],
-                last_name=v[2],
-                account_id=accounts.get(v[3]),
-                phone=v[4],
-                title=v[5],
-                lifecycle_stage=(v[6] or "lead").lower(),
-                source=v[7],
-                do_not_email=v[8] == "yes",
+        profiler = Profiler(interval=0.005)
+    with meter:
+        if profiler:
+            profiler.start()
+        with open(args.file, "rb") as fh:
+            job = import_create(
+                organization=org, user=user, resource="contacts", file=fh, filename="contacts.csv"
             )
-        )
-        if len(pending) >= batch:
-            t = time.perf_counter()
-            Contact.objects.bulk_create(pending)
-            bulk_time += time.perf_counter() - t
-            written += len(pending)
-            pending = []
-    if pending:
-        t = time.perf_counter()
-        Contact.objects.bulk_create(pending)
-        bulk_time += time.perf_counter() - t
-        written += len(pending)
-    bulk_rate = written / bulk_time
-    print(
-        f"baseline bulk_create: {written:,} pre-built objects in {bulk_time:.2f}s  {bulk_rate:,.0f} rows/s"
-    )
-    print(f"ratio engine / bulk_create: {engine_rate / bulk_rate:.2f}")
+        import_configure(job=job, on_duplicate="update", mode="skip-invalid")
+        job = import_run_now(job=job)
+        if profiler:
+            profiler.stop()
+    s = job.summary
+    meter.sample.rows = sum(s.get(k, 0) for k in ("created", "updated", "skipped", "failed"))
+    meter.sample.extra = {
+        "status": job.status,
+        "created": s.get("created", 0),
+        "updated": s.get("updated", 0),
+        "failed": s.get("failed", 0),
+    }
+    if profiler:
+        profile_print(profiler)
 
-    if vendor == "postgresql":
-        Contact.objects.filter(organization=org).delete()
-        now = dt.datetime.now(dt.UTC)
-        cols = (
-            "organization_id, email, first_name, last_name, account_id, phone, title, "
-            "lifecycle_stage, source, do_not_email, notes, legacy_id, created_at, updated_at"
+
+def profile_print(profiler) -> None:
+    """The ten frames with the most self time (where the CPU goes), then the call tree."""
+    totals: dict[tuple, float] = {}
+
+    def walk(frame):
+        key = (frame.function, frame.file_path_short, frame.line_no)
+        totals[key] = totals.get(key, 0.0) + frame.total_self_time
+        for c in frame.children:
+            walk(c)
+
+    root = profiler.last_session.root_frame()
+    walk(root)
+    total = root.time or 1.0
+    print(f"top 10 frames by self time (of {total:.1f} s sampled):")
+    for (fn, path, line), secs in sorted(totals.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  {secs:6.2f} s {100 * secs / total:5.1f} %  {fn}  {path}:{line}")
+    tree = profiler.output_text(unicode=False, color=False, show_all=False)
+    for line in tree.splitlines()[:60]:
+        print(line)
+
+
+def child_die(args, meter: measure.Meter) -> None:
+    import tablib
+    from import_export import fields, resources, widgets
+
+    from accounts.models import Organization
+    from business.models import Account, Contact
+
+    org = Organization.objects.get(slug=ORG_SLUG)
+
+    class AccountByName(widgets.ForeignKeyWidget):
+        # Account names are looked up within the organization, as Ferry does.
+        def get_queryset(self, value, row, *args, **kwargs):
+            return Account.objects.filter(organization=org)
+
+    class ContactResource(resources.ModelResource):
+        email = fields.Field(attribute="email", column_name="Email")
+        first_name = fields.Field(attribute="first_name", column_name="First name")
+        last_name = fields.Field(attribute="last_name", column_name="Last name")
+        account = fields.Field(
+            attribute="account",
+            column_name="Company",
+            widget=AccountByName(Account, "name"),
         )
-        rng4 = random.Random(7)
-        t = time.perf_counter()
-        copied = 0
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f"COPY business_contact ({cols}) FROM STDIN") as copy:
-                for i in range(n):
-                    v = row_values(i, rng4)
-                    if i not in wanted:
-                        continue
-                    copy.write_row(
-                        (
-                            org.pk,
-                            v[0],
-                            v[1],
-                            v[2],
-                            accounts.get(v[3]),
-                            v[4],
-                            v[5],
-                            (v[6] or "lead").lower(),
-                            v[7],
-                            v[8] == "yes",
-                            "",
-                            "",
-                            now,
-                            now,
-                        )
-                    )
-                    copied += 1
-        copy_time = time.perf_counter() - t
-        copy_rate = copied / copy_time
-        print(
-            f"baseline COPY (incl. generating the rows): {copied:,} rows in {copy_time:.2f}s  "
-            f"{copy_rate:,.0f} rows/s"
+        phone = fields.Field(attribute="phone", column_name="Phone")
+        title = fields.Field(attribute="title", column_name="Job title")
+        lifecycle_stage = fields.Field(attribute="lifecycle_stage", column_name="Stage")
+        source = fields.Field(attribute="source", column_name="Source")
+        do_not_email = fields.Field(
+            attribute="do_not_email", column_name="Do not e-mail", widget=widgets.BooleanWidget()
         )
-        print(f"ratio engine / COPY: {engine_rate / copy_rate:.2f}")
-    print(f"peak RSS at the end (baselines included): {rss_mb():,.0f} MB")
+        birth_date = fields.Field(
+            attribute="birth_date", column_name="Birth date", widget=widgets.DateWidget("%d/%m/%Y")
+        )
+
+        class Meta:
+            model = Contact
+            fields = (
+                "email",
+                "first_name",
+                "last_name",
+                "account",
+                "phone",
+                "title",
+                "lifecycle_stage",
+                "source",
+                "do_not_email",
+                "birth_date",
+            )
+            import_id_fields = ("email",)
+            use_bulk = True
+            batch_size = 1000
+            skip_unchanged = True
+            skip_diff = True
+
+        def get_queryset(self):
+            return Contact.objects.filter(organization=org)
+
+        def before_save_instance(self, instance, row, **kwargs):
+            instance.organization = org
+            instance.lifecycle_stage = (instance.lifecycle_stage or "lead").lower()
+
+    with meter:
+        with open(args.file, encoding="utf-8") as fh:
+            dataset = tablib.Dataset().load(fh, format="csv")
+        result = ContactResource().import_data(
+            dataset, dry_run=False, raise_errors=False, use_transactions=True
+        )
+    totals = result.totals
+    for row in result.rows:
+        if row.errors:
+            print(f"first row error: {row.errors[0].error!r}")
+            break
+    for row in result.invalid_rows[:1]:
+        print(f"first invalid row: {row.error_dict}")
+    meter.sample.rows = len(dataset)
+    meter.sample.extra = {
+        "new": totals.get("new", 0),
+        "updated": totals.get("update", 0),
+        "errors": totals.get("error", 0) + totals.get("invalid", 0),
+    }
+
+
+def child_copy(args, meter: measure.Meter) -> None:
+    from django.db import connection
+
+    with (
+        meter,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY business_contact ({', '.join(COLUMNS)}) FROM STDIN "
+            f"(FORMAT csv, FORCE_NOT_NULL ({', '.join(TEXT_COLUMNS)}))"
+        ) as copy,
+        open(args.prepared, "rb") as fh,
+    ):
+        while block := fh.read(1 << 20):
+            copy.write(block)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM business_contact")
+        meter.sample.rows = cursor.fetchone()[0]
+
+
+def child_executemany(args, meter: measure.Meter) -> None:
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    batch = settings.FERRY["IMPORT_BATCH_SIZE"]
+    sql = (
+        f"INSERT INTO business_contact ({', '.join(COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+    )
+    rows = 0
+    with meter, open(args.prepared, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        pending = []
+        for v in reader:
+            v[4] = v[4] or None
+            v[9] = v[9] == "t"
+            pending.append(v)
+            if len(pending) == batch:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.executemany(sql, pending)
+                rows += len(pending)
+                pending = []
+        if pending:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(sql, pending)
+            rows += len(pending)
+    meter.sample.rows = rows
+
+
+def child(args) -> None:
+    measure.django_setup()
+    from django.db import connection
+
+    meter = measure.Meter(connection)
+    {
+        "ferry": child_ferry,
+        "django-import-export": child_die,
+        "copy": child_copy,
+        "executemany": child_executemany,
+    }[args.child](args, meter)
+    meter.emit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (medians)")
+    parser.add_argument(
+        "--only",
+        default="ferry,django-import-export,copy,executemany",
+        help="comma-separated sides (django-import-export takes ~10x Ferry's time)",
+    )
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--profile", action="store_true", help="pyinstrument on Ferry's side")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--prepared", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.only = args.only.split(",")
+    if args.batch_size:
+        os.environ["FERRY_IMPORT_BATCH_SIZE"] = str(args.batch_size)
+    if args.child:
+        child(args)
+    else:
+        parent(args)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""What every benchmark in bench/ measures, and how it prints it (one place for both).
+
+Each side of a comparison runs in its own fresh process (``child_run``), so its peak RSS is its
+own; sides are interleaved round by round (A B C, B C A, ...) so a busy machine hurts them all
+alike, and the table shows medians. Per side: rows/s, wall, CPU of the Python process (its
+worker processes included), CPU of its PostgreSQL backend (read from /proc: the server runs on
+this machine), peak RSS, and ratios against a chosen side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource as rusage
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def django_setup() -> None:
+    """The app's own settings: DATABASE_URL, FERRY_VAR_DIR, MEDIA_ROOT... as the app reads them."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # As deployed: with DEBUG on, Django keeps the text of the last 9,000 queries in memory,
+    # which would be counted as the work's memory.
+    settings.DEBUG = False
+
+
+def vm_hwm_mb(pid: int | str = "self") -> float:
+    """Peak RSS of one process since its exec (ru_maxrss would include the parent's)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """User + system CPU seconds of a local process (None when it cannot be read)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pid(connection) -> int | None:
+    """The PostgreSQL server process serving this connection (None elsewhere)."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@dataclass
+class Sample:
+    rows: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    db_cpu: float | None = None
+    rss_mb: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+class Meter:
+    """Times a block in a child process: ``with Meter(connection) as m: ...; m.sample.rows = n``."""
+
+    def __init__(self, connection=None):
+        self.connection = connection
+        self.sample = Sample()
+
+    def __enter__(self) -> Meter:
+        self._pid = backend_pid(self.connection) if self.connection is not None else None
+        self._db0 = process_cpu(self._pid)
+        self._wall0 = time.perf_counter()
+        self._cpu0 = time.process_time()
+        self._children0 = self._children()
+        return self
+
+    @staticmethod
+    def _children() -> float:
+        ru = rusage.getrusage(rusage.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+
+    def __exit__(self, *exc) -> None:
+        s = self.sample
+        s.wall = time.perf_counter() - self._wall0
+        # Worker processes (PDF renders) count: they are part of what the work costs.
+        s.cpu = time.process_time() - self._cpu0 + self._children() - self._children0
+        if self._db0 is not None:
+            s.db_cpu = process_cpu(self._pid) - self._db0
+        s.rss_mb = vm_hwm_mb()
+
+    def emit(self) -> None:
+        """The child's last stdout line: what the parent reads."""
+        print(json.dumps(asdict(self.sample)), flush=True)
+
+
+def child_run(script: str, argv: list[str], env: dict | None = None) -> Sample:
+    """Run one measurement in a fresh process and read its Sample."""
+    proc = subprocess.run(
+        [sys.executable, script, *argv],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    lines = proc.stdout.strip().splitlines()
+    for line in lines[:-1]:
+        print(f"    | {line}", flush=True)
+    return Sample(**json.loads(lines[-1]))
+
+
+def rounds(sides: list[str], repeat: int):
+    """Interleaved order: each round starts one side later than the one before."""
+    for r in range(repeat):
+        k = r % len(sides)
+        yield r, sides[k:] + sides[:k]
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def table_print(results: dict[str, list[Sample]], *, against: str | None, title: str) -> None:
+    """Medians per side and, when ``against`` is given, each side's ratio to it."""
+    print(f"\n{title} — medians of {max(len(v) for v in results.values())} interleaved runs")
+    head = (
+        f"{'side':<28} {'rows':>9} {'rows/s':>9} {'wall s':>8} {'py CPU s':>9} "
+        f"{'DB CPU s':>9} {'peak MB':>8}"
+    )
+    if against:
+        head += f"   ratio to {against}: wall / py+DB CPU"
+    print(head)
+    base = results.get(against) if against else None
+
+    def med(samples, key):
+        return _median([getattr(s, key) for s in samples])
+
+    for side, samples in results.items():
+        if not samples:
+            continue
+        wall = med(samples, "wall")
+        cpu = med(samples, "cpu")
+        db = med(samples, "db_cpu")
+        rows = samples[-1].rows
+        line = (
+            f"{side:<28} {rows:>9,} {rows / wall:>9,.0f} {wall:>8.2f} {cpu:>9.2f} "
+            f"{'' if db is None else f'{db:.2f}':>9} {med(samples, 'rss_mb'):>8.0f}"
+        )
+        if base:
+            bw, bc, bd = med(base, "wall"), med(base, "cpu"), med(base, "db_cpu") or 0.0
+            line += f"   {wall / bw:5.2f}x / {(cpu + (db or 0.0)) / (bc + bd):5.2f}x"
+        extra = samples[-1].extra
+        if extra:
+            line += "   " + ", ".join(f"{k} {v}" for k, v in extra.items())
+        print(line, flush=True)
+    walls = {side: [round(s.wall, 2) for s in v] for side, v in results.items() if v}
+    print(f"  (all wall times: {walls}; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
