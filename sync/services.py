@@ -365,8 +365,11 @@ def _claim(*, connection: SyncConnection, job: DataJob) -> None:
             SyncConnection.objects.filter(pk=connection.pk, running_job_id=holder).update(
                 running_job=None
             )
-    claimed = SyncConnection.objects.filter(pk=connection.pk, running_job__isnull=True).update(
-        running_job=job
+    # The job's own claim (a run again after its worker died) is taken over, not refused.
+    claimed = (
+        SyncConnection.objects.filter(pk=connection.pk)
+        .filter(Q(running_job__isnull=True) | Q(running_job=job))
+        .update(running_job=job)
     )
     if not claimed:
         connection.refresh_from_db(fields=["running_job"])
@@ -380,6 +383,28 @@ def _release(*, connection: SyncConnection, job: DataJob) -> None:
     SyncConnection.objects.filter(pk=connection.pk, running_job=job).update(running_job=None)
 
 
+def sync_claims_release(*, organization=None) -> int:
+    """Release the claims of sync jobs that ended without their worker releasing them.
+
+    A worker killed mid-sync leaves its claim and its run "running"; the stalled-jobs task
+    fails the job (jobs.services.job_recover). This runs on every auto-sync tick and before a
+    sync starts: the connection is free again and the run says how it ended.
+    """
+    ended = DataJob.objects.filter(status__in=DataJob.FINISHED)
+    connections = SyncConnection.objects.filter(running_job__in=ended)
+    runs = SyncRun.objects.filter(status=SyncRun.Status.RUNNING, job__in=ended)
+    if organization is not None:
+        connections = connections.filter(organization=organization)
+        runs = runs.filter(organization=organization)
+    for run in runs.select_related("job"):
+        SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
+            status=SyncRun.Status.FAILED,
+            finished_at=run.job.finished_at or timezone.now(),
+            message=run.job.error_message or "The sync's job ended before the sync did.",
+        )
+    return connections.update(running_job=None)
+
+
 def sync_job_work(*, job: DataJob, progress) -> dict[str, Any]:
     """The body of a sync job (worker task or command line)."""
     params = job.params
@@ -390,6 +415,13 @@ def sync_job_work(*, job: DataJob, progress) -> dict[str, Any]:
         raise SyncError("The sync connection of this job no longer exists.")
     _permission_check(job)
     _claim(connection=connection, job=job)
+    # A run again after a dead worker (job_recover, on_stall=rerun) starts from zero: the run
+    # the dead attempt left behind ends as failed, this attempt gets its own.
+    SyncRun.objects.filter(job=job, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        message="The worker running this sync stopped; the sync was run again.",
+    )
     run = SyncRun.objects.create(
         organization=job.organization,
         connection=connection,
@@ -891,6 +923,8 @@ def sync_start(
     """Queue a sync as a background job. Refused at once if one is already running."""
     from sync.tasks import sync_task
 
+    sync_claims_release(organization=connection.organization)
+    connection.refresh_from_db(fields=["running_job"])
     if (
         connection.running_job_id
         and DataJob.objects.filter(pk=connection.running_job_id, status__in=DataJob.ACTIVE).exists()
@@ -905,7 +939,10 @@ def sync_start(
         limit=limit,
         automatic=automatic,
     )
-    return job_queue(job=job, task=sync_task)
+    # A sync has no input file and is idempotent on both sides (matched by key; the write-back
+    # is one transaction, refused on changed rows): a dead worker's sync is run again from the
+    # start by sync_task, never resumed from the engine's checkpoint.
+    return job_queue(job=job, task=sync_task, on_stall=DataJob.OnStall.RERUN)
 
 
 def sync_run_now(
@@ -940,6 +977,7 @@ def syncs_due_queue(*, now=None) -> list[DataJob]:
     """
     now = now or timezone.now()
     queued = []
+    sync_claims_release()
     due = SyncConnection.objects.filter(auto_sync=True).filter(
         Q(next_sync_at__isnull=True) | Q(next_sync_at__lte=now)
     )
