@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from conftest import browser_login
 from jobs.models import DataJob
 from tests.factories import (
     ContactFactory,
@@ -66,11 +66,7 @@ def _context(browser, live_server, username: str, viewport: dict):
     context = browser.new_context(viewport=viewport)
     context.set_default_timeout(20_000)
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login" not in url)
+    browser_login(page, live_server, username)
     return context, page
 
 
@@ -125,27 +121,13 @@ def business_data(org):
 @pytest.fixture
 def schedule(org, manager):
     from reports.schedules.services import schedule_create
+    from tests.reports.schedules.conftest import schedule_data
 
-    return schedule_create(
-        organization=org,
-        user=manager,
-        data={
-            "name": "Weekly sales for the board",
-            "exporter": "sales",
-            "params": {},
-            "period": "",
-            "formats": ["xlsx", "pdf"],
-            "frequency": "weekly",
-            "weekdays": ["MO"],
-            "run_time": "07:00",
-            "timezone": "Europe/Zurich",
-            "recipients": ["board.members.distribution.list@example.com"],
-            "cc": [],
-            "bcc": [],
-            "subject": "{report} for {organization} ({period})",
-            "message": "Good morning.",
-        },
+    data = schedule_data(
+        name="Weekly sales for the board",
+        recipients=["board.members.distribution.list@example.com"],
     )
+    return schedule_create(organization=org, user=manager, data=data)
 
 
 def run_the_wizard(page, live_server, tmp_path, *, until: str = "results") -> dict[str, str]:
@@ -310,11 +292,7 @@ def test_it_folds_the_navigation_behind_a_menu_button(browser, live_server, owne
 def test_it_keeps_the_links_reachable_without_javascript(browser, live_server, owner):
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("owner")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login" not in url)
+    browser_login(page, live_server, "owner")
     nav = page.get_by_role("navigation", name="Main")
     for link in nav.get_by_role("link").all():
         expect(link).to_be_visible()
