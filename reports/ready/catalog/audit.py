@@ -250,7 +250,8 @@ def _details(details: Any) -> str:
         return _detail_value(details)
     parts = [
         f"{_detail_key(key)}: {_detail_value(value)}"
-        for key, value in details.items()
+        # In name order: PostgreSQL's jsonb does not keep the order the details were written in.
+        for key, value in sorted(details.items())
         if value not in (None, "", [], {})
     ]
     return " · ".join(parts)
@@ -265,7 +266,7 @@ def _detail_value(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(
             f"{_detail_key(k).lower()} {_detail_value(v)}"
-            for k, v in value.items()
+            for k, v in sorted(value.items())
             if v not in (None, "", [], {})
         )
     if isinstance(value, list | tuple):
