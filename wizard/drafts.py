@@ -13,6 +13,7 @@ from jobs.errors import FerryError
 from jobs.models import DataJob
 from jobs.selectors import jobs_drafts, jobs_for
 from jobs.services import job_cancel, job_delete
+from wizard.engine.params import ImportParams
 
 
 class DraftNotDiscardable(FerryError):
@@ -41,9 +42,7 @@ def draft_discard(*, job: DataJob) -> None:
         raise DraftNotDiscardable(
             "This import was started; it is a job now and cannot be discarded."
         )
-    previews = DataJob.objects.filter(
-        organization=job.organization, job_type=DataJob.Type.IMPORT, params__preview_for=job.pk
-    )
+    previews = ImportParams.previews_of(job)
     for preview in previews:
         if preview.is_active:
             job_cancel(job=preview)

@@ -1,9 +1,10 @@
 """What the wizard adds on top of the import engine: suggestions with reasons, templates.
 
 The engine (``wizard.services``) owns the draft job and everything about running it. The wizard
-keeps its own small state under ``job.params["wizard"]``: the suggested field and the reason for
-each column (for the badges), the template it proposes, and the settings the last preview ran
-with (so a stale preview is flagged).
+keeps its own small state in ``ImportParams.wizard`` (``WizardState``): the suggested field and
+the reason for each column (for the badges), the template it proposes, and the settings the last
+preview ran with (so a stale preview is flagged). The services update the caller's job object
+in place, so nothing here reloads it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from jobs.services import job_cancel
 from library.models import DataTemplate
 from library.schema import template_usable_check
 from library.services import template_create, template_mark_used
+from wizard import services
+from wizard.engine.params import ImportParams, WizardState
 from wizard.mapping import (
     mapping_missing_required,
     mapping_suggest,
@@ -29,44 +32,27 @@ from wizard.mapping import (
 MANUAL = "manual"
 
 
-class _Engine:
-    # The engine module is imported on first use so the wizard's URLs load on their own.
-    def __getattr__(self, name):
-        from wizard import services as engine
-
-        return getattr(engine, name)
-
-
-services = _Engine()
-
-
 def wizard_configure(*, job: DataJob, **changes: Any) -> DataJob:
     """Change the draft's settings; a preview still running for the old settings is stopped,
     because the engine forgets it and it would go on writing rows for settings now gone."""
-    params = job.params or {}
-    if any(params.get(k) != v for k, v in changes.items() if k != "template"):
+    params = ImportParams.from_job(job)
+    if any(getattr(params, k) != v for k, v in changes.items() if k != "template"):
         running = preview_job(job)
         if running is not None and running.is_active:
             job_cancel(job=running)
-    services.import_configure(job=job, **changes)
-    job.refresh_from_db()
-    return job
+    return services.import_configure(job=job, **changes)
 
 
-def wizard_state(job: DataJob) -> dict[str, Any]:
-    return dict((job.params or {}).get("wizard") or {})
+def wizard_state(job: DataJob) -> WizardState:
+    return ImportParams.from_job(job).wizard
 
 
-def _save_state(job: DataJob, state: dict[str, Any]) -> None:
-    job.refresh_from_db(fields=["params"])
-    params = dict(job.params or {})
-    params["wizard"] = state
-    job.params = params
-    DataJob.objects.filter(pk=job.pk).update(params=params)
+def _save_state(job: DataJob, **changes: Any) -> None:
+    ImportParams.update(job, wizard=changes)
 
 
 def file_info(job: DataJob) -> dict[str, Any]:
-    return dict((job.params or {}).get("file_info") or {})
+    return ImportParams.from_job(job).file_info
 
 
 def _suggest(job: DataJob, template: DataTemplate | None) -> dict[str, list]:
@@ -105,9 +91,7 @@ def _apply(job: DataJob, template: DataTemplate | None, *, keep: dict[str, str] 
             template=template,
         )
     wizard_configure(job=job, **configure)
-    state = wizard_state(job)
-    state["suggestions"] = suggestions
-    _save_state(job, state)
+    _save_state(job, suggestions=suggestions)
 
 
 def wizard_start(
@@ -117,11 +101,7 @@ def wizard_start(
     job = services.import_create(
         organization=organization, user=user, resource=resource, file=file, filename=filename
     )
-    params = dict(job.params or {})
-    params["result_url"] = reverse("wizard:results", args=[job.pk])
-    job.params = params
-    DataJob.objects.filter(pk=job.pk).update(params=params)
-    state: dict[str, Any] = {}
+    ImportParams.update(job, result_url=reverse("wizard:results", args=[job.pk]))
     if template is None:
         proposed = template_match(
             organization=organization,
@@ -129,58 +109,47 @@ def wizard_start(
             resource=resource,
             headers=list(file_info(job).get("headers") or []),
         )
-        state["proposed_template_id"] = proposed.pk if proposed else None
-    _save_state(job, state)
+        _save_state(job, proposed_template_id=proposed.pk if proposed else None)
     _apply(job, template)
     if template is not None:
         template_mark_used(template=template)
-    job.refresh_from_db()
     return job
 
 
 def wizard_reinspect(*, job: DataJob, read: dict[str, Any]) -> DataJob:
     """Read the file again with other settings; keep the mapping of columns that remain."""
-    old_mapping = dict(job.params.get("mapping") or {})
+    old_mapping = ImportParams.from_job(job).mapping
     wizard_configure(job=job, read=read)
-    job.refresh_from_db()
-    template = wizard_template(job)
-    _apply(job, template, keep=old_mapping)
-    job.refresh_from_db()
+    _apply(job, wizard_template(job), keep=old_mapping)
     return job
 
 
 def wizard_save_mapping(*, job: DataJob, mapping: dict[str, str], options: dict[str, dict]):
-    wizard_configure(job=job, mapping=mapping, options=options)
-    job.refresh_from_db()
-    return job
+    return wizard_configure(job=job, mapping=mapping, options=options)
 
 
 def wizard_apply_template(*, job: DataJob, template: DataTemplate) -> DataJob:
     _apply(job, template)
-    state = wizard_state(job)
-    state["proposed_template_id"] = None
-    _save_state(job, state)
+    _save_state(job, proposed_template_id=None)
     template_mark_used(template=template)
-    job.refresh_from_db()
     return job
 
 
 def wizard_dismiss_template(*, job: DataJob) -> None:
-    state = wizard_state(job)
-    state["proposed_template_id"] = None
-    _save_state(job, state)
+    _save_state(job, proposed_template_id=None)
 
 
 def wizard_template(job: DataJob) -> DataTemplate | None:
-    template_id = (job.params or {}).get("template_id")
+    template_id = ImportParams.from_job(job).template_id
     if not template_id:
         return None
     return DataTemplate.objects.filter(organization=job.organization_id, pk=template_id).first()
 
 
 def wizard_proposed_template(job: DataJob) -> DataTemplate | None:
-    template_id = wizard_state(job).get("proposed_template_id")
-    if not template_id or (job.params or {}).get("template_id"):
+    params = ImportParams.from_job(job)
+    template_id = params.wizard.proposed_template_id
+    if not template_id or params.template_id:
         return None
     return DataTemplate.objects.filter(
         organization=job.organization_id, pk=template_id, is_active=True
@@ -191,32 +160,32 @@ def wizard_save_template(
     *, job: DataJob, membership, name: str, description: str = "", is_shared: bool = False
 ) -> DataTemplate:
     """Store the draft's mapping and options as a template, and link the draft to it."""
-    params = job.params or {}
+    params = ImportParams.from_job(job)
     template = template_create(
         organization=job.organization,
         membership=membership,
         name=name,
         description=description,
         resource=job.target,
-        mapping=dict(params.get("mapping") or {}),
-        options=dict(params.get("options") or {}),
-        rules=dict(params.get("rules") or {}),
-        on_duplicate=params.get("on_duplicate") or DataTemplate.OnDuplicate.SKIP,
-        mode=params.get("mode") or DataTemplate.Mode.SKIP_INVALID,
+        mapping=params.mapping,
+        options=params.options,
+        rules=params.rules,
+        on_duplicate=params.on_duplicate or DataTemplate.OnDuplicate.SKIP,
+        mode=params.mode or DataTemplate.Mode.SKIP_INVALID,
         is_shared=is_shared,
     )
     wizard_configure(job=job, template=template)
     template_mark_used(template=template)
-    job.refresh_from_db()
     return template
 
 
 def column_reasons(job: DataJob) -> dict[str, dict[str, str]]:
     """Why each column has its field: {"code": badge, "why": the reason in words}."""
-    suggestions = wizard_state(job).get("suggestions") or {}
-    mapping = (job.params or {}).get("mapping") or {}
+    params = ImportParams.from_job(job)
+    suggestions = params.wizard.suggestions
+    mapping = params.mapping
     reasons: dict[str, dict[str, str]] = {}
-    for header in file_info(job).get("headers") or []:
+    for header in params.file_info.get("headers") or []:
         field = mapping.get(header)
         suggested = list(suggestions.get(header) or [None, "", 0]) + [""]
         if field == suggested[0]:
@@ -229,36 +198,31 @@ def column_reasons(job: DataJob) -> dict[str, dict[str, str]]:
 
 
 def missing_required(job: DataJob):
-    params = job.params or {}
+    params = ImportParams.from_job(job)
     return mapping_missing_required(
-        resource=resource_get(job.target),
-        mapping=params.get("mapping") or {},
-        options=params.get("options") or {},
+        resource=resource_get(job.target), mapping=params.mapping, options=params.options
     )
 
 
 def _signature(job: DataJob) -> str:
-    params = job.params or {}
-    relevant = {k: params.get(k) for k in ("mapping", "options", "read", "rules")}
+    params = ImportParams.from_job(job)
+    relevant = {k: getattr(params, k) for k in ("mapping", "options", "read", "rules")}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def wizard_preview_start(*, job: DataJob) -> DataJob:
     preview = services.import_preview_start(job=job)
-    job.refresh_from_db()
-    state = wizard_state(job)
-    state["preview_signature"] = _signature(job)
-    _save_state(job, state)
+    _save_state(job, preview_signature=_signature(job))
     return preview
 
 
 def preview_is_stale(job: DataJob) -> bool:
-    signature = wizard_state(job).get("preview_signature")
+    signature = wizard_state(job).preview_signature
     return bool(signature) and signature != _signature(job)
 
 
 def preview_job(job: DataJob) -> DataJob | None:
-    preview_id = (job.params or {}).get("preview_job_id")
+    preview_id = ImportParams.from_job(job).preview_job_id
     if not preview_id:
         return None
     return DataJob.objects.filter(organization=job.organization_id, pk=preview_id).first()

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from business.resources import resource_get
 from jobs.models import DataJob
+from wizard.engine.params import ImportParams
 from wizard.mapping import header_key, mapping_suggest
 from wizard.models import LearnedMapping
 
@@ -27,15 +28,15 @@ def learned_choices(*, organization, resource: str) -> dict[str, LearnedMapping]
 
 def learned_record(*, job: DataJob) -> list[LearnedMapping]:
     """Remember the corrections of an import being started; returns the choices stored."""
-    params = job.params or {}
-    if params.get("dry_run"):
+    params = ImportParams.from_job(job)
+    if params.dry_run:
         return []
-    info = params.get("file_info") or {}
+    info = params.file_info
     headers = list(info.get("headers") or [])
     if not headers:
         return []
     resource = resource_get(job.target)
-    mapping = params.get("mapping") or {}
+    mapping = params.mapping
     # Ferry's own guess, on the same evidence the person saw minus what was learned. Columns
     # a template names are the template's business: it wins over learned choices anyway.
     template = _template(job)
@@ -82,7 +83,7 @@ def _template_names(template, header: str) -> bool:
 def _template(job: DataJob):
     from library.models import DataTemplate
 
-    template_id = (job.params or {}).get("template_id")
+    template_id = ImportParams.from_job(job).template_id
     if not template_id:
         return None
     return DataTemplate.objects.filter(organization=job.organization_id, pk=template_id).first()

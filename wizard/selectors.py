@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from business.resources import UnknownResource, resource_get
 from jobs.models import DataJob
+from wizard.engine.params import ImportParams
 from wizard.models import ImportRow
 
 REFERENCE_CHOICES_LIMIT = 50
@@ -54,9 +55,8 @@ def unresolved_references(*, job: DataJob, preview: DataJob | None, resource) ->
     """Per reference field: each unknown value once, with how many rows use it and the choice made."""
     if preview is None or not isinstance(preview.summary, dict):
         return []
-    params = job.params or {}
-    create_missing = params.get("create_missing") or {}
-    reference_map = params.get("reference_map") or {}
+    params = ImportParams.from_job(job)
+    create_missing, reference_map = params.create_missing, params.reference_map
     fields = resource.field_map()
     groups = []
     unresolved = preview.summary.get("unresolved") or {}

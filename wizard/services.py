@@ -1,8 +1,9 @@
 """Import services: the one API the wizard, the command line and the REST API drive.
 
-A draft import is a pending ``DataJob`` whose params hold everything the run needs (see
-``ImportSettings``); the wizard edits them with ``import_configure``, previews with a child
-dry-run job, and ``import_start`` queues the draft itself as the real run.
+A draft import is a pending ``DataJob`` whose params (``ImportParams``, the one typed accessor)
+hold everything the run needs; the wizard edits them with ``import_configure``, previews with a
+child dry-run job, and ``import_start`` queues the draft itself as the real run, which receives
+them as ``ImportSettings``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from library.schema import template_usable_check
 from library.services import template_mark_used
 from wizard.engine import (
     ImportRolledBack,
-    ImportSettings,
     UndoPlan,
     UndoResult,
     import_execute,
@@ -45,6 +45,7 @@ from wizard.engine import (
     undo_execute,
     undo_plan,
 )
+from wizard.engine.params import ImportParams
 from wizard.learning import learned_record
 from wizard.mapping import mapping_from_suggestions, mapping_missing_required, mapping_suggest
 from wizard.models import ImportChange, ImportRow
@@ -135,12 +136,10 @@ def _require_draft(job: DataJob) -> None:
         )
 
 
-def _missing_required(params: dict) -> None:
+def _missing_required(params: ImportParams) -> None:
     # The same rule as the mapping page's status box (wizard.mapping), so they never disagree.
     missing = mapping_missing_required(
-        resource=resource_get(params["resource"]),
-        mapping=params.get("mapping") or {},
-        options=params.get("options") or {},
+        resource=resource_get(params.resource), mapping=params.mapping, options=params.options
     )
     if missing:
         names = ", ".join(f"'{f.label}'" for f in missing)
@@ -168,7 +167,7 @@ def _permission_check(job: DataJob) -> None:
     """Tasks check again: the person may have lost the permission since queueing."""
     if job.user is None:
         return
-    code = job.params.get("permission") or resource_get(job.target).import_permission()
+    code = ImportParams.from_job(job).permission or resource_get(job.target).import_permission()
     membership = Membership.objects.filter(user=job.user, organization=job.organization).first()
     if membership is None or not membership.has_perm(code):
         raise ImportNotAllowed(
@@ -202,7 +201,7 @@ def import_create(
         job_type=DataJob.Type.IMPORT,
         target=resource_cls.name,
         target_label=str(resource_cls.label),
-        params={},
+        params=ImportParams().as_dict(),
         input_file=File(file, name=filename),
         input_filename=Path(filename).name,
     )
@@ -213,23 +212,13 @@ def import_create(
         job.delete()
         raise
     job.format = info.format
-    job.params = {
-        "resource": resource_cls.name,
-        "mapping": _suggest(resource_cls, info, organization=organization, user=user),
-        "options": {},
-        "read": ReadOptions.from_dict(read).as_dict(),
-        "file_info": info.as_dict(),
-        "on_duplicate": "skip",
-        "mode": "skip-invalid",
-        "dry_run": False,
-        "limit": None,
-        "template_id": None,
-        "rules": {},
-        "create_missing": {},
-        "reference_map": {},
-        "permission": resource_cls.import_permission(),
-    }
-    job.save(update_fields=["format", "params"])
+    ImportParams(
+        resource=resource_cls.name,
+        mapping=_suggest(resource_cls, info, organization=organization, user=user),
+        read=ReadOptions.from_dict(read).as_dict(),
+        file_info=info.as_dict(),
+        permission=resource_cls.import_permission(),
+    ).save(job, also=("format",))
     return job
 
 
@@ -257,22 +246,22 @@ def import_configure(
 ) -> DataJob:
     """Change a draft's settings. Required fields are checked when it starts, not here."""
     _require_draft(job)
-    params = dict(job.params)
-    resource = resource_get(params["resource"])
-    info = FileInfo.from_dict(params["file_info"])
+    old = ImportParams.from_job(job)
+    params = ImportParams.from_job(job)
+    resource = resource_get(params.resource)
+    info = FileInfo.from_dict(params.file_info)
     if read is not None:
-        merged = {**(params.get("read") or {}), **read}
-        new_read = ReadOptions.from_dict(merged).as_dict()
-        if new_read != params.get("read"):
+        new_read = ReadOptions.from_dict({**params.read, **read}).as_dict()
+        if new_read != params.read:
             info = _inspect(job, new_read)
-            params["read"] = new_read
-            params["file_info"] = info.as_dict()
+            params.read = new_read
+            params.file_info = info.as_dict()
             job.format = info.format
-            kept = {h: f for h, f in (params.get("mapping") or {}).items() if h in info.headers}
+            kept = {h: f for h, f in params.mapping.items() if h in info.headers}
             suggested = _suggest(
                 resource,
                 info,
-                _template_obj(job, params.get("template_id")),
+                _template_obj(job, params.template_id),
                 organization=job.organization,
                 user=job.user,
             )
@@ -281,21 +270,21 @@ def import_configure(
                 if header not in kept and field not in used:
                     kept[header] = field
                     used.add(field)
-            params["mapping"] = kept
+            params.mapping = kept
     if template is not None:
         if isinstance(template, int | str):
             template = _template_obj(job, int(template))
         template_usable_check(template)
         if template.organization_id != job.organization_id or template.resource != resource.name:
             raise FerryError("That template is not an import template for this resource.")
-        params["template_id"] = template.pk
-        params["mapping"] = _suggest(
+        params.template_id = template.pk
+        params.mapping = _suggest(
             resource, info, template, organization=job.organization, user=job.user
         )
-        params["options"] = dict(template.options or {})
-        params["rules"] = dict(template.rules or {})
-        params["on_duplicate"] = template.on_duplicate
-        params["mode"] = template.mode
+        params.options = dict(template.options or {})
+        params.rules = dict(template.rules or {})
+        params.on_duplicate = template.on_duplicate
+        params.mode = template.mode
     if mapping is not None:
         clean = {}
         for header, field in mapping.items():
@@ -304,7 +293,7 @@ def import_configure(
             if header not in info.headers:
                 raise FerryError(f"The file has no column '{header}'.")
             clean[str(header)] = str(field)
-        params["mapping"] = clean
+        params.mapping = clean
     for name, value in (
         ("options", options),
         ("rules", rules),
@@ -312,26 +301,25 @@ def import_configure(
         ("reference_map", reference_map),
     ):
         if value is not None:
-            params[name] = dict(value)
+            setattr(params, name, dict(value))
     if on_duplicate is not None:
-        params["on_duplicate"] = on_duplicate
+        params.on_duplicate = on_duplicate
     if mode is not None:
-        params["mode"] = mode
+        params.mode = mode
     if limit is not None:
-        params["limit"] = limit or None
+        params.limit = limit or None
     if dry_run is not None:
-        params["dry_run"] = bool(dry_run)
+        params.dry_run = bool(dry_run)
     # Validate the whole set now so a bad value is refused while configuring.
-    ImportSettings.from_params(params)
-    if _preview_affecting(job.params, params):
+    params.settings()
+    if _preview_affecting(old, params):
         # The stored preview no longer describes what would happen.
-        params.pop("preview_job_id", None)
-    job.params = params
-    job.save(update_fields=["params", "format"])
+        params.preview_job_id = None
+    params.save(job, also=("format",))
     return job
 
 
-def _preview_affecting(old: dict, new: dict) -> bool:
+def _preview_affecting(old: ImportParams, new: ImportParams) -> bool:
     names = (
         "mapping",
         "options",
@@ -341,7 +329,7 @@ def _preview_affecting(old: dict, new: dict) -> bool:
         "reference_map",
         "on_duplicate",
     )
-    return any(old.get(n) != new.get(n) for n in names)
+    return any(getattr(old, n) != getattr(new, n) for n in names)
 
 
 def _template_obj(job: DataJob, template_id: int | None):
@@ -360,16 +348,14 @@ def import_preview_start(*, job: DataJob) -> DataJob:
     from wizard.tasks import import_task
 
     _require_draft(job)
-    _missing_required(job.params)
+    params = ImportParams.from_job(job)
+    _missing_required(params)
     _concurrency_check(job)
-    earlier = job.params.get("preview_job_id")
-    if earlier:
-        old = DataJob.objects.filter(pk=earlier, organization=job.organization).first()
+    if params.preview_job_id:
+        old = DataJob.objects.filter(pk=params.preview_job_id, organization=job.organization)
+        old = old.first()
         if old is not None and old.is_active:
             job_cancel(job=old)
-    params = {**job.params, "dry_run": True, "preview_for": job.pk}
-    params.pop("preview_job_id", None)
-    params.pop("result_url", None)
     child = job_create(
         organization=job.organization,
         user=job.user,
@@ -377,14 +363,13 @@ def import_preview_start(*, job: DataJob) -> DataJob:
         target=job.target,
         target_label=job.target_label,
         format=job.format,
-        params=params,
+        params=params.preview_copy(draft=job).as_dict(),
     )
     # The preview reads the draft's stored file; no copy.
     child.input_file.name = job.input_file.name
     child.input_filename = job.input_filename
     child.save(update_fields=["input_file", "input_filename"])
-    job.params = {**job.params, "preview_job_id": child.pk}
-    job.save(update_fields=["params"])
+    ImportParams.update(job, preview_job_id=child.pk)
     job_queue(job=child, task=import_task)
     return child
 
@@ -394,19 +379,19 @@ def import_start(*, job: DataJob) -> DataJob:
     from wizard.tasks import import_task
 
     _require_draft(job)
-    ImportSettings.from_params(job.params)
-    _missing_required(job.params)
+    params = ImportParams.from_job(job)
+    params.settings()
+    _missing_required(params)
     _concurrency_check(job)
-    template_id = job.params.get("template_id")
-    if template_id:
-        template_mark_used(template=template_id, organization=job.organization)
+    if params.template_id:
+        template_mark_used(template=params.template_id, organization=job.organization)
     learned_record(job=job)  # the person's corrections are suggested next time (not dry runs)
     return job_queue(job=job, task=import_task, on_stall=_on_stall(job))
 
 
 def _on_stall(job: DataJob) -> str:
     """What to do if the worker dies: see ``jobs.services.job_recover``."""
-    settings = ImportSettings.from_params(job.params)
+    settings = ImportParams.from_job(job).settings()
     if settings.dry_run:
         return DataJob.OnStall.RERUN
     if settings.mode == "atomic":
@@ -422,8 +407,9 @@ def import_run_now(*, job: DataJob, progress_wrap=None) -> DataJob:
     from jobs.services import job_run
 
     _require_draft(job)
-    ImportSettings.from_params(job.params)
-    _missing_required(job.params)
+    params = ImportParams.from_job(job)
+    params.settings()
+    _missing_required(params)
     _concurrency_check(job)
     learned_record(job=job)
 
@@ -448,10 +434,10 @@ def _edits_for(draft: DataJob) -> dict[int, dict[str, Any]]:
 def import_run(*, job: DataJob, progress) -> dict:
     """The body of an import: used by the worker task and by the command line in-process."""
     _permission_check(job)
-    params = job.params
-    settings = ImportSettings.from_params(params)
+    params = ImportParams.from_job(job)
+    settings = params.settings()
     draft = job
-    preview_for = params.get("preview_for")
+    preview_for = params.preview_for
     if preview_for:
         draft = DataJob.objects.filter(pk=preview_for, organization=job.organization).first()
         if draft is None:
@@ -459,9 +445,9 @@ def import_run(*, job: DataJob, progress) -> dict:
     edits = _edits_for(draft)
     if preview_for:
         ImportRow.objects.filter(job=draft).delete()
-    info = FileInfo.from_dict(params["file_info"])
+    info = FileInfo.from_dict(params.file_info)
     with job_input_path(job) as path:
-        source = rows_read(path, options=ReadOptions.from_dict(params.get("read")), info=info)
+        source = rows_read(path, options=ReadOptions.from_dict(params.read), info=info)
         summary = import_execute(
             job=job,
             settings=settings,
@@ -478,21 +464,16 @@ def import_run(*, job: DataJob, progress) -> dict:
     files = {}
     if spool:
         try:
-            files["failed-rows"] = _failed_rows_save(job=job, spool=spool, fmt=info.format)
+            files["failed-rows"] = _failed_rows_save(job=job, spool=spool, info=info)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(spool)
     if files:
         summary["files"] = {**(job.summary.get("files") or {}), **files}
     if preview_for:
-        draft.params = {
-            **draft.params,
-            "date_formats": {
-                **summary.get("date_formats", {}),
-                **(draft.params.get("date_formats") or {}),
-            },
-        }
-        DataJob.objects.filter(pk=draft.pk).update(params=draft.params)
+        # The formats this preview guessed are kept for the run; the person's own win.
+        known = ImportParams.from_job(draft).date_formats
+        ImportParams.update(draft, date_formats={**summary.get("date_formats", {}), **known})
     elif not settings.dry_run:
         audit_record(
             organization=job.organization,
@@ -542,7 +523,8 @@ _COUNT_KEY = {
 def import_row_edit(*, job: DataJob, row_number: int, column: str, value: str) -> ImportRow:
     """Fix one cell of a previewed row and re-validate that row at once."""
     _require_draft(job)
-    info = FileInfo.from_dict(job.params["file_info"])
+    params = ImportParams.from_job(job)
+    info = FileInfo.from_dict(params.file_info)
     if column not in info.headers:
         raise FerryError(f"The file has no column '{column}'.")
     try:
@@ -556,7 +538,7 @@ def import_row_edit(*, job: DataJob, row_number: int, column: str, value: str) -
     else:
         edits[column] = str(value)
     values = [edits.get(h, row.values.get(h, "")) for h in info.headers]
-    settings = ImportSettings.from_params({**job.params, "dry_run": True})
+    settings = params.settings(dry_run=True)
     result = row_revalidate(
         job=job, settings=settings, headers=info.headers, row=SourceRow(row_number, values)
     )
@@ -567,7 +549,7 @@ def import_row_edit(*, job: DataJob, row_number: int, column: str, value: str) -
     row.warnings = _by_column(result.warnings)
     row.changes = result.changes_display
     row.save(update_fields=["edits", "status", "errors", "warnings", "changes"])
-    preview_id = job.params.get("preview_job_id")
+    preview_id = params.preview_job_id
     if preview_id and old_status != row.status:
         with transaction.atomic():
             preview = DataJob.objects.select_for_update().filter(pk=preview_id).first()
@@ -661,7 +643,7 @@ def failed_rows_file(*, job: DataJob) -> dict | None:
     return ((job.summary or {}).get("files") or {}).get("failed-rows")
 
 
-def _failed_rows_save(*, job: DataJob, spool: str, fmt: str) -> dict[str, str]:
+def _failed_rows_save(*, job: DataJob, spool: str, info: FileInfo) -> dict[str, str]:
     """Store the run's failed rows in the file's own format, through the export writers.
 
     The same writers as exports, so the file is neutralised the same way (a value such as
@@ -669,6 +651,7 @@ def _failed_rows_save(*, job: DataJob, spool: str, fmt: str) -> dict[str, str]:
     an import drops again), and typed the same way.
     """
     stem = Path(job.input_filename or "import").stem or "import"
+    fmt = info.format
     if fmt in EXCEL:
         ext = "xlsx"
     elif fmt in ("json", "jsonl"):
@@ -680,7 +663,7 @@ def _failed_rows_save(*, job: DataJob, spool: str, fmt: str) -> dict[str, str]:
         out_path = out.name
     options = {}
     if ext == "csv":
-        delimiter = (job.params.get("file_info") or {}).get("delimiter") or ","
+        delimiter = info.delimiter or ","
         # The BOM lets Excel read accents; the file's own delimiter keeps it re-importable.
         options = {"delimiter": delimiter, "bom": True}
     try:

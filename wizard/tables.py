@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from wizard.engine.params import ImportParams
 from wizard.models import ImportRow
 
 
@@ -125,7 +126,7 @@ class ImportRowTable(tables.Table):
     def __init__(self, data, *, headers: list[str], job, resource, **kwargs):
         self.file_headers = headers
         self.job = job
-        self.mapping = dict((job.params or {}).get("mapping") or {})
+        self.mapping = ImportParams.from_job(job).mapping
         fields = resource.field_map()
         self.field_labels = {f.name: f.label for f in fields.values()}
         extra = []

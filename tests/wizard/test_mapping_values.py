@@ -84,7 +84,7 @@ def crm_contacts(count: int = 4000) -> SimpleUploadedFile:
 
 
 def by_header(job: DataJob) -> dict[str, list]:
-    return flow.wizard_state(job)["suggestions"]
+    return flow.wizard_state(job).suggestions
 
 
 def wizard_upload(user, org, resource: str, file) -> DataJob:

@@ -28,8 +28,8 @@ from jobs.models import DataJob, JobLogEntry
 from jobs.services import job_cancel
 from jobs.uploads import upload_declared_check
 from library.selectors import template_can_manage, template_get, templates_offered
-from wizard import flow
-from wizard.flow import services
+from wizard import flow, services
+from wizard.engine.params import ImportParams
 from wizard.forms import (
     CellEditForm,
     MappingForm,
@@ -78,7 +78,7 @@ def _draft(request, job_id: int):
     job = get_scoped_or_404(
         DataJob.objects.filter(job_type=DataJob.Type.IMPORT), request.organization, pk=job_id
     )
-    if (job.params or {}).get("dry_run"):
+    if ImportParams.from_job(job).dry_run:
         # A preview's child job is not a wizard draft.
         raise Http404("Not found.")
     return job, _resource(request, job.target)
@@ -220,13 +220,15 @@ def _upload(request, allowed):
 
 
 def _upload_page(request, allowed, form, templates, *, status: int):
-    drafts = DataJob.objects.filter(
-        organization=request.organization,
-        user=request.user,
-        job_type=DataJob.Type.IMPORT,
-        status=DataJob.Status.PENDING,
-        target__in=[r.name for r in allowed],
-    ).exclude(params__dry_run=True)[:5]
+    drafts = ImportParams.real_runs(
+        DataJob.objects.filter(
+            organization=request.organization,
+            user=request.user,
+            job_type=DataJob.Type.IMPORT,
+            status=DataJob.Status.PENDING,
+            target__in=[r.name for r in allowed],
+        )
+    )[:5]
     template_resources = {t.pk: t.resource for t in templates}
     context = _base(
         request, "upload", None, form=form, drafts=drafts, template_resources=template_resources
@@ -247,12 +249,12 @@ def resume(request, job_id: int):
 def _map_context(request, job, resource, *, form=None, read_form=None, template_form=None):
     info = flow.file_info(job)
     headers = list(info.get("headers") or [])
-    params = job.params or {}
-    mapping = params.get("mapping") or {}
+    params = ImportParams.from_job(job)
+    mapping = params.mapping
     if form is None:
         initial = {f"col_{i}": mapping.get(h, "") for i, h in enumerate(headers)}
         form = MappingForm(
-            initial=initial, headers=headers, resource=resource, options=params.get("options")
+            initial=initial, headers=headers, resource=resource, options=params.options
         )
     if read_form is None:
         read_form = ReadForm(initial=_read_initial(info), file_info=info)
@@ -277,7 +279,7 @@ def _map_context(request, job, resource, *, form=None, read_form=None, template_
                 "reason": reasons.get(header, ""),
             }
         )
-    options = params.get("options") or {}
+    options = params.options
     shown = set(mapping.values()) | {name for name, opt in options.items() if opt}
     mapped = [f for f in form.importable.values() if f.name in shown]
     return _base(
@@ -325,12 +327,14 @@ def map_step(request, job_id: int):
         request.POST,
         headers=list(info.get("headers") or []),
         resource=resource,
-        options=job.params.get("options"),
+        options=ImportParams.from_job(job).options,
     )
     if form.is_valid():
         try:
             job = flow.wizard_save_mapping(
-                job=job, mapping=form.mapping(), options=form.options(job.params.get("options"))
+                job=job,
+                mapping=form.mapping(),
+                options=form.options(ImportParams.from_job(job).options),
             )
         except FerryError as exc:
             form.add_error(None, exc.message)
@@ -388,7 +392,6 @@ def _map_template_choice(request, job, resource, action):
             messages.success(request, f"Applied the template '{template.name}'.")
     else:
         flow.wizard_dismiss_template(job=job)
-    job.refresh_from_db()
     return _hx_redirect(request, reverse("wizard:map", args=[job.pk]))
 
 
@@ -404,7 +407,7 @@ def save_template(request, job_id: int):
         request.POST,
         headers=list(info.get("headers") or []),
         resource=resource,
-        options=job.params.get("options"),
+        options=ImportParams.from_job(job).options,
     )
     template_form = SaveTemplateForm(
         request.POST, can_share=template_can_manage(membership=request.membership)
@@ -413,7 +416,9 @@ def save_template(request, job_id: int):
     if form.is_valid() and template_form.is_valid():
         try:
             job = flow.wizard_save_mapping(
-                job=job, mapping=form.mapping(), options=form.options(job.params.get("options"))
+                job=job,
+                mapping=form.mapping(),
+                options=form.options(ImportParams.from_job(job).options),
             )
             saved = flow.wizard_save_template(
                 job=job,
@@ -585,9 +590,8 @@ def references(request, job_id: int):
     spec = resource.field_map().get(field)
     if spec is None or spec.ref is None:
         raise Http404("Unknown reference field.")
-    params = job.params or {}
-    create_missing = dict(params.get("create_missing") or {})
-    reference_map = {k: dict(v) for k, v in (params.get("reference_map") or {}).items()}
+    params = ImportParams.from_job(job)
+    create_missing, reference_map = params.create_missing, params.reference_map
     if action == "create":
         if not spec.ref.creatable:
             messages.error(request, f"Ferry cannot create {spec.label} records during an import.")
@@ -609,7 +613,6 @@ def references(request, job_id: int):
         note = f"Missing {spec.label.lower()} records will not be created."
     try:
         flow.wizard_configure(job=job, create_missing=create_missing, reference_map=reference_map)
-        job.refresh_from_db()
         flow.wizard_preview_start(job=job)
     except FerryError as exc:
         messages.error(request, exc.message)
@@ -644,14 +647,9 @@ def reference_options(request, job_id: int):
 
 
 def _run_context(request, job, resource, form=None):
-    params = job.params or {}
+    params = ImportParams.from_job(job)
     if form is None:
-        form = RunForm(
-            initial={
-                "on_duplicate": params.get("on_duplicate") or "skip",
-                "mode": params.get("mode") or "skip-invalid",
-            }
-        )
+        form = RunForm(initial={"on_duplicate": params.on_duplicate, "mode": params.mode})
     child = flow.preview_job(job)
     return _base(
         request,
@@ -678,13 +676,11 @@ def run(request, job_id: int):
         form = RunForm(request.POST)
         if form.is_valid():
             try:
-                changed = {
-                    k: v for k, v in form.cleaned_data.items() if (job.params or {}).get(k) != v
-                }
+                params = ImportParams.from_job(job)
+                changed = {k: v for k, v in form.cleaned_data.items() if getattr(params, k) != v}
                 if changed:
                     # Only real changes: the engine forgets a preview whose settings changed.
                     flow.wizard_configure(job=job, **changed)
-                    job.refresh_from_db()
                 services.import_start(job=job)
             except FerryError as exc:
                 form.add_error(None, exc.message)

@@ -21,6 +21,7 @@ from jobs.console import JsonCommand, TerminalProgress
 from jobs.errors import FerryError
 from jobs.models import DataJob
 from library.models import DataTemplate
+from wizard.engine.params import ImportParams
 from wizard.mapping import mapping_targets
 
 MAX_JSON_ERRORS = 100
@@ -142,7 +143,7 @@ class Command(JsonCommand):
                 )
             if template is not None:
                 import_configure(job=job, template=template)
-            mapping = dict(job.params["mapping"])
+            mapping = ImportParams.from_job(job).mapping
             for item in o["map"]:
                 header, sep, field = item.rpartition("=")
                 if not sep:
@@ -253,7 +254,7 @@ class Command(JsonCommand):
             out = {
                 "job_id": job.pk,
                 "status": job.status,
-                "mapping": job.params.get("mapping") or {},
+                "mapping": ImportParams.from_job(job).mapping,
                 "total": int(s.get("total") or 0),
                 "created": int(s.get("created") or 0),
                 "updated": int(s.get("updated") or 0),
@@ -290,7 +291,7 @@ class Command(JsonCommand):
         w = self.stdout.write
         verb = "Checked (dry run)" if s.get("dry_run") else "Imported"
         w(f"{verb} {job.target} from {job.input_filename} — job {job.pk}, {job.status}")
-        mapping = job.params.get("mapping") or {}
+        mapping = ImportParams.from_job(job).mapping
         w("Mapping: " + ", ".join(f"{h} → {f}" for h, f in mapping.items()))
         if s.get("dry_run"):
             w(
