@@ -845,9 +845,9 @@ def test_it_writes_the_failed_rows_in_the_original_columns(org, owner, tmp_path)
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     # The extra cell of a row longer than the header keeps a column of its own.
     assert rows == [
-        ["Email", "First name", "Notes", "(extra 1)", "error"],
-        ["bad", "Bob", "x", "y", "the row has 4 values but the header has 3 columns"],
-        ["c@x", "Cy", "", "", "'c@x' is not a valid e-mail address"],
+        ["Ferry row", "Email", "First name", "Notes", "(extra 1)", "error"],
+        ["3", "bad", "Bob", "x", "y", "the row has 4 values but the header has 3 columns"],
+        ["4", "c@x", "Cy", "", "", "'c@x' is not a valid e-mail address"],
     ]
 
 
@@ -869,8 +869,8 @@ def test_it_writes_failed_rows_of_a_workbook_as_a_workbook(org, owner, tmp_path)
         sheet = load_workbook(fh, read_only=True).active
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows == [
-        ["Email", "First name", "error"],
-        ["oops", "Bob", "'oops' is not a valid e-mail address"],
+        ["Ferry row", "Email", "First name", "error"],
+        ["3", "oops", "Bob", "'oops' is not a valid e-mail address"],
     ]
 
 
@@ -887,7 +887,7 @@ def test_it_writes_failed_rows_of_json_lines_as_json_lines(org, owner, tmp_path)
     import json
 
     assert [json.loads(line) for line in lines] == [
-        {"Email": "nope", "error": "'nope' is not a valid e-mail address"}
+        {"Ferry row": "2", "Email": "nope", "error": "'nope' is not a valid e-mail address"}
     ]
 
 

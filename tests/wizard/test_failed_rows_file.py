@@ -44,9 +44,9 @@ def test_it_writes_no_formula_cell_in_the_xlsx(org, owner, tmp_path):
     cells = [cell for row in sheet.iter_rows() for cell in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0] == ["Email", "First name", "Notes", "error"]
+    assert values[0] == ["Ferry row", "Email", "First name", "Notes", "error"]
     # Kept as the text it was (a text cell is never evaluated), so a fixed file re-imports it.
-    assert values[1][:3] == ["not-an-address", DANGER, HYPERLINK]
+    assert values[1][1:4] == ["not-an-address", DANGER, HYPERLINK]
 
 
 def test_it_neutralises_the_csv_like_an_export(org, owner, tmp_path):
@@ -64,10 +64,10 @@ def test_it_neutralises_the_csv_like_an_export(org, owner, tmp_path):
     job = import_run_now(job=draft(org, owner, "contacts", path))
     text = failed_rows_of(job).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["Email", "First name", "Phone", "error"]
-    assert rows[1][:3] == ["nope", "'" + DANGER, "+41 44 668 18 00"]
-    assert rows[2][:3] == ["also-bad", "'@SUM(1+1)*cmd|' /C calc'!A0", "-12.50"]
-    assert not any(cell[:1] in "=+-@" and cell[:1] for row in rows for cell in row[:2])
+    assert rows[0] == ["Ferry row", "Email", "First name", "Phone", "error"]
+    assert rows[1][1:4] == ["nope", "'" + DANGER, "+41 44 668 18 00"]
+    assert rows[2][1:4] == ["also-bad", "'@SUM(1+1)*cmd|' /C calc'!A0", "-12.50"]
+    assert not any(cell[:1] in "=+-@" and cell[:1] for row in rows for cell in row[1:3])
 
 
 def test_it_neutralises_with_the_export_writers_code(org, owner, tmp_path):
@@ -107,5 +107,10 @@ def test_it_writes_json_failed_rows_through_the_json_writers(org, owner, tmp_pat
     text = failed_rows_of(job).decode()
     parsed = json.loads(text) if ext == "json" else [json.loads(line) for line in text.splitlines()]
     assert parsed == [
-        {"Email": "nope", "First name": DANGER, "error": "'nope' is not a valid e-mail address"}
+        {
+            "Ferry row": "2",
+            "Email": "nope",
+            "First name": DANGER,
+            "error": "'nope' is not a valid e-mail address",
+        }
     ]

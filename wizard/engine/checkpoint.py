@@ -95,4 +95,6 @@ class CheckpointMixin:
         for row in rows:
             texts = messages.get(row.number)
             if texts:
-                self.failed.add(row.raw, "; ".join(t.split(": ", 1)[-1] for t in texts))
+                self.failed.add(
+                    row.raw, "; ".join(t.split(": ", 1)[-1] for t in texts), number=row.number
+                )

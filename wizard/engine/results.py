@@ -71,7 +71,9 @@ class ResultsMixin:
                         )
                     )
                 if row.errors and self.failed is not None:
-                    self.failed.add(row.raw, "; ".join(t.split(": ", 1)[-1] for t in texts))
+                    self.failed.add(
+                        row.raw, "; ".join(t.split(": ", 1)[-1] for t in texts), number=row.number
+                    )
             if preview is not None:
                 preview.append(self._preview_row(row))
         self.log.add(entries)

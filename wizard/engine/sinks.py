@@ -57,8 +57,14 @@ class NullLogSink(LogSink):
         return None
 
 
+# The failed-rows file's first column: each row's number in the uploaded file, so a fixed
+# copy uploaded again is matched back to the rows of the same run (wizard/rerun.py).
+ROW_COLUMN = "Ferry row"
+
+
 class FailedRows:
-    """The failed rows in their original columns plus ``error``, spooled to a temporary CSV."""
+    """The failed rows in their original columns plus ``error``, spooled to a temporary CSV,
+    each led by its row number in the uploaded file (``ROW_COLUMN``)."""
 
     def __init__(self, headers: Sequence[str]):
         self.headers = list(headers)
@@ -66,15 +72,15 @@ class FailedRows:
         self._file = None
         self._writer = None
 
-    def add(self, raw: Sequence[Any], error: str) -> None:
+    def add(self, raw: Sequence[Any], error: str, *, number: int) -> None:
         if self._file is None:
             self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115
                 "w+", encoding="utf-8", newline="", suffix=".csv", delete=False
             )
             self._writer = csv.writer(self._file)
-            self._writer.writerow([*self.headers, "error"])
+            self._writer.writerow([ROW_COLUMN, *self.headers, "error"])
         cells = ["" if v is None else jsonable(v) for v in raw]
-        self._writer.writerow([*cells, error])
+        self._writer.writerow([number, *cells, error])
         self.count += 1
 
     def close(self) -> str | None:
