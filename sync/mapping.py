@@ -9,19 +9,36 @@ on the value, before the engine parses it.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from business.resources import resource_get
 from jobs.errors import FerryError
 from sync.external import json_value
+from wizard.engine.validation import Row, plans_compile, row_parse
 from wizard.mapping import mapping_from_suggestions, mapping_suggest
+from wizard.parsing import ParseError, date_parser, value_map_lookup
 from wizard.readers import SourceRow
 
 ATTRIBUTES_HEADER = "(other columns)"
 STOCK_QUANTITY_NAMES = ("quantity", "qty", "stock", "length", "on_hand")
 STOCK_WAREHOUSE_NAMES = ("warehouse", "location", "store")
-TRANSFORMS = ("multiply",)
+# Per-column transforms applied before the engine parses the value (name → what its parameter is).
+TRANSFORMS = {
+    "multiply": "a number, e.g. 0.001",
+    "date_format": "a date format, e.g. %d/%m/%Y",
+    "value_map": "pairs like In-stock=yes; Sold=no",
+}
+TRANSFORM_LABELS = {
+    "multiply": "Multiply by",
+    "date_format": "Parse date",
+    "value_map": "Map values",
+}
+KEEP = ""  # the target "keep in the product's attributes"
+STOCK_TARGETS = {"stock:quantity": "quantity", "stock:warehouse": "warehouse"}
+WRITEBACK_VALUES = ("status", "last_date", "username", "logs")
+PREVIEW_ROWS = 5
 
 
 class SyncMappingError(FerryError):
@@ -57,11 +74,26 @@ def mapping_validate(
     *, mapping: dict, options: dict, transforms: dict, stock: dict, key: str
 ) -> None:
     fields = {f.name for f in resource_get("products").importable_fields()}
+    mapped_by: dict[str, str] = {}
     for column, field in mapping.items():
         if field not in fields:
             raise SyncMappingError(
                 f"Column '{column}' is mapped to '{field}', which is not a product field. "
                 f"Fields: {', '.join(sorted(fields))}."
+            )
+        if field in mapped_by:
+            raise SyncMappingError(
+                f"Columns '{mapped_by[field]}' and '{column}' are both mapped to '{field}'; "
+                "map only one (join them with a join instead)."
+            )
+        mapped_by[field] = column
+    for field, opts in options.items():
+        if field not in fields:
+            raise SyncMappingError(f"'{field}' is not a product field (in a constant or join).")
+        if field in mapped_by and (opts.get("join") or opts.get("constant") not in (None, "")):
+            raise SyncMappingError(
+                f"'{field}' is mapped from column '{mapped_by[field]}' and also given a "
+                "constant or a join; keep one."
             )
     if mapping.get(key) != "sku":
         raise SyncMappingError(f"The key column '{key}' must be mapped to the SKU (sku).")
@@ -73,6 +105,10 @@ def mapping_validate(
             )
         if "multiply" in spec:
             _factor(spec["multiply"], column)
+        if "date_format" in spec:
+            _date_format_check(spec["date_format"], column)
+        if "value_map" in spec and not isinstance(spec["value_map"], dict):
+            raise SyncMappingError(f"The value map of '{column}' must be pairs like a=b.")
     if stock and set(stock) - {"quantity", "warehouse"}:
         raise SyncMappingError("Stock takes a 'quantity' column and a 'warehouse' column.")
     if stock and not (stock.get("quantity") and stock.get("warehouse")):
@@ -96,15 +132,36 @@ def _factor(value: Any, column: str) -> Decimal:
         ) from None
 
 
+def _date_format_check(fmt: Any, column: str) -> None:
+    fmt = str(fmt or "")
+    if "%" not in fmt:
+        raise SyncMappingError(
+            f"The date format of '{column}' needs strftime codes such as %d/%m/%Y, not '{fmt}'."
+        )
+    try:
+        dt.date(2024, 12, 31).strftime(fmt)
+    except ValueError:
+        raise SyncMappingError(f"'{fmt}' is not a date format (column '{column}').") from None
+
+
 def transform_apply(value: Any, spec: dict, column: str) -> Any:
     if value is None or value == "" or not spec:
         return value
+    if "value_map" in spec and isinstance(value, str):
+        value = value_map_lookup(spec["value_map"])(value)
     if "multiply" in spec:
         try:
             number = Decimal(str(value).strip())
         except InvalidOperation:
             return value  # the engine reports the value that is not a number
         value = number * _factor(spec["multiply"], column)
+    if "date_format" in spec:
+        # The wizard's date parser (its format first, ISO always): the ISO date is what lands in
+        # a date field or the attributes; a value it cannot read goes on for the engine to report.
+        try:
+            value = date_parser({"date_format": spec["date_format"]})(value).isoformat()
+        except ParseError:
+            return value
     return value
 
 
@@ -133,7 +190,8 @@ class TableRows:
         out = []
         for number, row in enumerate(self.rows, start=1):
             values = [self.value(row, c) for c in self.columns]
-            values.append({c: json_value(row.get(c)) for c in self.extra})
+            # Kept columns are transformed too (a value map, a date read into ISO).
+            values.append({c: json_value(self.value(row, c)) for c in self.extra})
             out.append(SourceRow(number, values))
         return out
 
@@ -178,3 +236,76 @@ class TableRows:
             "mode": "skip-invalid",
             "dry_run": dry_run,
         }
+
+
+# --- the mapping page: what a person sets, and a preview through the engine's parsing ----------
+
+
+def writeback_statuses() -> list[tuple[str, str]]:
+    """The Ferry states a write-back rule may name, in the order rules apply (last wins)."""
+    from business.models import SalesOrder, StockItem
+
+    states = [(v, f"Order {label.lower()}") for v, label in SalesOrder.Status.choices]
+    states += [
+        (StockItem.Status.SOLD, "Stock sold"),
+        (StockItem.Status.DELIVERED, "Stock delivered"),
+    ]
+    return states
+
+
+def value_map_parse(text: str, column: str) -> dict[str, str]:
+    """'In-stock=yes; Sold=no' (or one pair a line) → {"In-stock": "yes", "Sold": "no"}."""
+    pairs: dict[str, str] = {}
+    for part in str(text or "").replace("\n", ";").split(";"):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise SyncMappingError(
+                f"The value map of '{column}' needs pairs like In-stock=yes; '{part.strip()}' has no '='."
+            )
+        source, target = part.split("=", 1)
+        pairs[source.strip()] = target.strip()
+    if not pairs:
+        raise SyncMappingError(f"The value map of '{column}' is empty; give pairs like a=b.")
+    return pairs
+
+
+def value_map_text(value_map: dict) -> str:
+    return "; ".join(f"{k}={v}" for k, v in (value_map or {}).items())
+
+
+def mapping_preview(*, connection, columns: list[str], rows: list[dict]) -> list[dict[str, Any]]:
+    """The first rows as the sync's engine run would read them: the same TableRows values, the
+    same settings and field plans, parsed by the engine's own row parser (no database work)."""
+    from wizard.engine.settings import ImportSettings
+
+    source = TableRows(connection=connection, columns=columns, rows=rows[:PREVIEW_ROWS])
+    settings = ImportSettings.from_params(source.product_params(dry_run=True))
+    plans = plans_compile(
+        resource=settings.resource,
+        headers=source.headers,
+        mapping=settings.mapping,
+        options=settings.options,
+        rules={},
+    )
+    out = []
+    for source_row in source.products():
+        row = Row(source_row.number, source_row.values)
+        row_parse(plans, row, len(source.headers))
+        values = {p.name: row.values.get(p.attname) for p in plans if p.attname in row.values}
+        stock = connection.stock or {}
+        raw = source.rows[source_row.number - 1]
+        out.append(
+            {
+                "key": source.key_of(source_row.number),
+                "values": values,
+                "stock": {
+                    "quantity": source.value(raw, stock["quantity"]),
+                    "warehouse": raw.get(stock["warehouse"]),
+                }
+                if stock
+                else None,
+                "errors": [f"{c or 'row'}: {m}" for c, _v, m in (row.errors or [])],
+            }
+        )
+    return out

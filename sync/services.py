@@ -9,6 +9,7 @@ write-back that follows changes the external table in one transaction.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import logging
 import shutil
@@ -35,7 +36,13 @@ from sync.external import (
     url_check,
     values_hash,
 )
-from sync.mapping import TableRows, mapping_default, mapping_validate
+from sync.mapping import (
+    PREVIEW_ROWS,
+    TableRows,
+    mapping_default,
+    mapping_preview,
+    mapping_validate,
+)
 from sync.models import INTERVAL_MAX, INTERVAL_MIN, SyncConnection, SyncLink, SyncRun
 from wizard.engine import ImportRun, ImportSettings
 from wizard.models import ImportRow
@@ -195,7 +202,14 @@ def connection_update(
     mapping: dict | None = None,
     filter_column: str | None = None,
     filter_value: str | None = None,
+    options: dict | None = None,
+    transforms: dict | None = None,
+    stock: dict | None = None,
+    sold_statuses: list[list[str]] | None = None,
+    writeback: dict[str, str] | None = None,
+    writeback_username: str | None = None,
 ) -> SyncConnection:
+    """Change a connection's settings; a mapping part not given stays as it is."""
     if interval_minutes is not None:
         if not INTERVAL_MIN <= int(interval_minutes) <= INTERVAL_MAX:
             raise SyncError(f"The interval is {INTERVAL_MIN:,} to {INTERVAL_MAX:,} minutes.")
@@ -206,18 +220,36 @@ def connection_update(
         connection.filter_column = filter_column.strip()
     if filter_value is not None:
         connection.filter_value = filter_value
-    if mapping is not None:
-        mapping_validate(
-            mapping=mapping,
-            options=connection.options,
-            transforms=connection.transforms,
-            stock=connection.stock,
-            key=connection.key_column,
-        )
-        connection.mapping = mapping
+    for name, value in (
+        ("mapping", mapping),
+        ("options", options),
+        ("transforms", transforms),
+        ("stock", stock),
+        ("sold_statuses", sold_statuses),
+        ("writeback", writeback),
+    ):
+        if value is not None:
+            setattr(connection, name, value)
+    if writeback_username is not None:
+        connection.writeback_username = writeback_username.strip()[:100] or "ferry"
+    mapping_validate(
+        mapping=connection.mapping,
+        options=connection.options,
+        transforms=connection.transforms,
+        stock=connection.stock,
+        key=connection.key_column,
+    )
+    _sold_statuses_check(connection.sold_statuses)
     table = ExternalTable(connection=connection)
     try:
         table.columns_require(connection.mapping, role="mapped column")
+        table.columns_require((connection.stock or {}).values(), role="stock column")
+        table.columns_require(connection.transforms or {}, role="transformed column")
+        for opts in (connection.options or {}).values():
+            table.columns_require(opts.get("join") or (), role="joined column")
+        table.columns_require(
+            [c for c in (connection.writeback or {}).values() if c], role="write-back column"
+        )
     finally:
         table.close()
     connection.next_sync_at = connection.next_due() if connection.auto_sync else None
@@ -243,6 +275,28 @@ def connection_test(*, connection: SyncConnection) -> ConnectionTest:
         )
     finally:
         table.close()
+
+
+def connection_mapping_preview(*, connection: SyncConnection, spec: dict) -> list[dict]:
+    """The first available rows read through a mapping not saved yet (nothing is written)."""
+    draft = copy.copy(connection)
+    for name, value in spec.items():
+        setattr(draft, name, value)
+    mapping_validate(
+        mapping=draft.mapping,
+        options=draft.options,
+        transforms=draft.transforms,
+        stock=draft.stock,
+        key=draft.key_column,
+    )
+    table = ExternalTable(connection=draft)
+    try:
+        table.columns_require(draft.mapping, role="mapped column")
+        columns = table.columns
+        rows = table.available_rows(limit=PREVIEW_ROWS)
+    finally:
+        table.close()
+    return mapping_preview(connection=draft, columns=columns, rows=rows)
 
 
 # --- which rows are new, changed, linked ------------------------------------------------------

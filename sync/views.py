@@ -7,12 +7,15 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import organization_required
 from accounts.permissions import MANAGE_SYNC
+from business.resources import resource_get
 from jobs.errors import FerryError
-from sync.forms import ConnectionForm, SettingsForm, StartForm
+from sync.forms import ConnectionForm, MappingForm, SettingsForm, StartForm
 from sync.selectors import (
     available_page,
     connection_get,
@@ -20,7 +23,13 @@ from sync.selectors import (
     run_get,
     runs_recent,
 )
-from sync.services import connection_create, connection_test, connection_update, sync_start
+from sync.services import (
+    connection_create,
+    connection_mapping_preview,
+    connection_test,
+    connection_update,
+    sync_start,
+)
 
 
 def sync_permission_required(view):
@@ -161,3 +170,64 @@ def run_detail(request, pk: int):
     run = run_get(organization=request.organization, pk=pk)
     entries = run.job.log_entries.order_by("pk")[:500] if run.job else []
     return render(request, "sync/run.html", {"run": run, "entries": entries})
+
+
+def _mapping_context(conn, form: MappingForm, *, error: str = "", preview=None) -> dict:
+    return {"conn": conn, "form": form, "error": error, "preview": preview}
+
+
+@sync_permission_required
+def connection_mapping(request, pk: int):
+    """The mapping editor: a card on the connection page (htmx) or a page of its own."""
+    conn = connection_get(organization=request.organization, pk=pk)
+    template = "sync/detail_mapping.html" if request.htmx else "sync/mapping.html"
+    try:
+        columns = connection_test(connection=conn).columns
+    except FerryError as exc:
+        return render(request, template, {"conn": conn, "form": None, "error": exc.message})
+    form = MappingForm(
+        connection=conn, columns=columns, data=request.POST if request.method == "POST" else None
+    )
+    error = ""
+    if request.method == "POST":
+        try:
+            connection_update(connection=conn, **form.spec())
+        except FerryError as exc:
+            conn.refresh_from_db()  # the page shows the form as sent, over the saved mapping
+            error = exc.message
+        else:
+            messages.success(request, "Mapping saved; the next sync uses it.")
+            url = reverse("sync:detail", kwargs={"pk": conn.pk})
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return render(request, template, {"conn": conn, "form": form, "error": error})
+
+
+@sync_permission_required
+@require_POST
+def connection_mapping_preview_view(request, pk: int):
+    """The first rows through the mapping as it stands in the form (not saved)."""
+    conn = connection_get(organization=request.organization, pk=pk)
+    try:
+        columns = connection_test(connection=conn).columns
+        form = MappingForm(connection=conn, columns=columns, data=request.POST)
+        preview = connection_mapping_preview(connection=conn, spec=form.spec())
+    except FerryError as exc:
+        return render(request, "sync/detail_mapping_preview.html", {"error": exc.message})
+    names = [f.name for f in resource_get("products").importable_fields()]
+    shown = [n for n in names if any(n in p["values"] for p in preview)]
+    labels = {f.name: f.label for f in resource_get("products").importable_fields()}
+    for p in preview:
+        p["cells"] = [_cell(p["values"].get(n)) for n in shown]
+    return render(
+        request,
+        "sync/detail_mapping_preview.html",
+        {"preview": preview, "labels": [labels[n] for n in shown], "conn": conn},
+    )
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
+    return str(value)
