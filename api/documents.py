@@ -17,23 +17,18 @@ from rest_framework.views import APIView
 from api.parsers import StrictJSONParser
 from api.services import request_fingerprint
 from api.views import IDEMPOTENCY, STARTED, _started, errors
-from reports.documents.kinds import DOCUMENTS, document_get
+from reports.documents.kinds import MODES, document_get, documents_all
 from reports.documents.selectors import document_order_get
-from reports.documents.services import (
-    MODES,
-    BatchResult,
-    document_permission_check,
-    document_render,
-    documents_audit,
-    documents_batch_create,
-)
+from reports.documents.services import document_print, documents_batch_start
 
-KINDS = ", ".join(DOCUMENTS)
+KINDS = ", ".join(d.identifier for d in documents_all())
 
 
 class DocumentBatchRequestSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(
-        choices=MODES, default="zip", help_text="zip: one PDF per order; merged: one PDF."
+        choices=list(MODES.values()),
+        default="zip",
+        help_text="zip: one PDF per order; merged: one PDF.",
     )
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
@@ -66,15 +61,13 @@ class OrderDocumentView(APIView):
     def post(self, request, pk: int, kind: str):
         document = document_get(kind)
         order = document_order_get(organization=request.organization, pk=pk)
-        document_permission_check(membership=request.membership, document=document)
-        content = document_render(organization=request.organization, order=order, document=document)
-        documents_audit(
+        content = document_print(
             organization=request.organization,
             user=request.user,
+            membership=request.membership,
+            order=order,
             document=document,
-            result=BatchResult(orders=1, pages=0, mode="single", filename=""),
-            details={"order": order.number, "via": "api"},
-            request=request,
+            via="api",
         )
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = (
@@ -101,15 +94,15 @@ class OrderDocumentsBatchView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
+        formats = {mode: fmt for fmt, mode in MODES.items()}
+
         def start():
-            return documents_batch_create(
+            return documents_batch_start(
                 organization=request.organization,
                 user=request.user,
-                membership=request.membership,
                 document=document,
-                mode=data["mode"],
-                ids=data.get("ids"),
-                filters=data.get("filters"),
+                format=formats[data["mode"]],
+                params={"ids": data.get("ids"), "filters": data.get("filters") or {}},
             )
 
         return _started(

@@ -1,5 +1,4 @@
 """Huey discovers ``<app>.tasks``: one task runs every exporter."""
 
-from reports.documents.tasks import *  # noqa: F401,F403
 from reports.exporters.tasks import *  # noqa: F401,F403
 from reports.schedules.tasks import *  # noqa: F401,F403

@@ -9,33 +9,29 @@ only once every order rendered.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 import zipfile
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
 
-from accounts.models import Membership
 from accounts.services import organization_logo_data_uri
-from business.audit import audit_record
-from business.models import AuditEvent
 from business.writers import pdf_worker
 from business.writers.pdf import RenderPool, default_workers
 from jobs.errors import FerryError
 from jobs.models import DataJob
-from jobs.services import job_create, job_queue, job_save_output
-from reports.documents.kinds import Document, document_get
+from reports.documents.kinds import DocumentExporter
 from reports.documents.selectors import (
     MAX_BATCH_ORDERS,
     NO_LOCATION,
@@ -45,10 +41,14 @@ from reports.documents.selectors import (
     documents_orders,
     order_document,
 )
+from reports.exporters.services import export_audit, export_create, export_start
 
 MODES = ("zip", "merged")
-# Orders in flight per worker process: enough to keep each busy, few enough to bound memory.
-QUEUE_PER_WORKER = 4
+# Orders per WeasyPrint layout: per order, CPU falls steeply up to a few dozen and little after;
+# memory grows with the pages (bench/bench_documents.py).
+CHUNK_ORDERS = 40
+# Chunks in flight per worker process: enough to keep each busy, few enough to bound memory.
+QUEUE_PER_WORKER = 2
 
 
 class DocumentTemplateError(FerryError):
@@ -85,7 +85,7 @@ def _template_error(exc: Exception, name: str) -> DocumentTemplateError:
     return DocumentTemplateError(f"The document template {where} has an error: {exc}")
 
 
-def document_template(document: type[Document]):
+def document_template(document: type[DocumentExporter]):
     try:
         return _engine().get_template(document.template)
     except TemplateSyntaxError as exc:
@@ -96,16 +96,15 @@ def document_template(document: type[Document]):
         ) from exc
 
 
-def document_html(*, organization, doc: OrderDocument, template, logo: str | None) -> str:
-    """The HTML of one order's document (the organization's name, address and formats)."""
+def documents_html(*, organization, docs: list[OrderDocument], template, logo: str | None) -> str:
+    """One HTML document holding the documents of ``docs`` (one section each, see base.html)."""
+    first = docs[0]
     context = Context(
         {
             "organization": organization,
             "logo": logo,
-            "order": doc.order,
-            "customer": doc.order.customer,
-            "document": doc.document,
-            "doc": doc,
+            "docs": docs,
+            "document": first.document,
             "no_location": NO_LOCATION,
             "lang": (organization.locale or "en").split("-")[0],
         }
@@ -113,10 +112,10 @@ def document_html(*, organization, doc: OrderDocument, template, logo: str | Non
     try:
         return template.render(context)
     except Exception as exc:  # a designer's template may fail in any tag or filter
-        raise _template_error(exc, doc.document.template) from exc
+        raise _template_error(exc, first.document.template) from exc
 
 
-def document_render(*, organization, order, document: type[Document]) -> bytes:
+def document_render(*, organization, order, document: type[DocumentExporter]) -> bytes:
     """One order's document as PDF bytes, rendered in this process (a page view, the API)."""
     template = document_template(document)
     doc = order_document(
@@ -125,15 +124,15 @@ def document_render(*, organization, order, document: type[Document]) -> bytes:
         currency=organization.currency,
         locations=_single_locations(organization=organization, order=order, document=document),
     )
-    html = document_html(
+    html = documents_html(
         organization=organization,
-        doc=doc,
+        docs=[doc],
         template=template,
         logo=organization_logo_data_uri(organization=organization),
     )
     with tempfile.TemporaryDirectory(prefix="ferry-doc-") as tmp:
         path = os.path.join(tmp, "document.pdf")
-        pdf_worker.render_html(html, path)
+        pdf_worker.render_sections(html, path)
         return Path(path).read_bytes()
 
 
@@ -150,29 +149,63 @@ class BatchResult:
     orders: int
     pages: int
     mode: str
-    filename: str
 
     def as_summary(self) -> dict[str, Any]:
         return {"orders": self.orders, "pages": self.pages, "mode": self.mode}
 
 
-def documents_batch_filename(*, document: type[Document], organization, mode: str) -> str:
-    stem = f"{document.identifier.replace('_', '-')}s-{organization.slug}"
-    return f"{stem}.zip" if mode == "zip" else f"{stem}.pdf"
+@dataclass
+class _Chunk:
+    """Orders rendered by one WeasyPrint layout: their file names, and where the PDF goes."""
+
+    names: list[str]
+    pdf_path: str
+    future: Any = None
+    counts: list[int] | None = None
+
+    def settle(self) -> None:
+        if self.future is not None:
+            self.future.result()  # a worker's error fails the batch here
+        with open(f"{self.pdf_path}.json", encoding="utf-8") as fh:
+            self.counts = json.load(fh)
+        if len(self.counts) != len(self.names):
+            raise DocumentTemplateError(
+                f"The document template printed {len(self.counts)} documents for "
+                f'{len(self.names)} orders: keep one <section id="ferry-section-…"> per order '
+                "(documents/base.html)."
+            )
+
+
+def _chunks(docs: Iterator[OrderDocument], size: int) -> Iterator[list[OrderDocument]]:
+    chunk: list[OrderDocument] = []
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def documents_batch_render(
     *,
     organization,
     orders,
-    document: type[Document],
+    document: type[DocumentExporter],
     mode: str,
     path: str | os.PathLike,
     progress,
     workers: int | None = None,
+    chunk_orders: int | None = None,
 ) -> BatchResult:
     """Render every order's document in worker processes; write a ZIP (one PDF per order, named
-    by order number) or one merged PDF to ``path`` — only once all of them rendered."""
+    by order number) or one merged PDF to ``path`` — only once all of them rendered.
+
+    ``chunk_orders`` orders share one WeasyPrint layout (one HTML document, a section per order,
+    each starting a page): most of WeasyPrint's cost per document is fixed (style matching set-up,
+    fonts, PDF and font-subset writing), so this is several times cheaper than one layout per
+    order. The worker numbers pages per order and, for a ZIP, splits the PDF per order.
+    """
     if mode not in MODES:
         raise FerryError(f"Unknown mode '{mode}'. Choose one of: {', '.join(MODES)}.")
     total = orders.count()
@@ -185,197 +218,133 @@ def documents_batch_render(
     logo = organization_logo_data_uri(organization=organization)
     progress.set_total(total)
     workers = workers or default_workers()
+    size = chunk_orders or CHUNK_ORDERS
+    # Small batches share out between the workers rather than filling one chunk.
+    size = max(1, min(size, -(-total // workers)))
+    split = "split" if mode == "zip" else ""
     tmp = tempfile.mkdtemp(prefix="ferry-docs-")
-    pool = RenderPool(workers)
-    done: list[tuple[str, str]] = []  # (file name in the ZIP, rendered PDF path)
-    pending: deque = deque()
+    pool: RenderPool | None = None
+    done: list[_Chunk] = []
+    pending: deque[_Chunk] = deque()
+    processed = 0
     try:
 
         def settle_one() -> None:
-            name, future, pdf_path = pending.popleft()
-            future.result()  # a worker's error fails the batch here
-            done.append((name, pdf_path))
-            progress.update(processed=len(done), succeeded=len(done))
+            nonlocal processed
+            chunk = pending.popleft()
+            chunk.settle()
+            done.append(chunk)
+            processed += len(chunk.names)
+            progress.update(processed=processed, succeeded=processed)
 
-        for index, doc in enumerate(
-            documents_iter(organization=organization, orders=orders, document=document)
-        ):
-            html = document_html(organization=organization, doc=doc, template=template, logo=logo)
-            html_path = os.path.join(tmp, f"{index:06d}.html")
-            pdf_path = os.path.join(tmp, f"{index:06d}.pdf")
-            with open(html_path, "w", encoding="utf-8") as fh:
-                fh.write(html)
-            pending.append(
-                (document.filename(doc.order.number), pool.submit(html_path, pdf_path), pdf_path)
+        docs = documents_iter(organization=organization, orders=orders, document=document)
+        for index, chunk_docs in enumerate(_chunks(docs, size)):
+            html = documents_html(
+                organization=organization, docs=chunk_docs, template=template, logo=logo
             )
+            chunk = _Chunk(
+                names=[document.filename(doc.order.number) for doc in chunk_docs],
+                pdf_path=os.path.join(tmp, f"{index:05d}.pdf"),
+            )
+            if total <= size:
+                # One chunk renders here: starting a worker would cost more than it saves.
+                pdf_worker.render_sections(html, chunk.pdf_path, split=bool(split))
+            else:
+                pool = pool or RenderPool(workers)
+                html_path = os.path.join(tmp, f"{index:05d}.html")
+                with open(html_path, "w", encoding="utf-8") as fh:
+                    fh.write(html)
+                # The worker's line protocol is tab-separated: the flags follow the PDF path.
+                chunk.future = pool.submit(html_path, f"{chunk.pdf_path}\tsections {split}")
+            pending.append(chunk)
             while len(pending) > workers * QUEUE_PER_WORKER:
                 settle_one()
                 progress.check_cancel()
         while pending:
             settle_one()
-        pool.close()
+        if pool is not None:
+            pool.close()
         out = os.path.join(tmp, "out")
-        pages = _assemble(done, mode=mode, out=out, title=f"{document.name}s")
+        pages = _assemble(done, mode=mode, out=out, title=document.plural)
         shutil.move(out, os.fspath(path))
     finally:
-        pool.close()
+        if pool is not None:
+            pool.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    progress.update(processed=len(done), succeeded=len(done), force=True)
-    return BatchResult(
-        orders=len(done),
-        pages=pages,
-        mode=mode,
-        filename=documents_batch_filename(document=document, organization=organization, mode=mode),
-    )
+    progress.update(processed=processed, succeeded=processed, force=True)
+    return BatchResult(orders=processed, pages=pages, mode=mode)
 
 
-def _assemble(files: Iterable[tuple[str, str]], *, mode: str, out: str, title: str) -> int:
+def _assemble(chunks: Iterable[_Chunk], *, mode: str, out: str, title: str) -> int:
     pages = 0
     if mode == "zip":
         # PDFs are compressed already; storing them keeps the ZIP fast to write and open.
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
-            for name, pdf_path in files:
-                pages += len(PdfReader(pdf_path).pages)
-                archive.write(pdf_path, arcname=name)
+            for chunk in chunks:
+                for index, name in enumerate(chunk.names):
+                    archive.write(f"{chunk.pdf_path}.{index}.pdf", arcname=name)
+                pages += sum(chunk.counts)
         return pages
     writer = PdfWriter()
-    for name, pdf_path in files:
+    for chunk in chunks:
         start = len(writer.pages)
-        writer.append(pdf_path)
-        writer.add_outline_item(name.removesuffix(".pdf"), start)
+        writer.append(chunk.pdf_path)
+        # A bookmark per order, at its first page.
+        for name, count in zip(chunk.names, chunk.counts, strict=True):
+            writer.add_outline_item(title=name.removesuffix(".pdf"), page_number=start)
+            start += count
     writer.add_metadata({"/Title": title, "/Producer": "Ferry"})
     with open(out, "wb") as fh:
         writer.write(fh)
     return len(writer.pages)
 
 
-def documents_params_clean(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Job parameters: the kind, the mode and either a selection of ids or filters."""
-    mode = str(params.get("mode") or "zip")
-    if mode not in MODES:
-        raise FerryError(f"Unknown mode '{mode}'. Choose one of: {', '.join(MODES)}.")
-    ids = params.get("ids")
-    if ids is not None:
-        try:
-            ids = sorted({int(i) for i in ids})
-        except (TypeError, ValueError) as exc:
-            raise FerryError("Order ids must be whole numbers.", code="invalid") from exc
-    filters = {str(k): v for k, v in dict(params.get("filters") or {}).items()}
-    return {"mode": mode, "ids": ids, "filters": filters}
-
-
-# --- batches as background jobs --------------------------------------------------------------
-
-
-class DocumentPermissionDenied(PermissionDenied):
-    def __init__(self, document: type[Document]):
-        message = (
-            f"You do not have the permission to print the {document.name.lower()} "
-            f"({document.permission()})."
-        )
-        super().__init__(message)
-        self.message = message
-
-
-def document_permission_check(*, membership, document: type[Document]) -> None:
-    if not document.may_print(membership):
-        raise DocumentPermissionDenied(document)
-
-
-def documents_batch_create(
-    *,
-    organization,
-    user,
-    membership,
-    document: type[Document],
-    mode: str,
-    ids: Iterable[int] | None = None,
-    filters: Mapping[str, Any] | None = None,
-) -> DataJob:
-    """Check the permission and the selection, then queue a batch job (after commit)."""
-    document_permission_check(membership=membership, document=document)
-    params = documents_params_clean(
-        {"mode": mode, "ids": list(ids) if ids is not None else None, "filters": filters}
+def documents_none_write(*, document: type[DocumentExporter], format: str, path) -> None:
+    """The file of a run that found no orders: an empty ZIP, or one page saying so."""
+    if format == "zip":
+        with zipfile.ZipFile(path, "w"):
+            return
+    pdf_worker.render_html(
+        f"<html><body><h1>{document.plural}</h1><p>No orders match.</p></body></html>", str(path)
     )
-    orders = documents_orders(
-        organization=organization, ids=params["ids"], filters=params["filters"]
-    )
-    count = orders.count()
+
+
+def documents_count_check(*, organization, params: Mapping[str, Any]) -> None:
+    """Refuse before queueing a batch with no order, or with more than a batch may print."""
+    count = documents_orders(organization=organization, **params).count()
     if count == 0:
         raise NoOrders()
     if count > MAX_BATCH_ORDERS:
         raise DocumentBatchTooLarge(count)
-    from reports.documents.tasks import documents_task
 
+
+# --- through the exporters' one service path ------------------------------------------------
+
+
+def documents_batch_start(
+    *, organization, user, document: type[DocumentExporter], format: str, params: dict
+) -> DataJob:
+    """Queue a batch as an export job (``export_create`` checks the permission, the
+    parameters and the count; ``export_run`` renders, stores and audits in the worker)."""
     with transaction.atomic():
-        job = job_create(
-            organization=organization,
-            user=user,
-            job_type=DataJob.Type.EXPORT,
-            target=document.identifier,
-            format="zip" if params["mode"] == "zip" else "pdf",
-            # The job's files need the same code as printing one (jobs.selectors).
-            params={**params, "document": document.identifier, "permission": document.permission()},
+        job = export_create(
+            organization=organization, user=user, exporter=document, format=format, params=params
         )
-        job.total = count
-        DataJob.objects.filter(pk=job.pk).update(total=count)
-        job_queue(job=job, task=documents_task)
+        export_start(job=job)
     return job
 
 
-def documents_batch_run(*, job: DataJob, progress) -> dict[str, Any]:
-    """The task body: check the permission again (the owner's, now), render, store, audit."""
-    document = document_get(job.params.get("document") or job.target)
-    membership = (
-        Membership.objects.filter(user_id=job.user_id, organization_id=job.organization_id).first()
-        if job.user_id
-        else None
-    )
-    if not document.may_print(membership):
-        raise FerryError(
-            f"The job's owner may no longer print the {document.name.lower()} "
-            f"({document.permission()}).",
-            code="forbidden",
-        )
-    organization = job.organization
-    orders = documents_orders(
-        organization=organization, ids=job.params.get("ids"), filters=job.params.get("filters")
-    )
-    tmp = tempfile.mkdtemp(prefix="ferry-docs-out-")
-    try:
-        path = os.path.join(tmp, "result")
-        result = documents_batch_render(
-            organization=organization,
-            orders=orders,
-            document=document,
-            mode=job.params.get("mode", "zip"),
-            path=path,
-            progress=progress,
-        )
-        job_save_output(job=job, path_or_file=path, filename=result.filename)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    documents_audit(
+def document_print(*, organization, user, membership, order, document, via: str) -> bytes:
+    """One order's PDF for a person (page or API): the permission, the PDF, one audit event."""
+    document.permission_check(membership=membership, format="pdf")
+    content = document_render(organization=organization, order=order, document=document)
+    export_audit(
         organization=organization,
-        user=job.user,
-        document=document,
-        result=result,
-        details={"job": job.pk, "ids": job.params.get("ids"), "filters": job.params.get("filters")},
-    )
-    return result.as_summary()
-
-
-def documents_audit(
-    *, organization, user, document, result: BatchResult, details=None, request=None
-):
-    """One audit event per printed batch (or single document)."""
-    return audit_record(
-        organization=organization,
-        event_type=AuditEvent.Type.EXPORT,
         user=user,
-        object_type="document",
-        object_id=document.identifier,
-        object_repr=f"{document.name}s: {result.orders} order{'s' if result.orders != 1 else ''}",
-        details={**(details or {}), **result.as_summary(), "document": document.identifier},
-        request=request,
+        exporter=document,
+        format="pdf",
+        params={"ids": [order.pk], "order": order.number},
+        rows=1,
+        via=via,
     )
+    return content

@@ -10,15 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import organization_required
 from jobs.errors import FerryError
 from reports.documents.forms import DocumentsBatchForm
-from reports.documents.kinds import UnknownDocumentKind, document_get
+from reports.documents.kinds import document_get
 from reports.documents.selectors import document_order_get
-from reports.documents.services import (
-    BatchResult,
-    document_permission_check,
-    document_render,
-    documents_audit,
-    documents_batch_create,
-)
+from reports.documents.services import document_print, documents_batch_start
+from reports.exporters import UnknownExporter
 
 
 def pdf_response(*, content: bytes, filename: str, inline: bool = False) -> HttpResponse:
@@ -34,18 +29,16 @@ def pdf_response(*, content: bytes, filename: str, inline: bool = False) -> Http
 def document_download(request, pk: int, kind: str):
     try:
         document = document_get(kind)
-    except UnknownDocumentKind as exc:
+    except UnknownExporter as exc:
         raise Http404(exc.message) from exc
     order = document_order_get(organization=request.organization, pk=pk)
-    document_permission_check(membership=request.membership, document=document)
-    content = document_render(organization=request.organization, order=order, document=document)
-    documents_audit(
+    content = document_print(
         organization=request.organization,
         user=request.user,
+        membership=request.membership,
+        order=order,
         document=document,
-        result=BatchResult(orders=1, pages=0, mode="single", filename=""),
-        details={"order": order.number},
-        request=request,
+        via="page",
     )
     return pdf_response(
         content=content,
@@ -67,13 +60,12 @@ def documents_batch(request):
                 messages.error(request, error)
         return redirect(back)
     try:
-        job = documents_batch_create(
+        job = documents_batch_start(
             organization=request.organization,
             user=request.user,
-            membership=request.membership,
             document=document_get(form.cleaned_data["kind"]),
-            mode=form.cleaned_data["mode"],
-            **form.selection(),
+            format=form.cleaned_data["format"],
+            params=form.params(),
         )
     except FerryError as exc:
         messages.error(request, exc.message)

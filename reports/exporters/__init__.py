@@ -17,6 +17,10 @@ Kinds (``Exporter.kind``)
                    ``reports/ready/catalog/``: its form, its queries and its class.
     ``"records"``  one per resource (``reports.exports.exporter``), derived from
                    ``business.resources``; params ``{"filters", "columns", "options"}``.
+    ``"document"`` one per printed paper of a sales order (``reports.documents.kinds``):
+                   invoice, delivery note, picking list, quote; formats ``pdf`` (merged) and
+                   ``zip`` (one PDF per order), permission ``can_print_<kind>``; they make
+                   their own files (``own_file`` / ``render_file``), not tables.
 
 One path for every kind (``reports.exporters.services``)
     ``export_create(*, organization, user, exporter, format, params=None, template=None)``

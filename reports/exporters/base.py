@@ -19,7 +19,13 @@ from django.core.exceptions import PermissionDenied
 
 from jobs.errors import FerryError
 
-FORMAT_LABELS = {"xlsx": "Excel (XLSX)", "pdf": "PDF", "csv": "CSV", "json": "JSON"}
+FORMAT_LABELS = {
+    "xlsx": "Excel (XLSX)",
+    "pdf": "PDF",
+    "csv": "CSV",
+    "json": "JSON",
+    "zip": "ZIP (one PDF per order)",
+}
 # How many rows are written between two progress reports and cancellation checks.
 PROGRESS_EVERY = 500
 
@@ -155,6 +161,9 @@ class Exporter(ABC):
     permission: ClassVar[str] = ""
     pdf_permission: ClassVar[str] = ""
     form_class: ClassVar[type | None] = None
+    # A kind that lays out and packs its own files (documents: PDFs, a ZIP) sets this and
+    # implements ``render_file``; the others stream tables into the format's writer (``render``).
+    own_file: ClassVar[bool] = False
     # Whether the key figures may be kept in the job's summary, which every member of the
     # organization sees on the jobs pages and in the API (the file itself stays gated).
     figures_in_job: ClassVar[bool] = True
@@ -272,6 +281,18 @@ class Exporter(ABC):
         return {}
 
     @classmethod
+    def extension_for(cls, format: str) -> str:
+        """The file name's extension for ``format`` (the format's writer's)."""
+        from business.writers import writer_for
+
+        return writer_for(format).extension
+
+    @classmethod
+    def job_label(cls, *, params: dict[str, Any]) -> str:
+        """What the jobs pages call this export (``DataJob.target_label``)."""
+        return str(cls.name)
+
+    @classmethod
     def audit_repr(cls, *, format: str) -> str:
         return cls.name
 
@@ -285,6 +306,10 @@ class Exporter(ABC):
         return {"rows": result.get("rows", 0)}
 
     # --- output -----------------------------------------------------------------------------
+    def render_file(self, *, organization, params: dict[str, Any], format: str, path, progress):
+        """Write the whole file at ``path`` (kinds with ``own_file``); ``{"rows": n, …}``."""
+        raise NotImplementedError(f"{type(self).__name__} streams tables: use render.")
+
     @abstractmethod
     def render(self, *, organization, params: dict[str, Any], writer, progress: Progress) -> dict:
         """Write the summary block and the tables; return ``{"rows": n, …}``.

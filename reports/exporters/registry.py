@@ -22,8 +22,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from reports.exporters.base import Exporter, UnknownExporter
 
-# Packages whose every module is imported so its exporters register themselves.
-EXPORTER_PACKAGES = ["reports.ready.catalog"]
+# Packages whose every module is imported (or modules imported) so their exporters register
+# themselves: the ready-made reports, one module each; the document kinds, one module for all.
+EXPORTER_PACKAGES = ["reports.ready.catalog", "reports.documents.kinds"]
 
 _registered: dict[str, type[Exporter]] = {}
 
@@ -45,7 +46,7 @@ def register(exporter: type[Exporter]) -> type[Exporter]:
 def _load() -> None:
     for package_name in EXPORTER_PACKAGES:
         package = importlib.import_module(package_name)
-        for module in pkgutil.iter_modules(package.__path__):
+        for module in pkgutil.iter_modules(getattr(package, "__path__", [])):
             importlib.import_module(f"{package_name}.{module.name}")
 
 

@@ -83,7 +83,7 @@ def export_create(
             job_type=exp.job_type,
             target=exp.identifier,
             # The jobs pages show it; jobs cannot look exporters up.
-            target_label=str(exp.name),
+            target_label=exp.job_label(params=cleaned.params),
             format=fmt,
             params=job_params,
         )
@@ -105,7 +105,7 @@ def export_start(*, job: DataJob) -> DataJob:
 
 def export_filename(*, exporter: type[Exporter], format: str, organization, when=None) -> str:
     when = timezone.localtime(when or timezone.now())
-    extension = writer_for(format).extension
+    extension = exporter.extension_for(format)
     return f"{exporter.identifier}-{organization.slug}-{when:%Y%m%d-%H%M}.{extension}"
 
 
@@ -140,6 +140,14 @@ def export_render(
     exp = _exporter(exporter)
     fmt = exp.format_clean(format)
     cleaned = exp.params_clean(organization=organization, params=params)
+    if exp.own_file:
+        return exp().render_file(
+            organization=organization,
+            params=cleaned.params,
+            format=fmt,
+            path=path,
+            progress=progress,
+        )
     writer = writer_for(fmt)(
         path,
         title=exp.title(params=cleaned.params),

@@ -192,6 +192,7 @@ def _mime(fmt: str) -> str:
         "pdf": "application/pdf",
         "csv": "text/csv",
         "json": "application/json",
+        "zip": "application/zip",
     }.get(fmt, "application/octet-stream")
 
 

@@ -12,13 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobs.errors import FerryError
-from reports.exporters.base import ExportParamsInvalid, ExportPermissionDenied, NullProgress
+from reports.exporters.base import (
+    FORMAT_LABELS,
+    ExportParamsInvalid,
+    ExportPermissionDenied,
+    NullProgress,
+)
 from reports.exporters.registry import exporter_get as registry_get
 from reports.exporters.registry import exporters_for as registry_for
 from reports.exporters.services import export_audit, export_render
 
-FORMATS = ("csv", "xlsx", "json", "pdf")
-FORMAT_LABELS = {"xlsx": "Excel (XLSX)", "pdf": "PDF", "csv": "CSV", "json": "JSON"}
+# Every format an exporter may have; each exporter says which of them it makes (``formats``).
+FORMATS = ("csv", "xlsx", "json", "pdf", "zip")
 TEMPLATE_PREFIX = "template:"
 
 
@@ -132,6 +137,18 @@ def targets_for(*, membership) -> list[Target]:
                 )
             )
     return out
+
+
+def target_formats_check(*, target: Target, formats: list[str]) -> None:
+    """ExporterParamsInvalid naming the formats this exporter does not make (a report has no
+    ZIP; a document has no spreadsheet)."""
+    wrong = [f for f in formats if f not in target.exporter.formats]
+    if wrong:
+        raise ExporterParamsInvalid(
+            f"'{target.name}' is not made as {', '.join(format_label(f) for f in wrong)}. "
+            f"Choose from: {', '.join(format_label(f) for f in target.exporter.formats)}.",
+            {"formats": ["Not made in this format."]},
+        )
 
 
 def target_check(*, membership, target: Target, formats: list[str]) -> None:

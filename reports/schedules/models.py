@@ -22,6 +22,9 @@ class Schedule(models.Model):
         LAST_WEEK = "last_week", "Last week (Monday to Sunday)"
         LAST_MONTH = "last_month", "Last month"
         MONTH_TO_DATE = "month_to_date", "Month to date"
+        # Forward-looking: "the picking lists of tomorrow's orders", sent the evening before.
+        TODAY = "today", "Today"
+        TOMORROW = "tomorrow", "Tomorrow"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     # A deleted user leaves the schedule ownerless: its next run fails with a clear reason.

@@ -225,9 +225,15 @@ def period_resolve(*, period: str, tz: str, now: dt.datetime) -> tuple[dt.date, 
         return last.replace(day=1), last
     if period == "month_to_date":
         return today.replace(day=1), today
-    raise InvalidRecurrence(
-        f"Unknown period '{period}'. Choose yesterday, last_week, last_month or month_to_date."
-    )
+    if period == "today":
+        return today, today
+    if period == "tomorrow":
+        day = today + dt.timedelta(days=1)
+        return day, day
+    raise InvalidRecurrence(f"Unknown period '{period}'. Choose one of: {PERIOD_NAMES}.")
+
+
+PERIOD_NAMES = "yesterday, last_week, last_month, month_to_date, today or tomorrow"
 
 
 def period_text(dates: tuple[dt.date, dt.date] | None) -> str:

@@ -38,6 +38,7 @@ from reports.schedules.exporters import (
     ExporterParamsInvalid,
     target_check,
     target_clean_params,
+    target_formats_check,
     target_get,
     target_render,
 )
@@ -138,6 +139,11 @@ def _clean(*, organization, owner, data: dict[str, Any]) -> dict[str, Any]:
     target = None
     try:
         target = target_get(organization=organization, identifier=identifier)
+        if "formats" not in errors:
+            try:
+                target_formats_check(target=target, formats=out["formats"])
+            except ExporterParamsInvalid as exc:
+                errors["formats"] = [exc.message]
         target_check(
             membership=membership,
             target=target,
@@ -153,9 +159,7 @@ def _clean(*, organization, owner, data: dict[str, Any]) -> dict[str, Any]:
         target = None
     period = data.get("period") or ""
     if period not in Schedule.Period.values:
-        errors["period"] = [
-            f"Unknown period '{period}'. Choose yesterday, last_week, last_month or month_to_date."
-        ]
+        errors["period"] = [f"Unknown period '{period}'. Choose {recurrence.PERIOD_NAMES}."]
     elif period and target is not None and not target.period_fields:
         errors["period"] = [f"'{target.name}' has no date to fill in with a period."]
     out["period"] = period

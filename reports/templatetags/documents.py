@@ -43,6 +43,6 @@ def org_date(value, organization):
 @register.simple_tag
 def documents_printable(codes):
     """The document kinds a member with these permission codes may print, as (kind, name)."""
-    from reports.documents.kinds import DOCUMENTS
+    from reports.documents.kinds import documents_all
 
-    return [(k, d.name) for k, d in DOCUMENTS.items() if d.permission() in (codes or ())]
+    return [(d.identifier, d.name) for d in documents_all() if d.permission in (codes or ())]

@@ -63,7 +63,8 @@ def test_it_queues_a_batch_and_answers_202_with_the_job(owner_api, org):
     )
     assert response.status_code == 202, response.content
     job = DataJob.objects.get(pk=response.json()["job_id"])
-    assert job.target == "delivery_note" and job.params["mode"] == "merged"
+    assert job.target == "delivery_note" and job.format == "pdf"
+    assert job.target_label == "Delivery notes"
     assert job.params["permission"] == "can_print_delivery_note"
 
 

@@ -19,8 +19,8 @@ from reports.documents.selectors import documents_orders, order_document
 from reports.documents.services import (
     DocumentTemplateError,
     document_render,
-    documents_batch_create,
     documents_batch_render,
+    documents_batch_start,
 )
 from tests.factories import (
     CustomerFactory,
@@ -273,16 +273,12 @@ def test_it_prints_a_batch_in_a_worker_one_pdf_per_order_in_a_zip_and_merged(
 ):
     orders = [_order(billing_org, number=f"SO-2{n:03d}") for n in range(6)]
     foreign = _order(other_org, number="SO-9999")
-    from accounts.models import Membership
-
-    membership = Membership.objects.get(user=owner, organization=billing_org)
-    job = documents_batch_create(
+    job = documents_batch_start(
         organization=billing_org,
         user=owner,
-        membership=membership,
         document=Invoice,
-        mode="zip",
-        ids=[o.pk for o in orders] + [foreign.pk],
+        format="zip",
+        params={"ids": [o.pk for o in orders] + [foreign.pk]},
     )
     job = job_waiter(job)
     assert job.status == DataJob.Status.COMPLETED, (
@@ -298,13 +294,13 @@ def test_it_prints_a_batch_in_a_worker_one_pdf_per_order_in_a_zip_and_merged(
             assert "£198.71" in text_of(pdf)
     assert job.summary["orders"] == 6 and job.summary["pages"] == 6
 
-    merged = documents_batch_create(
+    assert job.target_label == "Invoices"
+    merged = documents_batch_start(
         organization=billing_org,
         user=owner,
-        membership=membership,
         document=DeliveryNote,
-        mode="merged",
-        filters={},
+        format="pdf",
+        params={"filters": {}},
     )
     merged = job_waiter(merged)
     assert merged.status == DataJob.Status.COMPLETED, merged.error_message

@@ -23,9 +23,10 @@ from accounts.models import Organization
 from jobs.console import JsonCommand, TerminalProgress
 from jobs.errors import FerryError
 from reports.cli import output_atomic
-from reports.documents.kinds import DOCUMENTS, document_get
+from reports.documents.kinds import document_get, documents_all
 from reports.documents.selectors import documents_orders
-from reports.documents.services import documents_audit, documents_batch_render
+from reports.documents.services import documents_batch_render
+from reports.exporters import export_audit
 
 
 class Command(JsonCommand):
@@ -35,7 +36,11 @@ class Command(JsonCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=sorted(DOCUMENTS), help="The document to print.")
+        parser.add_argument(
+            "kind",
+            choices=sorted(d.identifier for d in documents_all()),
+            help="The document to print.",
+        )
         parser.add_argument("--output", required=True, help="File to write (.zip, or .pdf).")
         parser.add_argument("--org", help="Organization slug (required when there are several).")
         parser.add_argument(
@@ -85,12 +90,14 @@ class Command(JsonCommand):
                 )
         except FerryError as exc:
             raise CommandError(exc.message) from exc
-        documents_audit(
+        export_audit(
             organization=organization,
             user=None,
-            document=document,
-            result=result,
-            details={"via": "command line", "filters": filters, "ids": options["id"] or None},
+            exporter=document,
+            format="zip" if mode == "zip" else "pdf",
+            params={"filters": filters, "ids": options["id"] or None, "pages": result.pages},
+            rows=result.orders,
+            via="command line",
         )
         if options["json"]:
             self.stdout.write(
@@ -108,7 +115,7 @@ class Command(JsonCommand):
             )
             return
         self.stdout.write(
-            f"{document.name}s: {result.orders:,} orders, {result.pages:,} pages written to "
+            f"{document.plural}: {result.orders:,} orders, {result.pages:,} pages written to "
             f"{output} ({organization.name})."
         )
 
