@@ -81,3 +81,59 @@ def test_it_imports_selected_reels_and_writes_back_a_sale(
             page.screenshot(path=f"{shots}/sync-dashboard-{width}.png", full_page=True)
             page.goto(f"{live_server.url}/sync/{conn.pk}/")
             page.screenshot(path=f"{shots}/sync-detail-{width}.png", full_page=True)
+
+
+def test_it_edits_the_mapping_in_the_browser_and_syncs_with_it(
+    worker_sync_root, huey_consumer, live_server, page, login, org, owner
+):
+    from business.models import Product, Warehouse
+    from tests.sync.conftest import connection_make, external_rows
+
+    path = reels_write(worker_sync_root / "shop" / "inventory.sqlite3", in_stock_rows(8))
+    for code in ("WH-MAIN", "WH-NORTH", "WH-SOUTH"):
+        Warehouse.objects.create(organization=org, code=code, name=code)
+    conn = connection_make(org)
+    login(page, live_server, "owner")
+    page.goto(f"{live_server.url}/sync/{conn.pk}/")
+    page.get_by_role("link", name="Edit mapping").click()
+    page.wait_for_selector("#mapping-preview-table")
+    # width → unit cost, × 0.5; a field mapped twice is refused with a clear message first.
+    page.get_by_label("Ferry field for width").select_option("unit_cost")
+    page.get_by_label("Ferry field for comments").select_option("category")
+    page.get_by_role("button", name="Save mapping").click()
+    page.wait_for_selector("text=are both mapped to 'category'")
+    page.get_by_label("Ferry field for comments").select_option("description")
+    page.get_by_label("Transform of width").select_option("multiply")
+    page.get_by_label("Parameter of width's transform").fill("0.5")
+    page.get_by_label("Transform of profile_name").select_option("value_map")
+    page.get_by_label("Parameter of profile_name's transform").fill("Standard=STD; Export=EXP")
+    page.get_by_label("Order invoiced").fill("Sold by Ferry")
+    rows = external_rows(path)
+    first = sorted(rows)[0]
+    half = rows[first]["width"] * 0.5
+    page.wait_for_function(
+        "t => document.querySelector('#mapping-preview-table')?.textContent.includes(t)",
+        arg=f"{half:g}",
+    )
+    shots = os.environ.get("SYNC_SCREENSHOTS")
+    if shots:
+        for width in (1366, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=f"{shots}/sync-mapping-{width}.png", full_page=True)
+        page.set_viewport_size({"width": 1366, "height": 900})
+    page.get_by_role("button", name="Save mapping").click()
+    page.wait_for_selector("text=Mapping saved")
+    conn.refresh_from_db()
+    assert conn.mapping["width"] == "unit_cost"
+    assert conn.transforms["width"] == {"multiply": "0.5"}
+    assert ["invoiced", "Sold by Ferry"] in conn.sold_statuses
+    page.get_by_role("button", name="Sync now").click()
+    page.wait_for_selector("text=queued as job")
+    for _ in range(150):
+        if Product.objects.filter(organization=org).count() == 8:
+            break
+        page.wait_for_timeout(200)
+    product = Product.objects.get(organization=org, sku=first)
+    assert float(product.unit_cost) == pytest.approx(half)
+    assert product.description == (rows[first]["comments"] or "")
+    assert product.attributes["profile_name"] in ("STD", "EXP", "Heavy duty", "Food grade")

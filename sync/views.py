@@ -217,7 +217,7 @@ def connection_mapping_preview_view(request, pk: int):
     shown = [n for n in names if any(n in p["values"] for p in preview)]
     labels = {f.name: f.label for f in resource_get("products").importable_fields()}
     for p in preview:
-        p["cells"] = [_cell(p["values"].get(n)) for n in shown]
+        p["cells"] = [(n, _cell(p["values"].get(n))) for n in shown]
     return render(
         request,
         "sync/detail_mapping_preview.html",
