@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 
 from wizard.engine.params import ImportParams
 from wizard.models import ImportRow
+from wizard.preview_problems import kind_of
 
 
 def cell_messages(record: ImportRow, header: str, field: str | None, kind: str) -> list[str]:
@@ -81,12 +82,25 @@ class CellColumn(tables.Column):
                 mark_safe('<span class="badge info" title="You changed this value">edited</span>')
             )
         if errors or warnings:
+            # Compact: a short chip per kind of problem (the message on hover, and once in the
+            # problems panel) keeps a row one line high however long the message; the full
+            # text stays for screen readers.
             parts.append(
                 format_html(
-                    '<ul class="cell-messages" id="{}-msg">{}{}</ul>',
+                    '<span class="cell-messages" id="{}-msg">{}{}<span class="visually-hidden">'
+                    "{}</span></span>",
                     cell_id,
-                    format_html_join("", '<li class="error">{}</li>', ((m,) for m in errors)),
-                    format_html_join("", '<li class="warning">{}</li>', ((m,) for m in warnings)),
+                    format_html_join(
+                        "",
+                        '<span class="problem-chip" title="{}">{}</span>',
+                        ((m, kind_of(m).label) for m in errors),
+                    ),
+                    format_html_join(
+                        "",
+                        '<span class="problem-chip warning" title="{}">warning</span>',
+                        ((m,) for m in warnings),
+                    ),
+                    " · ".join([*errors, *warnings]),
                 )
             )
             edit_url = reverse("wizard:cell_edit", args=[self.job.pk, record.row_number])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wizard.views import drafts, steps
+from wizard.views import drafts, problems, rerun, steps
 
 app_name = "wizard"
 urlpatterns = [
@@ -19,9 +19,11 @@ urlpatterns = [
         steps.reference_options,
         name="reference_options",
     ),
+    path("<int:job_id>/preview/problems/fix/", problems.problem_fix, name="problem_fix"),
     path("<int:job_id>/run/", steps.run, name="run"),
     path("<int:job_id>/run/status/", steps.run_status, name="run_status"),
     path("<int:job_id>/cancel/", steps.cancel, name="cancel"),
     path("<int:job_id>/results/", steps.results, name="results"),
     path("<int:job_id>/undo/", steps.undo, name="undo"),
+    path("<int:job_id>/failed-rows/", rerun.failed_rows_upload, name="failed_rows_upload"),
 ]

@@ -28,7 +28,7 @@ from jobs.models import DataJob, JobLogEntry
 from jobs.services import job_cancel
 from jobs.uploads import upload_declared_check
 from library.selectors import template_can_manage, template_get, templates_offered
-from wizard import flow, services
+from wizard import flow, preview_problems, services
 from wizard.engine.params import ImportParams
 from wizard.forms import (
     CellEditForm,
@@ -447,16 +447,19 @@ def save_template(request, job_id: int):
 
 def _preview_context(request, job, resource, preview):
     problems = request.GET.get("problems") == "1"
-    rows = preview_rows(job=job, problems_only=problems)
+    column, kind = request.GET.get("column", ""), request.GET.get("kind", "")
+    rows = preview_rows(job=job, problems_only=problems or bool(kind))
+    rows = preview_problems.preview_rows_with(rows=rows, preview=preview, column=column, kind=kind)
     headers = list(flow.file_info(job).get("headers") or [])
     table = ImportRowTable(rows, headers=headers, job=job, resource=resource)
     paginate: dict = {"per_page": PREVIEW_PAGE_SIZE}
-    if problems:
+    if problems or kind:
         # Counting the rows with problems means reading every stored row; page without it.
         paginate["paginator_class"] = LazyPaginator
     RequestConfig(request, paginate=paginate).configure(table)
-    table.lazy = problems
+    table.lazy = problems or bool(kind)
     unresolved = unresolved_references(job=job, preview=preview, resource=resource)
+    counts = preview_counts(job=job, preview=preview)
     return _base(
         request,
         "preview",
@@ -465,10 +468,13 @@ def _preview_context(request, job, resource, preview):
         preview=preview,
         table=table,
         problems=problems,
-        counts=preview_counts(job=job, preview=preview),
+        counts=counts,
         unresolved=unresolved,
         stale=flow.preview_is_stale(job),
         missing=flow.missing_required(job),
+        **preview_problems.preview_problems_context(
+            job=job, preview=preview, resource=resource, counts=counts, column=column, kind=kind
+        ),
     )
 
 
@@ -533,6 +539,7 @@ def cell_edit(request, job_id: int, row_number: int):
                 "column": column,
                 "form": form,
                 "errors": (row.errors or {}).get(column, []),
+                "fix": preview_problems.cell_fix_options(job=job, resource=resource, column=column),
             },
         )
     form = CellEditForm(request.POST)
@@ -634,7 +641,8 @@ def reference_options(request, job_id: int):
         job=job,
         resource=resource,
         field=field,
-        search=request.GET.get("target") or request.GET.get("q", ""),
+        # "value": the cell fix's search box, which posts its text under that name.
+        search=request.GET.get("target") or request.GET.get("q") or request.GET.get("value", ""),
     )
     return render(
         request,
@@ -651,6 +659,7 @@ def _run_context(request, job, resource, form=None):
     if form is None:
         form = RunForm(initial={"on_duplicate": params.on_duplicate, "mode": params.mode})
     child = flow.preview_job(job)
+    counts = preview_counts(job=job, preview=child) if child else None
     return _base(
         request,
         "run",
@@ -658,7 +667,8 @@ def _run_context(request, job, resource, form=None):
         resource,
         form=form,
         preview=child,
-        counts=preview_counts(job=job, preview=child) if child else None,
+        counts=counts,
+        outcome=preview_problems.import_outcome(counts=counts, mode=params.mode),
         missing=flow.missing_required(job),
         can_cancel=_can_control(request, job),
     )
