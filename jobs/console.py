@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import Organization
 from jobs.errors import FerryError
 
 logger = logging.getLogger(__name__)
@@ -126,3 +127,30 @@ class JsonCommand(BaseCommand):
 
     def json_error(self, message: str, *, code: str) -> None:
         self.stdout.write(json.dumps({"status": "error", "code": code, "message": message}))
+
+
+def organization_from_option(
+    slug: str | None, *, required: bool = True, returncode: int = 1
+) -> Organization | None:
+    """The organization a command's ``--org SLUG`` names; without it, the only one there is.
+
+    Every command finds its organization this way, with the same messages. ``required=False``
+    answers None when no slug is given (a command that then works across organizations).
+    """
+    if slug:
+        found = Organization.objects.filter(slug=slug).first()
+        if found is None:
+            raise CommandError(f"No organization with the slug '{slug}'.", returncode=returncode)
+        return found
+    if not required:
+        return None
+    orgs = list(Organization.objects.order_by("slug")[:2])
+    if len(orgs) == 1:
+        return orgs[0]
+    if not orgs:
+        raise CommandError("There is no organization yet.", returncode=returncode)
+    slugs = ", ".join(Organization.objects.order_by("slug").values_list("slug", flat=True))
+    raise CommandError(
+        f"There are several organizations: pass --org SLUG (one of: {slugs}).",
+        returncode=returncode,
+    )

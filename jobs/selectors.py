@@ -81,11 +81,19 @@ def job_controllable(*, job: DataJob, membership, user) -> bool:
 
 
 def job_files_allowed(*, job: DataJob, membership) -> bool:
-    """A job's files need the permission its creator put in ``params["permission"]``, if any."""
+    """Who may read a job's files and row log, on the pages and in the API alike.
+
+    The permission its creator put in ``params["permission"]`` (an import's, an export's, a
+    PDF's code); a job that names none is its starter's and the admins' only. That is the
+    stricter of the two rules the pages and the API used to apply (the pages let any member
+    in): a file whose job names no code may hold anything, so nobody else reads it.
+    """
     if membership is None or membership.organization_id != job.organization_id:
         return False
     code = job.params.get("permission") if isinstance(job.params, dict) else None
-    return not code or membership.has_perm(code)
+    if code:
+        return membership.has_perm(code)
+    return membership.is_admin or (job.user_id is not None and job.user_id == membership.user_id)
 
 
 def jobs_stalled(queryset: QuerySet[DataJob], *, now=None) -> QuerySet[DataJob]:

@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
 from django_tables2 import RequestConfig
 
 from accounts.decorators import organization_required
@@ -38,7 +40,6 @@ from jobs.tables import DataJobTable
 from jobs.tasks import worker_check_queue
 
 # htmx stops polling an element when its request is answered with this status.
-STOP_POLLING = 286
 DASHBOARD_PAGE_SIZE = 25
 LOG_PAGE_SIZE = 50
 
@@ -138,14 +139,13 @@ def status(request, pk: int):
     job = job_get(organization=request.organization, pk=pk)
     # Only ever requested by polling, so a finished job is shown as having just finished.
     context = {"job": job, "polled": True}
-    if request.GET.get("view") == "row":
-        response = render(request, "jobs/dashboard_status.html", context)
-    else:
-        response = render(request, "jobs/detail_live.html", context)
-    if job.is_finished:
-        response.status_code = STOP_POLLING
-        # The job page then reloads its content once: files, summary and the complete row log.
-        response["HX-Trigger"] = "job-finished"
+    row = request.GET.get("view") == "row"
+    template = "jobs/dashboard_status.html" if row else "jobs/detail_live.html"
+    if not job.is_finished:
+        return render(request, template, context)
+    response = HttpResponseStopPolling(render_to_string(template, context, request))
+    # The job page then reloads its content once: files, summary and the complete row log.
+    response["HX-Trigger"] = "job-finished"
     return response
 
 

@@ -10,8 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.decorators import organization_required
 from accounts.permissions import MANAGE_SCHEDULES
@@ -299,10 +301,11 @@ def schedule_run(request, pk: int, run: int):
     run_obj = sel.run_get(organization=request.organization, pk=run, schedule=schedule)
     context = {"schedule": schedule, "run": run_obj}
     if request.htmx:
-        response = render(request, "reports/schedules/run_status.html", context)
         if run_obj.is_settled:
-            response.status_code = 286  # htmx stops polling
-        return response
+            return HttpResponseStopPolling(
+                render_to_string("reports/schedules/run_status.html", context, request)
+            )
+        return render(request, "reports/schedules/run_status.html", context)
     return render(request, "reports/schedules/run.html", context)
 
 

@@ -97,7 +97,7 @@ def test_it_exits_2_when_an_atomic_import_is_rolled_back(org, owner, tmp_path):
             "'shoe_size' is not a field of contacts",
         ),
         (["contacts", "FILE", "--template", "Nope"], "No import template named 'Nope'"),
-        (["contacts", "FILE", "--org", "nope"], "No organization with slug 'nope'"),
+        (["contacts", "FILE", "--org", "nope"], "No organization with the slug 'nope'"),
         (["contacts", "FILE", "--user", "ghost@x.com"], "No user 'ghost@x.com'"),
         (["contacts", "FILE", "--encoding", "klingon"], "Unknown encoding 'klingon'"),
         (["contacts", "FILE", "--map", "Email="], "required field 'Email'"),

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
@@ -25,6 +26,7 @@ from accounts.scoping import get_scoped_or_404, require_perm
 from business.resources import UnknownResource, resource_get, resources_for
 from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob, JobLogEntry
+from jobs.selectors import job_controllable
 from jobs.services import job_cancel
 from jobs.uploads import upload_declared_check
 from library.selectors import template_can_manage, template_get, templates_offered
@@ -50,7 +52,6 @@ from wizard.selectors import (
 )
 from wizard.tables import ImportRowTable
 
-STOP_POLLING = 286
 PREVIEW_PAGE_SIZE = 25
 LOG_PAGE_SIZE = 50
 STEPS = [
@@ -86,15 +87,12 @@ def _draft(request, job_id: int):
 
 def _hx_redirect(request, url: str):
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
+        return HttpResponseClientRedirect(url)
     return redirect(url)
 
 
 def _can_control(request, job: DataJob) -> bool:
-    """Cancel or undo: the person who started the import, or an organization admin."""
-    return request.membership.is_admin or job.user_id == request.user.pk
+    return job_controllable(job=job, membership=request.membership, user=request.user)
 
 
 def _step_for(job: DataJob) -> str:
@@ -707,7 +705,8 @@ def run(request, job_id: int):
 def run_status(request, job_id: int):
     job, resource = _draft(request, job_id)
     if job.is_finished:
-        response = HttpResponse(status=STOP_POLLING)
+        # Stop polling and go to the results (htmx follows HX-Redirect on a 286 too).
+        response = HttpResponseStopPolling()
         response["HX-Redirect"] = reverse("wizard:results", args=[job.pk])
         return response
     context = _run_context(request, job, resource)

@@ -18,7 +18,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from accounts.models import Organization
-from jobs.console import JsonCommand, TerminalProgress
+from jobs.console import JsonCommand, TerminalProgress, organization_from_option
 from jobs.errors import FerryError
 from reports.cli import output_atomic
 from reports.exporters import export_audit, export_render
@@ -130,15 +130,4 @@ class Command(JsonCommand):
         )
 
     def _organization(self, slug: str | None) -> Organization:
-        if slug:
-            try:
-                return Organization.objects.get(slug=slug)
-            except Organization.DoesNotExist as exc:
-                raise CommandError(f"No organization with the slug '{slug}'.") from exc
-        orgs = list(Organization.objects.order_by("slug")[:2])
-        if len(orgs) == 1:
-            return orgs[0]
-        if not orgs:
-            raise CommandError("There is no organization yet.")
-        slugs = ", ".join(Organization.objects.order_by("slug").values_list("slug", flat=True))
-        raise CommandError(f"There are several organizations: pass --org (one of: {slugs}).")
+        return organization_from_option(slug)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts.models import Organization
+from jobs.console import organization_from_option
 from reports.schedules import selectors as sel
 from reports.schedules.models import Schedule
 from reports.schedules.recurrence import rule_describe
@@ -33,12 +33,7 @@ class Command(BaseCommand):
         )
 
     def _organization(self, slug):
-        if not slug:
-            return None
-        found = Organization.objects.filter(slug=slug).first()
-        if found is None:
-            raise CommandError(f"No organization with the slug '{slug}'.")
-        return found
+        return organization_from_option(slug, required=False)
 
     def handle(self, *args, action, name=None, org=None, queue=False, **options):
         organization = self._organization(org)

@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from accounts.models import Membership, Organization
 from accounts.permissions import Role
 from business.resources import UnknownResource, resource_get
-from jobs.console import JsonCommand, TerminalProgress
+from jobs.console import JsonCommand, TerminalProgress, organization_from_option
 from jobs.errors import FerryError
 from jobs.models import DataJob
 from library.models import DataTemplate
@@ -196,19 +196,7 @@ class Command(JsonCommand):
         return found
 
     def _org(self, slug: str | None) -> Organization:
-        if slug:
-            org = Organization.objects.filter(slug=slug).first()
-            if org is None:
-                raise self.fail(f"No organization with slug '{slug}'.")
-            return org
-        orgs = list(Organization.objects.all()[:2])
-        if len(orgs) != 1:
-            raise self.fail(
-                "There is more than one organization: choose one with --org SLUG."
-                if orgs
-                else "There is no organization yet."
-            )
-        return orgs[0]
+        return organization_from_option(slug, returncode=self.EXIT_UNUSABLE)
 
     def _user(self, org: Organization, who: str | None):
         User = get_user_model()
