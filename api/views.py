@@ -42,7 +42,6 @@ from business.filters import filters_describe
 from business.resources import registry, resource_get
 from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob
-from jobs.selectors import job_controllable, job_files_allowed
 from jobs.services import job_cancel
 from jobs.uploads import upload_declared_check, upload_too_large_message
 from library.models import DataTemplate
@@ -55,7 +54,6 @@ from library.services import (
     template_update,
 )
 from reports.exporters import export_create, export_start, exporter_get, exporters_for
-from wizard.selectors import import_can_undo
 from wizard.services import (
     import_configure,
     import_create,
@@ -333,8 +331,11 @@ class ReportExportView(APIView):
 
 
 def _may_see_files(request, job: DataJob) -> None:
-    # The pages' rule (jobs.selectors): the job's permission code, or its starter or an admin.
-    if not job_files_allowed(job=job, membership=membership_of(request)):
+    code = (job.params or {}).get("permission")
+    membership = membership_of(request)
+    if code:
+        require_code(request, code, "You do not have the permission to see this job's files.")
+    elif not (membership.is_admin or job.user_id == request.user.pk):
         raise PermissionDenied("You do not have the permission to see this job's files.")
 
 
@@ -403,13 +404,49 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
         return self._file("input")
 
     @extend_schema(
-        summary="Download the failed rows (original columns plus an error column)",
+        methods=["GET"],
+        summary="Download the failed rows (row number, original columns, an error column)",
         responses=FILE,
         filters=False,
     )
-    @action(detail=True, methods=["get"], url_path="failed-rows", filterset_class=None)
+    @extend_schema(
+        methods=["POST"],
+        summary="Import the fixed failed-rows file into this same import (multipart 'file')",
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        responses={200: s.DataJobSerializer, **errors(400, 403, 404)},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="failed-rows",
+        filterset_class=None,
+        parser_classes=[MultiPartParser, FormParser],
+    )
     def failed_rows(self, request, pk=None):
-        return self._file("failed-rows")
+        if request.method == "GET":
+            return self._file("failed-rows")
+        from wizard.rerun import failed_rows_import
+
+        job = self.get_object()
+        if not job_controllable(job=job, membership=membership_of(request), user=request.user):
+            raise PermissionDenied("Only the person who ran this import or an admin can add rows.")
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ApiError("Send the fixed failed-rows file as multipart field 'file'.")
+        try:
+            result = failed_rows_import(
+                job=job, file=upload, filename=upload.name, user=request.user
+            )
+        except FerryError as exc:
+            raise ApiError(exc.message) from None
+        job.refresh_from_db()
+        return Response({**job_body(request, job), "rerun": result})
 
     @extend_schema(summary="Download any file of the job by kind", responses=FILE, filters=False)
     @action(
@@ -431,7 +468,8 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], filterset_class=None)
     def cancel(self, request, pk=None):
         job = self.get_object()
-        if not job_controllable(job=job, membership=membership_of(request), user=request.user):
+        membership = membership_of(request)
+        if not (membership.is_admin or job.user_id == request.user.pk):
             raise PermissionDenied("Only the person who started a job or an admin can cancel it.")
         job_cancel(job=job)
         job.refresh_from_db()
@@ -469,11 +507,6 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
         if job.job_type != DataJob.Type.IMPORT:
             raise s.serializers.ValidationError({"job": ["Only an import can be undone."]})
         require_code(request, resource_get(job.target).import_permission())
-        # The pages' rule (jobs.selectors): its starter or an admin, for the plan and the undo;
-        # as on the page, an import with nothing (left) to undo says so first (a 400 below).
-        may = job_controllable(job=job, membership=membership_of(request), user=request.user)
-        if not may and import_can_undo(job=job):
-            raise PermissionDenied("Only the person who ran this import or an admin can undo it.")
         if request.method == "GET":
             force = s.serializers.BooleanField().to_internal_value(
                 request.query_params.get("force", "false")

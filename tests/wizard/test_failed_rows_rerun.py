@@ -105,3 +105,26 @@ def test_it_takes_the_fixed_file_on_the_results_page(
     assert "5 fixed rows re-imported: 5 created, 0 updated." in page
     job.refresh_from_db()
     assert (job.succeeded, job.failed) == (50, 0)
+
+
+def test_it_takes_the_fixed_file_through_the_api(org, owner, other_user, other_org, tmp_path):
+    from api.tokens import token_create
+    from tests.api.conftest import token_client
+
+    job = first_pass(org, owner, tmp_path, rows=40)
+    api = token_client(token_create(user=owner, organization=org, name="t")[1])
+    other = token_client(token_create(user=other_user, organization=other_org, name="t")[1])
+    url = f"/api/v1/data-jobs/{job.pk}/failed-rows/"
+    bad = api.post(url, {"file": io.BytesIO(b"Email\nx@y.com\n")}, format="multipart")
+    assert bad.status_code == 400 and "Ferry row" in bad.json()["error"]
+    upload = SimpleUploadedFile("fixed.csv", fixed_file(job), content_type="text/csv")
+    assert other.post(url, {"file": upload}, format="multipart").status_code == 404
+    upload.seek(0)
+    response = api.post(url, {"file": upload}, format="multipart")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["rerun"]["created"] == 4 and body["rerun"]["failed"] == 0
+    job.refresh_from_db()
+    assert (job.succeeded, job.failed) == (40, 0)
+    # The download still answers GET.
+    assert api.get(url).status_code == 404  # nothing failed any more: no file
