@@ -42,6 +42,7 @@ from business.filters import filters_describe
 from business.resources import registry, resource_get
 from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob
+from jobs.selectors import job_controllable, job_files_allowed
 from jobs.services import job_cancel
 from jobs.uploads import upload_declared_check, upload_too_large_message
 from library.models import DataTemplate
@@ -54,6 +55,7 @@ from library.services import (
     template_update,
 )
 from reports.exporters import export_create, export_start, exporter_get, exporters_for
+from wizard.selectors import import_can_undo
 from wizard.services import (
     import_configure,
     import_create,
@@ -331,11 +333,8 @@ class ReportExportView(APIView):
 
 
 def _may_see_files(request, job: DataJob) -> None:
-    code = (job.params or {}).get("permission")
-    membership = membership_of(request)
-    if code:
-        require_code(request, code, "You do not have the permission to see this job's files.")
-    elif not (membership.is_admin or job.user_id == request.user.pk):
+    # The pages' rule (jobs.selectors): the job's permission code, or its starter or an admin.
+    if not job_files_allowed(job=job, membership=membership_of(request)):
         raise PermissionDenied("You do not have the permission to see this job's files.")
 
 
@@ -468,8 +467,7 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], filterset_class=None)
     def cancel(self, request, pk=None):
         job = self.get_object()
-        membership = membership_of(request)
-        if not (membership.is_admin or job.user_id == request.user.pk):
+        if not job_controllable(job=job, membership=membership_of(request), user=request.user):
             raise PermissionDenied("Only the person who started a job or an admin can cancel it.")
         job_cancel(job=job)
         job.refresh_from_db()
@@ -507,6 +505,11 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
         if job.job_type != DataJob.Type.IMPORT:
             raise s.serializers.ValidationError({"job": ["Only an import can be undone."]})
         require_code(request, resource_get(job.target).import_permission())
+        # The pages' rule (jobs.selectors): its starter or an admin, for the plan and the undo;
+        # as on the page, an import with nothing (left) to undo says so first (a 400 below).
+        may = job_controllable(job=job, membership=membership_of(request), user=request.user)
+        if not may and import_can_undo(job=job):
+            raise PermissionDenied("Only the person who ran this import or an admin can undo it.")
         if request.method == "GET":
             force = s.serializers.BooleanField().to_internal_value(
                 request.query_params.get("force", "false")
