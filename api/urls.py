@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from api import documents, pages, schedules, views
+from api import documents, pages, schedules, sync, views
 
 app_name = "api"
 
@@ -12,6 +12,8 @@ router.register("v1/resources", views.ResourceViewSet, basename="resource")
 router.register("v1/templates", views.DataTemplateViewSet, basename="template")
 router.register("v1/schedules", schedules.ScheduleViewSet, basename="schedule")
 router.register("v1/schedule-history", schedules.HistoryViewSet, basename="schedule-run")
+router.register("v1/sync-connections", sync.ConnectionViewSet, basename="sync-connection")
+router.register("v1/sync-runs", sync.SyncRunViewSet, basename="sync-run")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
