@@ -31,6 +31,18 @@ def unique_per_org(*fields: str, name: str) -> models.UniqueConstraint:
     return models.UniqueConstraint(fields=["organization", *fields], name=name)
 
 
+def unique_per_org_when_given(field: str, *, name: str) -> models.UniqueConstraint:
+    """Unique within the organization when filled in: records found by a fallback key (a CRM
+    contact without an e-mail) may leave it blank."""
+    return models.UniqueConstraint(
+        fields=["organization", field], condition=~models.Q(**{field: ""}), name=name
+    )
+
+
+def _person(first: str, last: str, legacy_id: str, pk) -> str:
+    return f"{first} {last}".strip() or legacy_id or f"#{pk}"
+
+
 # --- CRM -------------------------------------------------------------------------------------
 
 
@@ -78,10 +90,16 @@ class Contact(OrgModel):
         verbose_name = "contact"
         verbose_name_plural = "contacts"
         ordering = ["email"]
-        constraints = [unique_per_org("email", name="contact_unique_email")]
+        constraints = [unique_per_org_when_given("email", name="contact_unique_email")]
+        # The partial unique index above cannot serve "email IN (…)": these match by key and
+        # by the first fallback key.
+        indexes = [
+            models.Index(fields=["organization", "email"], name="contact_org_email"),
+            models.Index(fields=["organization", "legacy_id"], name="contact_org_legacy"),
+        ]
 
     def __str__(self) -> str:
-        return self.email
+        return self.email or _person(self.first_name, self.last_name, self.legacy_id, self.pk)
 
 
 class Lead(OrgModel):
@@ -104,10 +122,16 @@ class Lead(OrgModel):
         verbose_name = "lead"
         verbose_name_plural = "leads"
         ordering = ["email"]
-        constraints = [unique_per_org("email", name="lead_unique_email")]
+        constraints = [unique_per_org_when_given("email", name="lead_unique_email")]
+        # The partial unique index above cannot serve "email IN (…)": these match by key and
+        # by the first fallback key.
+        indexes = [
+            models.Index(fields=["organization", "email"], name="lead_org_email"),
+            models.Index(fields=["organization", "legacy_id"], name="lead_org_legacy"),
+        ]
 
     def __str__(self) -> str:
-        return self.email
+        return self.email or _person(self.first_name, self.last_name, self.legacy_id, self.pk)
 
 
 # --- Catalog ---------------------------------------------------------------------------------

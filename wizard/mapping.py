@@ -29,7 +29,12 @@ from rapidfuzz import fuzz
 from business.resources import Field, FieldType, resource_get
 from library.schema import template_problem
 from library.selectors import templates_offered
-from wizard.parsing import ParseError, date_format_guess, parser_for
+from wizard.parsing import (
+    ParseError,
+    date_format_guess,
+    excel_serials_plausible,
+    parser_for,
+)
 
 TEMPLATE = "template"
 LEARNED = "learned"
@@ -190,6 +195,12 @@ def kind_compatible(kind: str | None, field: Field) -> bool:
     return kind is None or kind not in INCOMPATIBLE.get(field.type, frozenset())
 
 
+def _excel_dates(values: Iterable[Any], field: Field) -> bool:
+    """Dates that lost their cell format (29358): numbers, but the right column for a date
+    field — the preview offers to read them as Excel dates."""
+    return field.type in (FieldType.DATE, FieldType.DATETIME) and excel_serials_plausible(values)
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -301,6 +312,8 @@ class _Fitter:
             if ok == total:
                 return Fit(1.0, "100 % of sampled values fit")
             return Fit(ok / total, f"{_pct(ok / total)} of sampled values are short enough")
+        if _excel_dates(values, field):
+            return Fit(1.0, "100 % of sampled values are Excel date numbers")
         parse = _parser(field, values)
         # A value shaped like the field's type fits even when invalid ("2024-99-01" for a
         # date): the column is the right one, and the preview reports the bad cell.
@@ -533,7 +546,8 @@ def mapping_suggest(
         # An exact name is the user's explicit choice (validation reports bad values); a
         # synonym or a resemblance is only a guess, and the values must agree with it.
         if reason != EXACT and (
-            not _fits(fit, len(fitter.columns[index])) or not kind_compatible(kinds[index], f)
+            not _fits(fit, len(fitter.columns[index]))
+            or not (kind_compatible(kinds[index], f) or _excel_dates(fitter.columns[index], f))
         ):
             named = words if f"'{f.label}'" in words else f"{words} ({f.label})"
             refused.setdefault(index, []).append(f"{named}, but {fit.words}")
@@ -644,7 +658,12 @@ def mapping_missing_required(
             and not _option_satisfies(options.get(f.name))
         ]
 
-    result = missing(resource.importable_fields())
+    filled = mapped | {name for name, opts in options.items() if _option_satisfies(opts)}
+    result = [
+        f
+        for f in missing(resource.importable_fields())
+        if not resource.fills_itself(f.name, filled)
+    ]
     lines = _line_resource(resource)
     if lines is not None:
         own = {f.name for f in resource.importable_fields()}

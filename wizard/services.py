@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from business.audit import audit_record
 from business.models import AuditEvent
-from business.resources import UnknownResource, resource_get
+from business.resources import FieldType, UnknownResource, resource_get
 from business.writers import Column, writer_for
 from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob
@@ -47,8 +47,14 @@ from wizard.engine import (
 )
 from wizard.engine.params import ImportParams
 from wizard.learning import learned_record
-from wizard.mapping import mapping_from_suggestions, mapping_missing_required, mapping_suggest
+from wizard.mapping import (
+    mapping_from_suggestions,
+    mapping_missing_required,
+    mapping_suggest,
+    mapping_targets,
+)
 from wizard.models import ImportChange, ImportRow
+from wizard.parsing import EXCEL_DATE_FORMATS
 from wizard.readers import FileInfo, ReaderError, ReadOptions, SourceRow, file_inspect, rows_read
 
 Status = DataJob.Status
@@ -243,8 +249,15 @@ def import_configure(
     template=None,
     limit: int | None = None,
     dry_run: bool | None = None,
+    repeats: str | None = None,
+    rounding: str | None = None,
+    date_formats: dict[str, str] | None = None,
 ) -> DataJob:
-    """Change a draft's settings. Required fields are checked when it starts, not here."""
+    """Change a draft's settings. Required fields are checked when it starts, not here.
+
+    ``date_formats`` ({field: format}, e.g. {"birth_date": "excel-1900"}) sets the date
+    format option of those fields, keeping their other options.
+    """
     _require_draft(job)
     old = ImportParams.from_job(job)
     params = ImportParams.from_job(job)
@@ -310,6 +323,12 @@ def import_configure(
         params.limit = limit or None
     if dry_run is not None:
         params.dry_run = bool(dry_run)
+    if repeats is not None:
+        params.repeats = repeats
+    if rounding is not None:
+        params.rounding = rounding
+    if date_formats:
+        params.options = _date_formats_set(resource, params.options, date_formats)
     # Validate the whole set now so a bad value is refused while configuring.
     params.settings()
     if _preview_affecting(old, params):
@@ -328,8 +347,35 @@ def _preview_affecting(old: ImportParams, new: ImportParams) -> bool:
         "create_missing",
         "reference_map",
         "on_duplicate",
+        "repeats",
+        "rounding",
     )
     return any(getattr(old, n) != getattr(new, n) for n in names)
+
+
+def _date_formats_set(resource, options: dict, formats: dict[str, str]) -> dict[str, dict]:
+    """Options with the given date formats set (a field named by name or label)."""
+    targets = mapping_targets(resource)
+    by_label = {str(f.label).casefold(): f for f in targets.values()}
+    out = {k: dict(v) for k, v in options.items()}
+    for name, fmt in formats.items():
+        field = targets.get(str(name)) or by_label.get(str(name).casefold())
+        if field is None or field.type not in (FieldType.DATE, FieldType.DATETIME):
+            dates = ", ".join(
+                n for n, f in targets.items() if f.type in (FieldType.DATE, FieldType.DATETIME)
+            )
+            raise FerryError(
+                f"'{name}' is not a date field of {resource.label.lower()}; date formats apply "
+                f"to {dates or 'none of its fields'}."
+            )
+        fmt = str(fmt).strip()
+        if fmt not in EXCEL_DATE_FORMATS and "%" not in fmt:
+            raise FerryError(
+                f"'{fmt}' is not a date format: use excel-1900, excel-1904 or a pattern such as "
+                "%d/%m/%Y."
+            )
+        out.setdefault(field.name, {})["date_format"] = fmt
+    return out
 
 
 def _template_obj(job: DataJob, template_id: int | None):
@@ -517,6 +563,7 @@ _COUNT_KEY = {
     ImportRow.Status.UPDATE: "would_update",
     ImportRow.Status.UNCHANGED: "unchanged",
     ImportRow.Status.INVALID: "invalid",
+    ImportRow.Status.MERGED: "repeats_merged",
 }
 
 

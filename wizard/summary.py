@@ -13,6 +13,7 @@ from business.resources import UnknownResource, resource_get
 from jobs.models import DataJob
 from jobs.selectors import SummaryItem, summary_empty, summary_items
 from library.models import DataTemplate
+from wizard.parsing import EXCEL_DATE_FORMATS
 
 # (key, label, shown even when zero)
 REAL_COUNTS = (
@@ -21,6 +22,8 @@ REAL_COUNTS = (
     ("updated", "Updated", False),
     ("unchanged", "Unchanged (already up to date)", False),
     ("failed", "Rows with errors", True),
+    ("repeats_merged", "Repeats merged (same values as an earlier row)", False),
+    ("repeats_conflicting", "Repeats with other values", False),
     ("warnings", "Warnings", False),
     ("orders_created", "Orders created", False),
     ("orders_updated", "Orders updated", False),
@@ -33,8 +36,16 @@ PREVIEW_COUNTS = (
     ("would_update", "Would update", False),
     ("unchanged", "Unchanged (already up to date)", False),
     ("invalid", "Rows with errors", True),
+    ("repeats_merged", "Repeats merged (same values as an earlier row)", False),
+    ("repeats_conflicting", "Repeats with other values", False),
     ("warnings", "Warnings", False),
 )
+REPEATS = {
+    "fail": "Failed: choose which row wins (first or last)",
+    "first": "The first row of each key wins",
+    "last": "The last row of each key wins",
+}
+ROUNDING = {"half-up": "half-up", "half-even": "half-even (banker's)"}
 # Everything else the engine writes is shown below, labelled, or deliberately left out.
 SHOWN = {k for k, _, _ in REAL_COUNTS + PREVIEW_COUNTS} | {
     "mode",
@@ -46,6 +57,11 @@ SHOWN = {k for k, _, _ in REAL_COUNTS + PREVIEW_COUNTS} | {
     "unresolved",
     "date_formats",
     "undo",
+    "repeats",
+    "problems",
+    "rounded",
+    "rounding",
+    "keys_used",
     # Each row's errors are in the row log and the failed-rows file.
     "errors",
     "skipped",
@@ -86,6 +102,7 @@ def import_summary_items(job: DataJob) -> list[SummaryItem]:
         if value is None or (not value and not always):
             continue
         items.append(SummaryItem(label, _count(value)))
+    items.extend(_file_items(summary))
     if summary.get("mode"):
         items.append(SummaryItem("Mode", _choice(DataTemplate.Mode, summary["mode"])))
     if summary.get("on_duplicate"):
@@ -152,6 +169,56 @@ def import_summary_items(job: DataJob) -> list[SummaryItem]:
     return items
 
 
+def _file_items(summary: dict) -> list[SummaryItem]:
+    """What the file itself needs decided: repeated keys, grouped problems and their fixes,
+    rounding done, and which key recognised the records."""
+    items: list[SummaryItem] = []
+    if summary.get("repeats_conflicting") and summary.get("repeats") in REPEATS:
+        items.append(SummaryItem("Repeats with other values", REPEATS[summary["repeats"]]))
+    problems = [p for p in summary.get("problems") or [] if isinstance(p, dict)]
+    if problems:
+        items.append(
+            SummaryItem(
+                "Problems",
+                "",
+                tuple(SummaryItem(str(p.get("column") or ""), str(p["message"])) for p in problems),
+            )
+        )
+    rounded = {k: v for k, v in (summary.get("rounded") or {}).items() if v}
+    if rounded:
+        how = ROUNDING.get(str(summary.get("rounding")), str(summary.get("rounding") or ""))
+        resource = str(summary.get("resource") or "")
+        items.append(
+            SummaryItem(
+                f"Rounded ({how})" if how else "Rounded",
+                "",
+                tuple(
+                    SummaryItem(_field_label(resource, name), f"{_count(n)} values")
+                    for name, n in rounded.items()
+                ),
+            )
+        )
+    keys = {k: v for k, v in (summary.get("keys_used") or {}).items() if v}
+    if keys:
+        resource = str(summary.get("resource") or "")
+        items.append(
+            SummaryItem(
+                "Records recognised by",
+                "",
+                tuple(
+                    SummaryItem(
+                        "No key (created as new)"
+                        if name == "none"
+                        else " + ".join(_field_label(resource, n) for n in name.split(" + ")),
+                        _count(n),
+                    )
+                    for name, n in keys.items()
+                ),
+            )
+        )
+    return items
+
+
 def _choice(choices, value: str) -> str:
     try:
         return str(choices(value).label)
@@ -175,6 +242,8 @@ _DIRECTIVES = {
 
 def _date_format(fmt: Any) -> str:
     text = str(fmt)
+    if text in EXCEL_DATE_FORMATS:
+        return f"Excel date numbers ({text.removeprefix('excel-')} system)"
     for directive, words in _DIRECTIVES.items():
         text = text.replace(directive, words)
     return text

@@ -3,6 +3,7 @@
 from business.resources.base import (
     Field,
     FieldType,
+    Numbering,
     Ref,
     Resource,
     UnknownResource,
@@ -30,6 +31,7 @@ from business.resources.declarations import (  # noqa: F401  (registers every re
 __all__ = [
     "Field",
     "FieldType",
+    "Numbering",
     "Ref",
     "Resource",
     "UnknownResource",

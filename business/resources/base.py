@@ -116,6 +116,16 @@ class Variants:
         return base
 
 
+@dataclass(frozen=True)
+class Numbering:
+    """Records numbered within another record (an order's lines): when a file gives no number
+    (or leaves one blank), rows are numbered per ``within`` value in file order, so the same
+    file imported again numbers — and so matches — the same records."""
+
+    field: str  # the number field, part of the key, e.g. "line_number"
+    within: str  # the field grouping the numbers, e.g. "order"
+
+
 class Resource:
     """Declares how one model is imported and exported. Subclasses set the class attributes."""
 
@@ -134,6 +144,13 @@ class Resource:
     line_resource: ClassVar[str | None] = None
     # Records that are variants of another record of the same resource (products).
     variants: ClassVar[Variants | None] = None
+    # Other ways to recognise a record when a row's natural key is blank, tried in order, e.g.
+    # (("legacy_id",), ("first_name", "last_name", "account")). A row with no key at all is
+    # created, never matched. A row may then leave its key blank, and a file need map the key
+    # only when it maps none of the fallback keys.
+    fallback_keys: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    # Key numbers given in file order when the file has none (see ``Numbering``).
+    numbering: ClassVar[Numbering | None] = None
 
     # --- declaration helpers ---------------------------------------------------------------
     @classmethod
@@ -158,6 +175,24 @@ class Resource:
         return tuple(f for f in cls.fields if f.default_export)
 
     @classmethod
+    def fills_itself(cls, name: str, mapped: set[str]) -> bool:
+        """Whether a required field may go unmapped given the fields a file maps: the key when
+        a fallback key is mapped whole, a numbered field when its group field is mapped."""
+        if name in cls.key and any(set(k) <= mapped for k in cls.fallback_keys):
+            return True
+        n = cls.numbering
+        return n is not None and n.field == name and n.within in mapped
+
+    @classmethod
+    def blank_allowed(cls, name: str) -> bool:
+        """Whether a row may leave a required field blank: the key of a resource with fallback
+        keys (another key, or none, recognises the row), a numbered field (numbered in file
+        order)."""
+        if cls.fallback_keys and name in cls.key:
+            return True
+        return cls.numbering is not None and cls.numbering.field == name
+
+    @classmethod
     def lines(cls) -> type[Resource] | None:
         """The declared line resource, or None."""
         return resource_get(cls.line_resource) if cls.line_resource else None
@@ -169,6 +204,7 @@ class Resource:
             "label": cls.label,
             "description": cls.description,
             "key": list(cls.key),
+            "fallback_keys": [list(k) for k in cls.fallback_keys],
             "importable": cls.importable,
             "fields": [f.describe(cls.key) for f in cls.fields],
         }

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from business import models as m
-from business.resources.base import Field, FieldType, Ref, Resource, Variants, registry
+from business.resources.base import (
+    Field,
+    FieldType,
+    Numbering,
+    Ref,
+    Resource,
+    Variants,
+    registry,
+)
 
 T = FieldType
 
@@ -52,6 +60,9 @@ class ContactResource(Resource):
     description = "People at your accounts."
     model = m.Contact
     key = ("email",)
+    # CRM exports often carry no e-mail: their own id, or a name at an account, says who it is
+    # (Email is then required only of a file that maps none of these).
+    fallback_keys = (("legacy_id",), ("first_name", "last_name", "account"))
     fields = (
         Field(
             "email",
@@ -121,6 +132,7 @@ class LeadResource(Resource):
     description = "Prospects not yet qualified."
     model = m.Lead
     key = ("email",)
+    fallback_keys = (("legacy_id",), ("first_name", "last_name", "company_name"))
     fields = (
         Field(
             "email",
@@ -454,6 +466,8 @@ class SalesOrderLineResource(Resource):
     description = "Order lines: product by SKU, quantity, price, cost, discount and tax."
     model = m.SalesOrderLine
     key = ("order", "line_number")
+    # ERP order-detail exports carry no line number: each order's lines are numbered in file order.
+    numbering = Numbering(field="line_number", within="order")
     fields = (
         Field(
             "order",
@@ -461,7 +475,7 @@ class SalesOrderLineResource(Resource):
             T.REFERENCE,
             required=True,
             ref=Ref("sales-orders", "number"),
-            synonyms=("Order", "Order No", "Order Number", "SO Number"),
+            synonyms=("Order", "Order No", "Order Number", "Order ID", "SO Number"),
         ),
         Field(
             "line_number",

@@ -512,20 +512,35 @@ def test_it_reports_in_file_duplicate_keys(org, owner, tmp_path):
     rows = [["Email", "First name"], ["a@x.com", "One"], ["b@x.com", "B"], ["a@x.com", "Two"]]
     job = run_import(org, owner, "contacts", tmp_path, rows)
     assert log_messages(job) == [
-        "Row 4, column 'Email': 'a@x.com' appears more than once in this file "
-        "(Email must be unique; first on row 2)"
+        "Row 4, column 'First name': email 'a@x.com' is also on row 2 with another first name: "
+        "'One' there, 'Two' here (choose which row wins: repeats first or last)"
     ]
     assert Contact.objects.get(email="a@x.com").first_name == "One"
 
 
 def test_it_reports_in_file_duplicates_across_batches(org, owner, tmp_path, settings):
     settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 2}
-    rows = [["Email"], ["a@x.com"], ["b@x.com"], ["c@x.com"], ["a@x.com"]]
+    rows = [
+        ["Email", "Phone"],
+        ["a@x.com", "1"],
+        ["b@x.com", ""],
+        ["c@x.com", ""],
+        ["a@x.com", "2"],
+    ]
     job = run_import(org, owner, "contacts", tmp_path, rows)
     assert log_messages(job) == [
-        "Row 5, column 'Email': 'a@x.com' appears more than once in this file "
-        "(Email must be unique; first on an earlier row)"
+        "Row 5, column 'Phone': email 'a@x.com' is also on row 2 with another phone: "
+        "'1' there, '2' here (choose which row wins: repeats first or last)"
     ]
+
+
+def test_it_merges_identical_repeats_across_batches(org, owner, tmp_path, settings):
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 2}
+    rows = [["Email"], ["a@x.com"], ["b@x.com"], ["c@x.com"], ["a@x.com"]]
+    job = run_import(org, owner, "contacts", tmp_path, rows)
+    assert log_messages(job) == []
+    s = job.summary
+    assert (s["created"], s["failed"], s["repeats_merged"]) == (3, 0, 1)
 
 
 # --- modes -----------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ class CheckpointMixin:
         plans, width = self.plans, self.width
         for row in rows:
             row_parse(plans, row, width)
-        self.keys_check(rows)
+        self.keys_check(rows, replay=True)
         if self.failed is None:
             return
         messages: dict[int, list[str]] = defaultdict(list)

@@ -82,6 +82,7 @@ class OrdersRun(ImportRun):
             rules={k: v for k, v in s.rules.items() if k in line_fields},
             date_formats=date_formats,
             only=line_fields,
+            rounding=s.rounding,
         )
         for p in plans:
             if p.name == "line_number":
@@ -104,6 +105,7 @@ class OrdersRun(ImportRun):
                 rules={k: v for k, v in s.rules.items() if k in order_fields},
                 date_formats=date_formats,
                 only=order_fields,
+                rounding=s.rounding,
             )
         return super()._plans_for(resource, date_formats, only)
 

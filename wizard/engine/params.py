@@ -58,6 +58,10 @@ class ImportParams:
     rules: dict[str, dict] = field(default_factory=dict)
     create_missing: dict[str, bool] = field(default_factory=dict)
     reference_map: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Rows repeating a key with other values: "fail", "first" or "last" (wizard.engine.identity).
+    repeats: str = "fail"
+    # More decimal places than the field keeps: "reject", "half-up" or "half-even".
+    rounding: str = "reject"
     # Who may read the job's files (jobs.selectors.job_files_allowed reads it by this name).
     permission: str = ""
     date_formats: dict[str, str] = field(default_factory=dict)
@@ -83,7 +87,7 @@ class ImportParams:
             k: dict(v or {}) for k, v in (known.get("reference_map") or {}).items()
         }
         known["date_formats"] = dict(known.get("date_formats") or {})
-        for name in ("on_duplicate", "mode"):
+        for name in ("on_duplicate", "mode", "repeats", "rounding"):
             if not known.get(name):
                 known.pop(name, None)
         for name in ("permission", "result_url", "resource"):

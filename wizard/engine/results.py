@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wizard.engine.problems import problems_collect, rounded_collect
 from wizard.engine.sinks import row_message
 from wizard.engine.validation import Row
 from wizard.engine.writing import jsonable
@@ -29,6 +30,8 @@ class ResultsMixin:
                 counts["created"] += 1
             elif status == ImportRow.Status.UPDATE:
                 counts["updated"] += 1
+            elif status == ImportRow.Status.MERGED:
+                counts["merged"] += 1
             else:
                 counts["skipped"] += 1
                 counts["unchanged"] += 1
@@ -96,7 +99,7 @@ class ResultsMixin:
         for column, _, text in row.warnings:
             warnings.setdefault(column, []).append(text)
         changes = {}
-        if row.status == ImportRow.Status.UPDATE and row.changes:
+        if row.status in (ImportRow.Status.UPDATE, ImportRow.Status.MERGED) and row.changes:
             for attname, (old, new) in row.changes.items():
                 changes[self._field_name(attname)] = [_display(old), _display(new)]
         edits = self.edits.get(row.number) or {}
@@ -156,6 +159,13 @@ class ResultsMixin:
         }
         if self.rolled_back or self.settings.dry_run:
             summary["references_created"] = {}
+        identity = getattr(self, "identity", None)
+        if identity is not None:
+            summary.update(identity.summary())
+        plans = [*self.plans, *getattr(self, "line_plans", [])]
+        summary["problems"] = problems_collect(plans=plans, excel=getattr(self, "excel_dates", []))
+        summary["rounding"] = self.settings.rounding
+        summary["rounded"] = rounded_collect(plans)
         summary.update(self.extra_summary())
         return summary
 

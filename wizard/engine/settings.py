@@ -8,10 +8,13 @@ from typing import Any
 
 from business.resources import Resource, resource_get
 from jobs.errors import FerryError
-from wizard.parsing import options_clean
+from wizard.parsing import ROUNDINGS, options_clean
 
 ON_DUPLICATE = ("skip", "update", "create")
 MODES = ("atomic", "skip-invalid")
+# Rows repeating an earlier row's key with other values: fail them, or let the first or the
+# last row win (identical repeats are always merged). See wizard.engine.identity.
+REPEATS = ("fail", "first", "last")
 
 
 class ImportConfigError(FerryError):
@@ -33,6 +36,9 @@ class ImportSettings:
     # Date formats by field: set by the user (options) or guessed by an earlier preview.
     date_formats: dict[str, str] = field(default_factory=dict)
     preview_for: int | None = None
+    repeats: str = "fail"
+    # Money and decimals with more places than the field: "reject", "half-up", "half-even".
+    rounding: str = "reject"
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ImportSettings:
@@ -45,6 +51,16 @@ class ImportSettings:
         mode = params.get("mode") or "skip-invalid"
         if mode not in MODES:
             raise ImportConfigError(f"Unknown mode '{mode}'; use one of {', '.join(MODES)}.")
+        repeats = params.get("repeats") or "fail"
+        if repeats not in REPEATS:
+            raise ImportConfigError(
+                f"Unknown repeats handling '{repeats}'; use one of {', '.join(REPEATS)}."
+            )
+        rounding = params.get("rounding") or "reject"
+        if rounding not in ROUNDINGS:
+            raise ImportConfigError(
+                f"Unknown rounding '{rounding}'; use one of {', '.join(ROUNDINGS)}."
+            )
         limit = params.get("limit")
         if limit is not None:
             limit = int(limit)
@@ -69,4 +85,6 @@ class ImportSettings:
             },
             date_formats=dict(params.get("date_formats") or {}),
             preview_for=params.get("preview_for"),
+            repeats=repeats,
+            rounding=rounding,
         )

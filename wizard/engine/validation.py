@@ -8,6 +8,7 @@ indexes, strips and calls.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -52,6 +53,10 @@ class FieldPlan:
     regex: re.Pattern | None = None
     is_ref: bool = False
     is_key: bool = False
+    # Problems counted by kind while parsing ("decimal_places"), each with a first example,
+    # and values rounded: a summary groups them (wizard.engine.problems).
+    tally: Counter = field(default_factory=Counter)
+    examples: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -72,6 +77,7 @@ class Row:
     warnings: list[tuple[str, Any, str]] = _NONE  # type: ignore[assignment]
     status = ""
     key: tuple | None = None
+    keyset = None  # the key (natural or fallback) that recognised the row
     existing = None
     changes: dict[str, tuple[Any, Any]] | None = None
     obj = None
@@ -114,6 +120,7 @@ def plans_compile(
     rules: dict[str, dict],
     date_formats: dict[str, str] | None = None,
     only: set[str] | None = None,
+    rounding: str | None = None,
 ) -> list[FieldPlan]:
     """One plan per field that the mapping, a constant or joined columns will fill."""
     fields = {f.name: f for f in resource.importable_fields()}
@@ -172,6 +179,7 @@ def plans_compile(
         default = opts.get("default")
         if default is not None and str(default).strip() == "":
             default = None
+        tally: Counter = Counter()
         plans.append(
             FieldPlan(
                 field=f,
@@ -185,10 +193,20 @@ def plans_compile(
                 default=default,
                 value_map=value_map_lookup(opts.get("value_map")),
                 parse=parser_for(
-                    f, model_field, opts, guessed_date_format=(date_formats or {}).get(name)
+                    f,
+                    model_field,
+                    opts,
+                    guessed_date_format=(date_formats or {}).get(name),
+                    rounding=rounding,
+                    tally=tally,
                 ),
+                tally=tally,
                 blank=_blank_value(f, model_field),
-                required=bool(f.required or field_rules.get("required")),
+                # A blank key is no error where another key (or none) recognises the row, nor a
+                # blank number where rows are numbered in file order.
+                required=bool(
+                    (f.required and not resource.blank_allowed(name)) or field_rules.get("required")
+                ),
                 rules={k: v for k, v in field_rules.items() if k in ("min", "max", "allowed")},
                 regex=regex,
                 is_ref=f.ref is not None,
@@ -308,6 +326,10 @@ def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
             parsed = parse(value)
         except ParseError as exc:
             row.error(column, value, exc.message)
+            if exc.kind != "invalid":
+                p.tally[exc.kind] += 1
+                if exc.kind not in p.examples:
+                    p.examples[exc.kind] = value
             continue
         if checks:
             problem = _rule_problem(p, value, parsed)

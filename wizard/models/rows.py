@@ -17,6 +17,9 @@ class ImportRow(models.Model):
         UPDATE = "update", "Update"
         UNCHANGED = "unchanged", "Unchanged"
         INVALID = "invalid", "Invalid"
+        # Repeats an earlier row's key: one record with it (same values, or the run's
+        # "repeats" setting chose one row's values).
+        MERGED = "merged", "Repeat (merged)"
 
     job = models.ForeignKey(DataJob, on_delete=models.CASCADE, related_name="import_rows")
     row_number = models.PositiveBigIntegerField()
