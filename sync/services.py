@@ -242,14 +242,17 @@ def connection_update(
     _sold_statuses_check(connection.sold_statuses)
     table = ExternalTable(connection=connection)
     try:
+        # The parts being changed must name the table's columns; the write-back columns of a
+        # connection only ever syncing one way are checked when a write-back runs.
         table.columns_require(connection.mapping, role="mapped column")
-        table.columns_require((connection.stock or {}).values(), role="stock column")
-        table.columns_require(connection.transforms or {}, role="transformed column")
-        for opts in (connection.options or {}).values():
+        if stock is not None:
+            table.columns_require(stock.values(), role="stock column")
+        if transforms is not None:
+            table.columns_require(transforms, role="transformed column")
+        for opts in (options or {}).values():
             table.columns_require(opts.get("join") or (), role="joined column")
-        table.columns_require(
-            [c for c in (connection.writeback or {}).values() if c], role="write-back column"
-        )
+        if writeback is not None:
+            table.columns_require([c for c in writeback.values() if c], role="write-back column")
     finally:
         table.close()
     connection.next_sync_at = connection.next_due() if connection.auto_sync else None
