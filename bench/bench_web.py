@@ -1,0 +1,366 @@
+"""Web load benchmark: concurrent users on three pages while a large import runs in a worker.
+
+    .venv/bin/python bench/bench_web.py                         # 30 users, 100k-row import
+    .venv/bin/python bench/bench_web.py --users 30 --think 1.0  # users who read between clicks
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ferry_bench REDIS_URL=redis://127.0.0.1:6379/5 \\
+        .venv/bin/python bench/bench_web.py
+
+Everything comes from the app's settings (DATABASE_URL, REDIS_URL, FERRY_VAR_DIR...), migrated
+if needed. It seeds an organization ``bench-web`` with ``--contacts`` contacts (kept for the next
+run), starts the Procfile's ``web`` (gunicorn, as deployed: DEBUG off, collected static files)
+and ``worker`` commands, queues an import of ``--import-rows`` generated contacts and, while it
+runs, lets ``--users`` threads (http.client, keep-alive, one session each) click through the
+jobs dashboard, the contacts records page and the export builder, each waiting ``--think``
+seconds (uniformly 0 to 2x) between clicks. Then ``--api`` requests to the REST API at once.
+
+Per page: what the client waited (p50/p95/max, loopback: connection and queueing included)
+and what the server spent (gunicorn's access log, %(M)s: from the worker taking the request to
+the response), and errors. Figures only: nothing passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import measure
+
+PAGES = {
+    "jobs dashboard": "/jobs/",
+    "contacts records": "/records/contacts/",
+    "export builder": "/export/?resource=contacts",
+}
+ORG_SLUG = "bench-web"
+DEPLOYED_ENV = {
+    # As deployed (README: deployment), over plain HTTP on the loopback.
+    "DEBUG": "0",
+    "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-web-not-a-secret-" + "x" * 32,
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "LOG_LEVEL": "WARNING",
+    "FERRY_API_RATE": "100000/minute",
+}
+
+
+def procfile_command(kind: str, port: int, extra: list[str]) -> list[str]:
+    """The Procfile's line for ``kind``, run with this virtualenv's executables."""
+    for line in (measure.ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == kind:
+            command = command.strip().replace("${PORT:-8000}", str(port))
+            argv = shlex.split(command)
+            venv_bin = Path(sys.executable).parent
+            if argv[0] == "python":
+                argv[0] = sys.executable
+            elif (venv_bin / argv[0]).exists():
+                argv[0] = str(venv_bin / argv[0])
+            return argv + extra
+    raise SystemExit(f"Procfile has no {kind!r} line")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def setup(args):
+    """Seed the organization, a manager with one session per virtual user, an API token."""
+    from bench_export import seed
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    from accounts.middleware import SESSION_KEY as ORG_SESSION_KEY
+    from accounts.models import Membership, Organization
+    from accounts.permissions import Role
+    from api.tokens import token_create
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    seed(ORG_SLUG, args.contacts)
+    org = Organization.objects.get(slug=ORG_SLUG)
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-web", defaults={"email": "bench-web@example.com"}
+    )
+    Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Role.MANAGER})
+    sessions = []
+    for _ in range(args.users):
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store[ORG_SESSION_KEY] = org.pk
+        store.create()
+        sessions.append(store.session_key)
+    _, raw_token = token_create(user=user, organization=org, name=f"bench {time.time():.0f}")
+    return org, user, sessions, raw_token
+
+
+def import_queue(*, org, user, rows: int, folder: Path):
+    from bench_import import ACCOUNTS, csv_generate
+
+    from business.models import Account
+    from wizard.services import import_configure, import_create, import_start
+
+    # The file names its accounts "Account <n>": they exist, as in the import benchmark.
+    Account.objects.bulk_create(
+        [Account(organization=org, name=f"Account {i}") for i in range(ACCOUNTS)],
+        ignore_conflicts=True,
+    )
+    path = folder / "contacts.csv"
+    csv_generate(path, rows, seed=int(time.time()))
+    with open(path, "rb") as fh:
+        job = import_create(
+            organization=org, user=user, resource="contacts", file=fh, filename="contacts.csv"
+        )
+    import_configure(job=job, on_duplicate="update", mode="skip-invalid")
+    return import_start(job=job)
+
+
+class User(threading.Thread):
+    def __init__(self, port, session, think, stop, results):
+        super().__init__(daemon=True)
+        self.port, self.session, self.think = port, session, think
+        self.stop, self.results = stop, results
+        self.rng = random.Random()
+
+    def run(self):
+        conn = None
+        pages = list(PAGES.items())
+        i = self.rng.randrange(len(pages))
+        while not self.stop.is_set():
+            name, path = pages[i % len(pages)]
+            i += 1
+            started = time.perf_counter()
+            status = 0
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                conn.request("GET", path, headers={"Cookie": f"sessionid={self.session}"})
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                if conn is not None:
+                    conn.close()
+                conn = None
+            self.results.append((name, status, time.perf_counter() - started))
+            if self.think:
+                self.stop.wait(self.rng.uniform(0, 2 * self.think))
+
+
+def access_log_times(path: Path) -> dict[str, list[float]]:
+    """Server milliseconds per page from gunicorn's access log (format '%(U)s %(s)s %(M)s')."""
+    by_path = {v.split("?")[0]: k for k, v in PAGES.items()}
+    times: dict[str, list[float]] = {}
+    for line in path.read_text().splitlines():
+        m = re.match(r"(\S+) (\d+) (\d+)$", line.strip())
+        if m and m.group(1) in by_path:
+            times.setdefault(by_path[m.group(1)], []).append(float(m.group(3)))
+    return times
+
+
+def api_burst(port: int, token: str, n: int) -> tuple[list[float], list[int]]:
+    barrier = threading.Barrier(n)
+    latencies: list[float] = []
+    statuses: list[int] = []
+
+    def one():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            conn.request(
+                "GET",
+                "/api/v1/data-jobs/?page_size=20",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            response = conn.getresponse()
+            response.read()
+            statuses.append(response.status)
+        except (OSError, http.client.HTTPException):
+            statuses.append(0)
+        latencies.append(time.perf_counter() - started)
+        conn.close()
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, statuses
+
+
+def wait_ready(port: int, proc, seconds: float = 60) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("gunicorn exited; see its log")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/accounts/login/")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not answer")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument("--think", type=float, default=0.0, help="mean seconds between clicks")
+    parser.add_argument("--contacts", type=int, default=100_000, help="contacts already there")
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--min-seconds", type=float, default=20, help="load at least this long")
+    parser.add_argument("--api", type=int, default=50, help="concurrent API requests")
+    parser.add_argument("--gunicorn", default="", help="extra gunicorn options, e.g. '--threads 4'")
+    args = parser.parse_args()
+
+    os.environ.update(DEPLOYED_ENV)
+    measure.django_setup()
+    from django.db import connection
+
+    from jobs.models import DataJob
+
+    org, user, sessions, token = setup(args)
+    port = free_port()
+    tmp = Path(tempfile.mkdtemp(prefix="ferry-bench-web-"))
+    access_log = tmp / "access.log"
+    web_cmd = procfile_command(
+        "web",
+        port,
+        [
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(U)s %(s)s %(M)s",
+            *shlex.split(args.gunicorn),
+        ],
+    )
+    worker_cmd = procfile_command("worker", port, [])
+    print(f"web:    {' '.join(web_cmd[1:])}\nworker: {' '.join(worker_cmd[1:])}", flush=True)
+    print(f"database: {connection.settings_dict['NAME']} ({connection.vendor})", flush=True)
+    connection.close()
+    logs = open(tmp / "processes.log", "w")  # noqa: SIM115  closed at the end
+    web = subprocess.Popen(web_cmd, cwd=measure.ROOT, stdout=logs, stderr=logs)
+    worker = subprocess.Popen(
+        worker_cmd, cwd=measure.ROOT, stdout=logs, stderr=logs, start_new_session=True
+    )
+    try:
+        wait_ready(port, web)
+        job = import_queue(org=org, user=user, rows=args.import_rows, folder=tmp)
+        print(f"import job {job.pk} queued ({args.import_rows:,} rows)", flush=True)
+        deadline = time.time() + 300
+        while DataJob.objects.get(pk=job.pk).status in ("queued", "pending") and (
+            time.time() < deadline
+        ):
+            time.sleep(0.2)
+        connection.close()
+        access_log.write_text("")
+        results: list = []
+        stop = threading.Event()
+        users = [User(port, s, args.think, stop, results) for s in sessions]
+        started = time.time()
+        for u in users:
+            u.start()
+        while True:
+            time.sleep(1)
+            status = DataJob.objects.get(pk=job.pk).status
+            connection.close()
+            if status not in ("queued", "pending", "running") and (
+                time.time() - started >= args.min_seconds
+            ):
+                break
+        stop.set()
+        for u in users:
+            u.join(timeout=35)
+        elapsed = time.time() - started
+        job = DataJob.objects.get(pk=job.pk)
+        print(
+            f"\n{args.users} users, think {args.think:g} s, {elapsed:.1f} s of load; import "
+            f"{job.status} ({job.summary.get('created', 0):,} created) in "
+            f"{(job.finished_at - job.started_at).total_seconds() if job.finished_at else float('nan'):.1f} s; "
+            f"{len(results) / elapsed:.1f} requests/s; load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        time.sleep(1)  # the access log is written after the response
+        server = access_log_times(access_log)
+        print(
+            f"{'page':<18} {'requests':>8} {'errors':>6}   client p50/p95/max ms   server p50/p95/max ms"
+        )
+        for name in PAGES:
+            mine = [r for r in results if r[0] == name]
+            client = [1000 * r[2] for r in mine]
+            errors = sum(1 for r in mine if r[1] != 200)
+            srv = server.get(name, [])
+            print(
+                f"{name:<18} {len(mine):>8} {errors:>6}   "
+                f"{statistics.median(client) if client else 0:6.0f} {percentile(client, 95):6.0f} "
+                f"{max(client, default=0):6.0f}    "
+                f"{statistics.median(srv) if srv else 0:6.0f} {percentile(srv, 95):6.0f} "
+                f"{max(srv, default=0):6.0f}",
+                flush=True,
+            )
+        if args.api:
+            latencies, statuses = api_burst(port, token, args.api)
+            errors = sum(1 for s in statuses if s != 200)
+            ms = [1000 * x for x in latencies]
+            print(
+                f"\nAPI: {args.api} concurrent GET /api/v1/data-jobs/: {errors} errors; "
+                f"p50 {statistics.median(ms):.0f} ms, p95 {percentile(ms, 95):.0f} ms, "
+                f"max {max(ms):.0f} ms",
+                flush=True,
+            )
+    finally:
+        web.send_signal(signal.SIGTERM)
+        os.killpg(worker.pid, signal.SIGTERM)
+        for proc in (web, worker):
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        logs.close()
+        errors = [
+            line
+            for line in (tmp / "processes.log").read_text().splitlines()
+            if "Traceback" in line or "ERROR" in line
+        ]
+        if errors:
+            print(f"server log errors: {len(errors)}; first: {errors[0]}")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
