@@ -129,6 +129,24 @@ class ImportRequestSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(
         required=False, default=False, help_text="Validate everything, write nothing."
     )
+    repeats = serializers.ChoiceField(
+        choices=["fail", "first", "last"],
+        required=False,
+        help_text="Rows repeating a key with other values: fail them (default), or keep the "
+        "first or the last row's values. Identical repeats are always merged into one record.",
+    )
+    rounding = serializers.ChoiceField(
+        choices=["reject", "half-up", "half-even"],
+        required=False,
+        help_text="Money and decimals with more places than the field keeps: refused "
+        "(default) or rounded half-up or half-even.",
+    )
+    date_formats = JSONObjectField(
+        required=False,
+        help_text='Date formats by field (name, label or mapped column), e.g. {"birth_date": '
+        '"excel-1900"} for bare Excel date numbers (excel-1900 or excel-1904), or a pattern '
+        'such as "%d/%m/%Y".',
+    )
     sheet = serializers.CharField(required=False, max_length=200, help_text="Spreadsheet sheet.")
     encoding = serializers.CharField(
         required=False, max_length=40, help_text="Text encoding; detected when absent."

@@ -232,6 +232,9 @@ class ResourceImportView(APIView):
                     create_missing=data.get("create_missing"),
                     template=template,
                     dry_run=data.get("dry_run", False),
+                    repeats=data.get("repeats"),
+                    rounding=data.get("rounding"),
+                    date_formats=data.get("date_formats"),
                 )
                 import_start(job=job)
             except BaseException as exc:

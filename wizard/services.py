@@ -328,7 +328,9 @@ def import_configure(
     if rounding is not None:
         params.rounding = rounding
     if date_formats:
-        params.options = _date_formats_set(resource, params.options, date_formats)
+        params.options = _date_formats_set(
+            resource, params.options, date_formats, mapping=params.mapping
+        )
     # Validate the whole set now so a bad value is refused while configuring.
     params.settings()
     if _preview_affecting(old, params):
@@ -353,13 +355,18 @@ def _preview_affecting(old: ImportParams, new: ImportParams) -> bool:
     return any(getattr(old, n) != getattr(new, n) for n in names)
 
 
-def _date_formats_set(resource, options: dict, formats: dict[str, str]) -> dict[str, dict]:
-    """Options with the given date formats set (a field named by name or label)."""
+def _date_formats_set(
+    resource, options: dict, formats: dict[str, str], *, mapping: dict[str, str]
+) -> dict[str, dict]:
+    """Options with the given date formats set: a field named by its name, its label or the
+    file column mapped to it."""
     targets = mapping_targets(resource)
     by_label = {str(f.label).casefold(): f for f in targets.values()}
+    by_column = {str(h).casefold(): targets.get(f) for h, f in mapping.items()}
     out = {k: dict(v) for k, v in options.items()}
     for name, fmt in formats.items():
-        field = targets.get(str(name)) or by_label.get(str(name).casefold())
+        key = str(name).strip()
+        field = targets.get(key) or by_label.get(key.casefold()) or by_column.get(key.casefold())
         if field is None or field.type not in (FieldType.DATE, FieldType.DATETIME):
             dates = ", ".join(
                 n for n, f in targets.items() if f.type in (FieldType.DATE, FieldType.DATETIME)

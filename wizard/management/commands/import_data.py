@@ -75,6 +75,25 @@ class Command(JsonCommand):
             metavar="FIELD",
             help="create missing related records for this reference field (repeatable)",
         )
+        parser.add_argument(
+            "--repeats",
+            choices=["fail", "first", "last"],
+            help="rows repeating a key with other values: fail them (default), or keep the "
+            "first or the last row's values (identical repeats are always merged)",
+        )
+        parser.add_argument(
+            "--rounding",
+            choices=["reject", "half-up", "half-even"],
+            help="money and decimals with more places than the field: refuse (default) or round",
+        )
+        parser.add_argument(
+            "--date-format",
+            action="append",
+            default=[],
+            metavar="FIELD=FORMAT",
+            help="a date field's format (field name or label, repeatable): excel-1900 or "
+            "excel-1904 for bare Excel date numbers, or a pattern such as %%d/%%m/%%Y",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--queue", action="store_true", help="send the job to the worker")
 
@@ -161,6 +180,9 @@ class Command(JsonCommand):
                 dry_run=o["dry_run"] or None,
                 limit=o["limit"],
                 create_missing={f: True for f in o["create_missing"]} or None,
+                repeats=o["repeats"],
+                rounding=o["rounding"],
+                date_formats=self._date_formats(o["date_format"]),
             )
             if o["queue"]:
                 job = import_start(job=job)
@@ -180,6 +202,16 @@ class Command(JsonCommand):
         except FerryError as exc:
             raise self.fail(exc.message) from None
         return self._report(job, o)
+
+    @staticmethod
+    def _date_formats(items: list[str]) -> dict[str, str] | None:
+        formats = {}
+        for item in items:
+            field, sep, fmt = item.rpartition("=")
+            if not sep or not field.strip() or not fmt.strip():
+                raise FerryError(f"--date-format needs \"field=format\", got '{item}'.")
+            formats[field.strip()] = fmt.strip()
+        return formats or None
 
     def _field(self, resource, text: str) -> str:
         # The fields the wizard offers: a file that carries lines (orders) may name theirs too.
@@ -256,6 +288,13 @@ class Command(JsonCommand):
                 )
             if rolled_back:
                 out["rolled_back"] = True
+            # What the file itself needs decided: repeats, grouped problems, rounding, keys.
+            for key in ("repeats", "repeats_merged", "repeats_conflicting", "problems"):
+                if key in s:
+                    out[key] = s[key]
+            for key in ("rounded", "keys_used"):
+                if s.get(key):
+                    out[key] = s[key]
             if job.error_message:
                 out["message"] = job.error_message
             if s.get("files", {}).get("failed-rows"):
@@ -294,6 +333,7 @@ class Command(JsonCommand):
             )
         if s.get("rolled_back"):
             w("All or nothing: rows failed, so nothing was written.")
+        self._file_notes(s)
         errors = list(job.log_entries.filter(level="error").order_by("row_number", "pk")[:20])
         for entry in errors:
             w(f"  {entry.message}")
@@ -304,3 +344,38 @@ class Command(JsonCommand):
             w(f"Failed rows written to {files['failed-rows']['name']} (media storage).")
         if s.get("created") or s.get("updated"):
             w(f"Undo with: manage.py undo_import {job.pk}")
+
+    def _file_notes(self, s: dict) -> None:
+        """Repeats, grouped problems (with the option that fixes each) and rounding."""
+        w = self.stdout.write
+        merged = int(s.get("repeats_merged") or 0)
+        if merged:
+            w(f"{merged:,} repeats merged (same values as an earlier row)")
+        conflicting = int(s.get("repeats_conflicting") or 0)
+        if conflicting:
+            outcome = {
+                "fail": "failed (add --repeats first or --repeats last to keep one row)",
+                "first": "the first row of each kept (--repeats first)",
+                "last": "the last row of each kept (--repeats last)",
+            }.get(s.get("repeats"), "")
+            w(f"{conflicting:,} repeats with other values: {outcome}")
+        for problem in s.get("problems") or []:
+            offer = problem.get("offer") or {}
+            if offer.get("setting") == "rounding":
+                hint = "add --rounding half-up (or half-even)"
+            elif offer.get("setting") == "date_format":
+                hint = f"add --date-format {offer['field']}=excel-1900 (or excel-1904)"
+            else:
+                hint = ""
+            w(f"Problem: {problem['message']}" + (f" → {hint}" if hint else ""))
+        for field, count in (s.get("rounded") or {}).items():
+            w(f"{count:,} values of {field} rounded ({s.get('rounding')})")
+        keys = s.get("keys_used") or {}
+        if keys:
+            w(
+                "Records recognised by: "
+                + ", ".join(
+                    f"{'no key (created as new)' if k == 'none' else k} {n:,}"
+                    for k, n in keys.items()
+                )
+            )
