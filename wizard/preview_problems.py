@@ -328,14 +328,19 @@ def problem_values(*, preview: DataJob, column: str, kind: str) -> list[str]:
     return [v for v in values if v != ""]
 
 
-def ambiguous_references(*, job: DataJob, preview: DataJob | None, resource) -> list[dict]:
-    """Values that match several existing records, per reference field, with the candidates."""
+def ambiguous_references(
+    *, job: DataJob, preview: DataJob | None, resource, groups: list[dict] | None = None
+) -> list[dict]:
+    """Values that match several existing records, per reference field, with the candidates
+    (``groups``: the panel's, when the caller has them already)."""
     if preview is None or preview.status != DataJob.Status.COMPLETED:
         return []
+    if groups is None:
+        groups = preview_problems(job=job, preview=preview, resource=resource)
     params = ImportParams.from_job(job)
     fields = resource.field_map()
     out = []
-    for group in preview_problems(job=job, preview=preview, resource=resource):
+    for group in groups:
         spec = fields.get(group["field"])
         if spec is None or spec.ref is None:
             continue
@@ -513,7 +518,9 @@ def preview_problems_context(
         "problem_columns": groups,
         "problem_kinds": kinds,
         "problem_filter": {"column": column, "kind": kind},
-        "ambiguous": ambiguous_references(job=job, preview=preview, resource=resource),
+        "ambiguous": ambiguous_references(
+            job=job, preview=preview, resource=resource, groups=groups
+        ),
         "outcome": import_outcome(counts=counts, mode=ImportParams.from_job(job).mode),
     }
 
