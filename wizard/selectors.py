@@ -32,6 +32,7 @@ def preview_counts(*, job: DataJob, preview: DataJob | None) -> dict[str, Any]:
         result = {k: int(summary.get(v, 0) or 0) for k, v in keys.items()}
         result["invalid"] = int(summary.get("invalid", 0) or 0)
         result["warnings"] = int(summary.get("warnings", 0) or 0)
+        result["merged"] = int(summary.get("merged", 0) or 0)
     else:
         counts = dict(
             ImportRow.objects.filter(job=job)
@@ -46,8 +47,9 @@ def preview_counts(*, job: DataJob, preview: DataJob | None) -> dict[str, Any]:
             "unchanged": counts.get(ImportRow.Status.UNCHANGED, 0),
             "invalid": counts.get(ImportRow.Status.INVALID, 0),
             "warnings": ImportRow.objects.filter(job=job).exclude(warnings={}).count(),
+            "merged": counts.get(ImportRow.Status.MERGED, 0),
         }
-    result["total"] = sum(result[k] for k in ("new", "update", "unchanged", "invalid"))
+    result["total"] = sum(result[k] for k in ("new", "update", "unchanged", "invalid", "merged"))
     return result
 
 

@@ -58,6 +58,7 @@ SHOWN = {k for k, _, _ in REAL_COUNTS + PREVIEW_COUNTS} | {
     "date_formats",
     "undo",
     "repeats",
+    "merged",
     "problems",
     "rounded",
     "rounding",

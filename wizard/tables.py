@@ -122,7 +122,13 @@ class CellColumn(tables.Column):
         )
 
 
-STATUS_BADGES = {"new": "ok", "update": "info", "unchanged": "pending", "invalid": "error"}
+STATUS_BADGES = {
+    "new": "ok",
+    "update": "info",
+    "unchanged": "pending",
+    "invalid": "error",
+    "merged": "pending",
+}
 
 
 class ImportRowTable(tables.Table):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wizard.views import drafts, problems, rerun, steps
+from wizard.views import drafts, problems, rerun, settings, steps
 
 app_name = "wizard"
 urlpatterns = [
@@ -20,6 +20,7 @@ urlpatterns = [
         name="reference_options",
     ),
     path("<int:job_id>/preview/problems/fix/", problems.problem_fix, name="problem_fix"),
+    path("<int:job_id>/preview/settings/", settings.preview_setting, name="preview_setting"),
     path("<int:job_id>/run/", steps.run, name="run"),
     path("<int:job_id>/run/status/", steps.run_status, name="run_status"),
     path("<int:job_id>/cancel/", steps.cancel, name="cancel"),

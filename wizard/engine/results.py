@@ -152,6 +152,9 @@ class ResultsMixin:
             "would_create": c["created"],
             "would_update": c["updated"],
             "invalid": c["failed"],
+            # Rows merged into an earlier row with the same key (identical, or settled by the
+            # run's "repeats" choice): no record of their own.
+            "merged": c["merged"],
             "unresolved": {f: dict(t) for f, t in self.unresolved.items() if t},
             "references_created": dict(self.references_created),
             "date_formats": self.date_formats,

@@ -50,7 +50,7 @@ from wizard.engine.validation import FieldPlan, Row, date_formats_guess, plans_c
 from wizard.engine.variants import VariantLinker
 from wizard.engine.writing import InstanceFactory, bulk_update_changed, changes_record, jsonable
 from wizard.models import ImportRow
-from wizard.parsing import quote
+from wizard.parsing import EXCEL_DATE_FORMATS, quote
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,15 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         fixed = {
             name: opts["date_format"] for name, opts in s.options.items() if opts.get("date_format")
         }
-        fixed.update({k: v for k, v in s.date_formats.items() if k not in fixed})
+        # Earlier previews' guesses; never Excel numbers, which are read as dates only while
+        # the option says so (a person can take that back).
+        fixed.update(
+            {
+                k: v
+                for k, v in s.date_formats.items()
+                if k not in fixed and v not in EXCEL_DATE_FORMATS
+            }
+        )
         plans = self._plans_for(self.resource, {})
         self.date_formats, warnings = date_formats_guess(plans=plans, rows=sample, fixed=fixed)
         for column, text in warnings:

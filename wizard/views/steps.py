@@ -42,6 +42,7 @@ from wizard.forms import (
     UndoForm,
     UploadForm,
 )
+from wizard.preview_settings import preview_settings_context
 from wizard.selectors import (
     import_can_undo,
     import_result_counts,
@@ -473,6 +474,7 @@ def _preview_context(request, job, resource, preview):
         **preview_problems.preview_problems_context(
             job=job, preview=preview, resource=resource, counts=counts, column=column, kind=kind
         ),
+        **preview_settings_context(job=job, preview=preview),
     )
 
 
