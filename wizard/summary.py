@@ -175,7 +175,7 @@ def _file_items(summary: dict) -> list[SummaryItem]:
     rounding done, and which key recognised the records."""
     items: list[SummaryItem] = []
     if summary.get("repeats_conflicting") and summary.get("repeats") in REPEATS:
-        items.append(SummaryItem("Repeats with other values", REPEATS[summary["repeats"]]))
+        items.append(SummaryItem("Which repeated row wins", REPEATS[summary["repeats"]]))
     problems = [p for p in summary.get("problems") or [] if isinstance(p, dict)]
     if problems:
         items.append(

@@ -27,7 +27,7 @@ class CheckpointMixin:
             "processed": self.processed,
             "succeeded": c["created"] + c["updated"],
             "failed": c["failed"],
-            "skipped": c["skipped"],
+            "skipped": c["skipped"] + c["merged"],
         }
         checkpoint = {
             "rows": self.processed,

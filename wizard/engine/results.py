@@ -133,7 +133,8 @@ class ResultsMixin:
                 processed=self.processed,
                 succeeded=c["created"] + c["updated"],
                 failed=c["failed"],
-                skipped=c["skipped"],
+                # Merged repeats write nothing of their own: skipped, for the job's counts.
+                skipped=c["skipped"] + c["merged"],
                 force=True,
             )
         summary: dict[str, Any] = {

@@ -321,7 +321,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                 processed=self.processed,
                 succeeded=c["created"] + c["updated"],
                 failed=c["failed"],
-                skipped=c["skipped"],
+                skipped=c["skipped"] + c["merged"],
             )
 
     # --- one batch -------------------------------------------------------------------------
