@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/bench_documents.py                 # 1,000 invoices, 2 workers
     .venv/bin/python bench/bench_documents.py --orders 200 --workers 1 --modes zip
+    .venv/bin/python bench/bench_documents.py --orders 200 --chunk-orders 1,10,40 --modes zip
 
 It keeps a benchmark database (Django's test-database machinery with keepdb: a SQLite file under
 var/ or a separate PostgreSQL database when DATABASE_URL says so), seeds the demo organization
 at the scale that yields the orders asked for (500 orders per scale unit, 1-5 lines each), and
-renders every order's invoice with ``documents_batch_render`` — the same call the background
+renders every order's invoice with ``documents_batch_render`` (``--chunk-orders``: orders per
+WeasyPrint layout; 1 is the old one-layout-per-order way) — the same call the background
 job and ``print_documents`` make, parallel worker processes included.
 
 Printed per mode: orders, order lines, pages, wall seconds, orders/s, lines/s (rows), pages/s,
@@ -110,6 +112,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--modes", default="zip,merged")
+    parser.add_argument(
+        "--chunk-orders", default="", help="Orders per layout, comma-separated (default: Ferry's)."
+    )
     args = parser.parse_args()
 
     import django
@@ -129,7 +134,7 @@ def main() -> None:
     from business.writers.pdf import default_workers
     from reports.documents.kinds import Invoice
     from reports.documents.selectors import documents_orders
-    from reports.documents.services import documents_batch_render
+    from reports.documents.services import CHUNK_ORDERS, documents_batch_render
 
     scale = max(1, -(-args.orders // 500))
     started = time.perf_counter()
@@ -142,9 +147,11 @@ def main() -> None:
     workers = args.workers or default_workers()
     print(f"{len(pks):,} invoices, {lines:,} order lines, {workers} render worker(s), "
           f"{os.cpu_count()} CPUs")  # fmt: skip
-    print(f"{'mode':<8}{'orders':>8}{'pages':>7}{'wall s':>8}{'cpu s':>8}{'orders/s':>10}"
+    chunks = [int(c) for c in args.chunk_orders.split(",") if c.strip()] or [CHUNK_ORDERS]
+    print(f"{'mode':<8}{'chunk':>6}{'orders':>8}{'pages':>7}{'wall s':>8}{'cpu s':>8}{'orders/s':>10}"
           f"{'rows/s':>9}{'pages/s':>9}{'size MB':>9}  peak RSS MiB (parent | workers)")  # fmt: skip
-    for mode in args.modes.split(","):
+    runs = [(mode, chunk) for chunk in chunks for mode in args.modes.split(",")]
+    for mode, chunk in runs:
         sampler = PeakSampler()
         sampler.start()
         cpu0 = _cpu()
@@ -159,6 +166,7 @@ def main() -> None:
                 path=out,
                 progress=QuietProgress(),
                 workers=workers,
+                chunk_orders=chunk,
             )
             size = out.stat().st_size / 1e6
         wall = time.perf_counter() - t0
@@ -168,7 +176,7 @@ def main() -> None:
         parent = (_hwm_kib(os.getpid()) or 0) / 1024
         peaks = " ".join(f"{kib / 1024:.0f}" for kib in sampler.peaks.values())
         print(
-            f"{mode:<8}{res.orders:>8,}{res.pages:>7,}{wall:>8.1f}{cpu:>8.1f}"
+            f"{mode:<8}{chunk:>6}{res.orders:>8,}{res.pages:>7,}{wall:>8.1f}{cpu:>8.1f}"
             f"{res.orders / wall:>10.1f}{lines / wall:>9.1f}{res.pages / wall:>9.1f}{size:>9.1f}"
             f"  {parent:.0f} | {peaks}"
         )

@@ -24,7 +24,7 @@ FORMAT_LABELS = {
     "pdf": "PDF",
     "csv": "CSV",
     "json": "JSON",
-    "zip": "ZIP (one PDF per order)",
+    "zip": "ZIP (one file per order)",
 }
 # How many rows are written between two progress reports and cancellation checks.
 PROGRESS_EVERY = 500
