@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from api.parsers import StrictJSONParser
 from api.services import request_fingerprint
-from api.views import IDEMPOTENCY, STARTED, _started, errors
+from api.views.common import IDEMPOTENCY, STARTED, errors, job_started
 from reports.documents.kinds import MODES, document_get, documents_all
 from reports.documents.selectors import document_order_get
 from reports.documents.services import document_print, documents_batch_start
@@ -105,7 +105,7 @@ class OrderDocumentsBatchView(APIView):
                 params={"ids": data.get("ids"), "filters": data.get("filters") or {}},
             )
 
-        return _started(
+        return job_started(
             request,
             endpoint_key=f"POST documents {document.identifier}",
             fingerprint=request_fingerprint(data=request.data),

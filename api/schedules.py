@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from accounts.permissions import MANAGE_SCHEDULES
 from api.pagination import Pagination
 from api.permissions import IsOrganizationMember, membership_of
-from api.serializers import ErrorSerializer
+from api.serializers.common import ErrorSerializer
 from jobs.errors import FerryError
 from reports.schedules import selectors as sel
 from reports.schedules import services as svc

@@ -17,7 +17,8 @@ from accounts.permissions import MANAGE_SYNC
 from api.exceptions import ApiError
 from api.pagination import Pagination
 from api.permissions import IsOrganizationMember, membership_of
-from api.serializers import DataJobSerializer, ErrorSerializer
+from api.serializers.common import ErrorSerializer
+from api.serializers.jobs import DataJobSerializer
 from sync import selectors as sel
 from sync import services as svc
 from sync.errors import SyncBusy

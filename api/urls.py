@@ -2,14 +2,15 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from api import documents, pages, schedules, sync, views
+from api import documents, pages, schedules, sync
+from api.views import common, exports, imports, jobs, resources, templates
 
 app_name = "api"
 
 router = SimpleRouter()
-router.register("v1/data-jobs", views.DataJobViewSet, basename="datajob")
-router.register("v1/resources", views.ResourceViewSet, basename="resource")
-router.register("v1/templates", views.DataTemplateViewSet, basename="template")
+router.register("v1/data-jobs", jobs.DataJobViewSet, basename="datajob")
+router.register("v1/resources", resources.ResourceViewSet, basename="resource")
+router.register("v1/templates", templates.DataTemplateViewSet, basename="template")
 router.register("v1/schedules", schedules.ScheduleViewSet, basename="schedule")
 router.register("v1/schedule-history", schedules.HistoryViewSet, basename="schedule-run")
 router.register("v1/sync-connections", sync.ConnectionViewSet, basename="sync-connection")
@@ -20,10 +21,10 @@ urlpatterns = [
     path("docs/", pages.docs, name="docs"),
     path("tokens/", pages.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", pages.token_revoke_view, name="token-revoke"),
-    path("v1/reports/", views.ReportListView.as_view(), name="report-list"),
+    path("v1/reports/", exports.ReportListView.as_view(), name="report-list"),
     path(
         "v1/reports/<slug:report>/export/",
-        views.ReportExportView.as_view(),
+        exports.ReportExportView.as_view(),
         name="report-export",
     ),
     path(
@@ -42,8 +43,13 @@ urlpatterns = [
         name="document",
     ),
     *router.urls,
-    path("v1/<slug:resource>/export/", views.ResourceExportView.as_view(), name="resource-export"),
-    path("v1/<slug:resource>/import/", views.ResourceImportView.as_view(), name="resource-import"),
-    # Anything else under /api/ is a JSON 404 too (e.g. a job id that is not a number).
-    re_path(r"^.*$", views.not_found, name="not-found"),
+    path(
+        "v1/<slug:resource>/export/", exports.ResourceExportView.as_view(), name="resource-export"
+    ),
+    path(
+        "v1/<slug:resource>/import/", imports.ResourceImportView.as_view(), name="resource-import"
+    ),
+    # Anything else under /api/ is a JSON 404 too (e.g. a job id that is not a number, or a path
+    # with a newline in it, which "." would not match).
+    re_path(r"^[\s\S]*$", common.not_found, name="not-found"),
 ]

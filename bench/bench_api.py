@@ -67,7 +67,7 @@ def run(args) -> None:
     from rest_framework.test import APIClient, APIRequestFactory
 
     from accounts.models import Membership, Organization
-    from api.serializers import DataJobSerializer
+    from api.serializers.jobs import DataJobSerializer
     from api.tokens import token_create
     from jobs.models import DataJob
     from tests.factories import UserFactory
