@@ -1,15 +1,15 @@
 """The two entry points: :func:`file_inspect` (what is in a file) and :func:`rows_read` (its rows).
 
 Every format is turned into the same thing, a stream of ``(row number, values)`` records; the
-header row is found among the first records (see ``header.py``), data rows follow it, fully
-blank rows are skipped. Nothing here holds more than the first few hundred records.
+header row is found among the first records and the data rows after it are counted and sampled
+by ``scan.py``. Nothing here holds more than the first few hundred records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from itertools import chain, islice
+from collections.abc import Iterator
+from dataclasses import replace
+from itertools import chain
 from os import PathLike
 from typing import Any
 
@@ -19,18 +19,16 @@ from wizard.readers import json as json_reader
 from wizard.readers.base import (
     EXCEL_FORMATS,
     FileInfo,
-    ReaderError,
     ReadOptions,
     SourceRow,
     is_blank,
     json_safe,
 )
-from wizard.readers.detect import file_sniff_format, path_size
-from wizard.readers.header import header_detect, header_names
+from wizard.readers.detect import file_sniff_format
+from wizard.readers.header import header_names
 from wizard.readers.limits import columns_check, header_limits_check
+from wizard.readers.scan import data_records, row_blank, row_estimate, scan_warnings, table_scan
 
-# Rows looked at to find the header; title blocks are a few rows, never hundreds.
-HEAD_ROWS = 200
 # CSV and JSON are counted exactly up to this many bytes, and estimated from the bytes beyond.
 EXACT_COUNT_BYTES = 8 * 1024 * 1024
 # A sheet's rows are in memory already; counting them costs a Python list per row, so very
@@ -38,91 +36,6 @@ EXACT_COUNT_BYTES = 8 * 1024 * 1024
 EXCEL_EXACT_ROWS = 5_000
 # Warnings of one kind (duplicate JSON keys) are listed up to this many.
 MAX_WARNINGS = 5
-
-Record = tuple[int, list]
-
-
-def _blank(values: list) -> bool:
-    for value in values:
-        if value is not None and (type(value) is not str or value.strip()):
-            return False
-    return True
-
-
-def _blank_text(values: list[str]) -> bool:
-    # CSV cells are all strings: one join and strip in C instead of a call per cell.
-    return not "".join(values).strip()
-
-
-@dataclass
-class _Scan:
-    header_row: int
-    headers: list[str]
-    width: int
-    sample: list[list] = field(default_factory=list)
-    counted: int = 0
-    finished: bool = True
-    skipped_above: int = 0
-
-
-def _table_scan(
-    records: Iterable[Record],
-    *,
-    header_row: int | None,
-    sample_size: int,
-    keep_counting: Callable[[int], bool],
-) -> _Scan:
-    iterator = iter(records)
-    head = list(islice(iterator, HEAD_ROWS))
-    # Before the header is looked for: its cost, and every later step's, grows with the width.
-    columns_check(max((len(values) for _, values in head), default=0))
-    if header_row is None:
-        header_row = header_detect(head)
-        if header_row is None:
-            # Nothing but blank rows and comments in the first rows: no columns, and the "header"
-            # is put on the last of those rows so that reading yields none of them as data.
-            last = head[-1][0] if head else 1
-            return _Scan(header_row=last, headers=[], width=0, finished=len(head) < HEAD_ROWS)
-    scan = _Scan(header_row=header_row, headers=[], width=0)
-    found = header_row == 0
-    if found:
-        widths = [len(values) for _, values in head if not _blank(values)]
-        scan.width = max(widths, default=0)
-        scan.headers = [f"Column {index}" for index in range(1, scan.width + 1)]
-    for number, values in chain(head, iterator):
-        if not found:
-            if number >= header_row:
-                found = True
-                scan.header_row = number
-                scan.headers = header_names(values)
-                scan.width = len(values)
-            elif not _blank(values):
-                scan.skipped_above += 1
-            continue
-        if _blank(values):
-            continue
-        scan.counted += 1
-        if len(scan.sample) < sample_size:
-            scan.sample.append(values)
-        if not keep_counting(scan.counted):
-            scan.finished = False
-            break
-    if not found:
-        raise ReaderError(f"The header row {header_row} is past the last row of the file.")
-    return scan
-
-
-def _data_records(records: Iterable[Record], header_row: int) -> Iterator[Record]:
-    for number, values in records:
-        if number > header_row and not _blank(values):
-            yield number, values
-
-
-def _warnings_for(scan: _Scan) -> list[str]:
-    if scan.skipped_above:
-        plural = "row" if scan.skipped_above == 1 else "rows"
-        return [f"Skipped {scan.skipped_above} {plural} above the header (row {scan.header_row})."]
-    return []
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -159,7 +72,7 @@ def _inspect_csv_as(
         path, encoding=dialect.encoding, delimiter=dialect.delimiter, nul_counter=nuls, stats=stats
     )
     try:
-        scan = _table_scan(
+        scan = table_scan(
             records,
             header_row=options.header_row,
             sample_size=sample_size,
@@ -167,11 +80,10 @@ def _inspect_csv_as(
         )
     finally:
         records.close()
-    if scan.finished:
-        estimate, exact = scan.counted, True
-    else:
-        estimate, exact = int(path_size(path) * scan.counted / max(stats["bytes"], 1)), False
-    warnings = dialect.warnings + _warnings_for(scan)
+    estimate, exact = row_estimate(
+        path, counted=scan.counted, finished=scan.finished, bytes_read=stats["bytes"]
+    )
+    warnings = dialect.warnings + scan_warnings(scan)
     if nuls[0]:
         warnings.append(f"Removed {nuls[0]} NUL byte(s) from the file's text.")
     return FileInfo(
@@ -193,7 +105,7 @@ def _rows_csv(path: str | PathLike, info: FileInfo) -> Iterator[SourceRow]:
     records = csv_reader.csv_records(
         path, encoding=info.encoding or "utf-8", delimiter=info.delimiter or ","
     )
-    for number, values in _data_records(records, info.header_row):
+    for number, values in data_records(records, info.header_row):
         yield SourceRow(number=number, values=values)
 
 
@@ -211,7 +123,7 @@ def _inspect_excel(
 ) -> FileInfo:
     source = excel_reader.excel_sheet_open(path, fmt, options.sheet)
     try:
-        scan = _table_scan(
+        scan = table_scan(
             source.records,
             header_row=options.header_row,
             sample_size=sample_size,
@@ -223,7 +135,7 @@ def _inspect_excel(
         estimate, exact = scan.counted, True
     else:
         estimate, exact = max(source.last_row - scan.header_row, scan.counted), False
-    warnings = _warnings_for(scan)
+    warnings = scan_warnings(scan)
     if not scan.headers and len(source.sheets) > 1:
         others = ", ".join(f"'{other}'" for other in source.sheets if other != source.name)
         warnings.append(f"The sheet '{source.name}' is empty; the workbook also has {others}.")
@@ -246,7 +158,7 @@ def _rows_excel(path: str | PathLike, info: FileInfo) -> Iterator[SourceRow]:
     source = excel_reader.excel_sheet_open(path, info.format, info.sheet)
     width = len(info.headers)
     try:
-        for number, values in _data_records(source.records, info.header_row):
+        for number, values in data_records(source.records, info.header_row):
             yield SourceRow(number=number, values=_pad(values, width))
     finally:
         source.close()
@@ -276,7 +188,7 @@ def _inspect_json(
                 (number, [json_reader.cell_value(v) for v in item] if kind == "arrays" else [item])
                 for number, item, _ in chain([first], elements)
             )
-            scan = _table_scan(
+            scan = table_scan(
                 records,
                 header_row=options.header_row if kind == "arrays" else 0,
                 sample_size=sample_size,
@@ -284,7 +196,7 @@ def _inspect_json(
             )
             if kind == "values":
                 scan.headers, scan.width = ["value"], 1
-            warnings += _warnings_for(scan)
+            warnings += scan_warnings(scan)
             headers, keys, header_row = scan.headers, None, scan.header_row
             counted, finished = scan.counted, scan.finished
             sample_rows = [[json_safe(value) for value in row] for row in scan.sample]
@@ -314,10 +226,9 @@ def _inspect_json(
         elements.close()
     for key in pairs.duplicates[:MAX_WARNINGS]:
         warnings.append(f"The key '{key}' appears twice in one record; the last value is used.")
-    if finished:
-        estimate, exact = counted, True
-    else:
-        estimate, exact = int(path_size(path) * counted / max(stats["bytes"], 1)), False
+    estimate, exact = row_estimate(
+        path, counted=counted, finished=finished, bytes_read=stats["bytes"]
+    )
     if not finished and keys is not None:
         warnings.append(
             "Columns were taken from the first records only; keys that appear first further down "
@@ -361,7 +272,7 @@ def _rows_json(path: str | PathLike, info: FileInfo) -> Iterator[SourceRow]:
             values = [json_reader.cell_value(value) for value in item]
         else:
             values = [json_reader.cell_value(item)]
-        if _blank(values):
+        if row_blank(values):
             continue
         yield SourceRow(number=number, values=values)
 
