@@ -64,6 +64,8 @@ def test_it_prints_one_invoice_and_a_batch_of_fifty(
     expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
     link = page.locator("a[download][href*='/download/output/']")
     expect(link).to_be_visible(timeout=180_000)
+    # The job is named for people ("Export of invoices"), not by its identifier.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Export of invoices")
     page.screenshot(path=str(SHOTS / "documents-job-done-1366.png"), full_page=True)
     with page.expect_download() as info:
         link.click()
@@ -75,6 +77,23 @@ def test_it_prints_one_invoice_and_a_batch_of_fifty(
         last = PdfReader(io.BytesIO(archive.read(names[-1])))
         assert "£36.00" in last.pages[0].extract_text()
 
+    page.goto(f"{live_server.url}/jobs/")
+    expect(page.get_by_role("cell", name="Invoices", exact=True)).to_be_visible()
+
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/records/sales-orders/")
     page.screenshot(path=str(SHOTS / "orders-page-390.png"), full_page=True)
+    # At phone width the table scrolls in its own box (the page does not scroll sideways) and
+    # the PDF column is reached by scrolling it; its menu opens and downloads.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    menu = page.get_by_label("PDF documents for order SO-0001")
+    menu.scroll_into_view_if_needed()
+    expect(menu).to_be_in_viewport()
+    menu.click()
+    item = page.locator("details[open] .pdf-menu-list").get_by_role("link", name="Delivery note")
+    item.scroll_into_view_if_needed()
+    expect(item).to_be_in_viewport()
+    page.screenshot(path=str(SHOTS / "orders-row-menu-390.png"))
+    with page.expect_download() as info:
+        item.click()
+    assert info.value.suggested_filename == "delivery-note-SO-0001.pdf"
