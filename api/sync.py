@@ -246,7 +246,7 @@ class ConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(
         summary="Your organization's sync connections",
-        responses={200: ConnectionSerializer(many=True), **errors()},
+        responses={200: ConnectionSerializer(many=True), **errors(404)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -370,7 +370,7 @@ class SyncRunViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Sync runs, newest first",
         parameters=[OpenApiParameter("connection", OpenApiTypes.INT, description="Only this one")],
-        responses={200: SyncRunSerializer(many=True), **errors(400)},
+        responses={200: SyncRunSerializer(many=True), **errors(400, 404)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

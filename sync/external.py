@@ -80,7 +80,12 @@ def sqlite_path_resolve(*, path: str, organization_id: int, must_exist: bool = T
             f"The path '{text}' goes up with '..'; only files inside the sync folder are opened."
         )
     root = sync_root()
-    real = (given if given.is_absolute() else root / given).resolve()
+    try:
+        real = (given if given.is_absolute() else root / given).resolve()
+        exists = real.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte…
+        reason = getattr(exc, "strerror", None) or "not a usable file name"
+        raise SyncSourceError(f"The path '{text[:200]}' cannot be opened ({reason}).") from None
     if not real.is_relative_to(root):
         raise SyncNotAllowed(
             f"The path '{text}' leads outside the sync folder (FERRY_SYNC_ROOT); only files inside it "
@@ -90,7 +95,7 @@ def sqlite_path_resolve(*, path: str, organization_id: int, must_exist: bool = T
     if real.is_relative_to(uploads) and not real.is_relative_to(uploads / str(organization_id)):
         raise SyncNotAllowed(f"The path '{text}' belongs to another organization's uploads.")
     if must_exist:
-        if not real.is_file():
+        if not exists:
             raise SyncSourceError(f"The SQLite file '{text}' does not exist in the sync folder.")
         sqlite_sniff(real, shown=text)
     return real

@@ -46,6 +46,8 @@ def test_it_creates_a_connection_and_refuses_a_bad_one(api, org, reels_file, war
     assert SyncConnection.objects.filter(organization=org, name="Shop").exists()
     bad = api.post(BASE, {**body, "name": "Out", "path": "../../etc/passwd"}, format="json")
     assert bad.status_code == 400 and bad.json()["error"]
+    long = api.post(BASE, {**body, "name": "L", "path": "0" * 500}, format="json")
+    assert long.status_code == 400 and "cannot be opened" in long.json()["error"]
     missing = api.post(BASE, {**body, "name": "T", "table": "nope"}, format="json")
     assert missing.status_code == 400 and "nope" in missing.json()["error"]
 
