@@ -28,7 +28,7 @@ REELS = 4_000
 def test_it_runs_a_sync_again_after_its_worker_was_killed(
     org,
     owner,
-    consumers,
+    consumers,  # noqa: F811  (the fixture imported above)
     sync_root,
     warehouses,
     monkeypatch,  # noqa: F811
