@@ -31,7 +31,7 @@ def test_it_runs_a_sync_again_after_its_worker_was_killed(
     consumers,  # noqa: F811  (the fixture imported above)
     sync_root,
     warehouses,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     monkeypatch.setenv("FERRY_SYNC_ROOT", str(sync_root))  # the consumers read it
     reels_write(sync_root / "shop" / "inventory.sqlite3", in_stock_rows(REELS))
