@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from business.resources import Field, FieldType
+from library.rules import allowed_problem, pattern_problem
 
 DATE_FORMATS = [
     ("", "Detect from the data"),
@@ -211,8 +212,8 @@ class FieldSettings:
 
         The order is the import engine's: a constant replaces the cell, the value map
         translates it, a blank takes the default, then required, pattern and allowed
-        values are checked. Minimum and maximum depend on the typed value and are checked
-        by the import preview.
+        values are checked, with the engine's messages. Minimum and maximum depend on the
+        typed value and are checked by the import preview.
         """
         try:
             pattern = re.compile(self.regex) if self.regex else None
@@ -239,15 +240,12 @@ class FieldSettings:
                 else:
                     results.append(SampleResult(raw, value, True, "Left blank"))
                 continue
-            if pattern is not None and not self.constant and not pattern.fullmatch(text):
-                results.append(
-                    SampleResult(raw, value, False, f"Does not match the pattern {self.regex}")
-                )
-                continue
-            if allowed and value.casefold() not in {a.casefold() for a in allowed}:
-                results.append(SampleResult(raw, value, False, "Not one of the allowed values"))
-                continue
-            results.append(SampleResult(raw, value, True))
+            # The engine's own rules and words (library/rules.py), on the value it checks: the
+            # text after the constant, value map and default.
+            problem = pattern_problem(pattern=pattern, raw=value) or allowed_problem(
+                allowed=allowed, raw=value, value=value
+            )
+            results.append(SampleResult(raw, value, not problem, problem))
         return results
 
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from business.resources import Field, FieldType
 from business.writers.base import neutralize_undo
+from library.rules import quote
 
 T = FieldType
 
@@ -60,13 +61,6 @@ class ParseError(ValueError):
         super().__init__(message)
         self.message = message
         self.kind = kind
-
-
-def quote(raw: Any) -> str:
-    text = str(raw)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"'{text}'"
 
 
 # --- booleans --------------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.http import QueryDict
 from django.urls import reverse
 
 from library.fields import FieldSettings
 from library.models import DataTemplate
+from library.rules import rule_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +145,8 @@ def test_it_checks_sample_values_live_without_saving(member_client, template):
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count('class="pass"') == 1 and html.count('class="fail"') == 1
-    assert "Does not match the pattern" in html
+    # The import engine's words (library/rules.py), so the live check says what an import will.
+    assert "&#x27;06 12&#x27; does not match the expected pattern" in html
     template.refresh_from_db()
     assert template.rules == {"phone": {"required": True, "regex": r"^\+[0-9 ]+$"}}
 
@@ -150,3 +154,18 @@ def test_it_checks_sample_values_live_without_saving(member_client, template):
 def test_it_answers_404_to_a_live_check_on_another_organizations_template(other_client, template):
     url = reverse("library:template_field_check", args=[template.pk])
     assert other_client.post(url, {"field": "phone"}).status_code == 404
+
+
+def test_it_checks_the_pattern_on_the_value_the_import_checks_with_its_words():
+    # The engine applies the pattern after the value map (library/rules.py is the one rule).
+    card = FieldSettings(
+        name="source",
+        label="Source",
+        value_map=[("Téléphone", "phone")],
+        regex=r"[a-z]+",
+        samples="Téléphone\nFax\n",
+    )
+    results = card.check()
+    assert [(r.value, r.ok) for r in results] == [("phone", True), ("Fax", False)]
+    engine = rule_problem(pattern=re.compile(r"[a-z]+"), rules={}, raw="Fax", value="Fax")
+    assert results[1].message == engine == "'Fax' does not match the expected pattern [a-z]+"

@@ -11,19 +11,18 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db import models
 
 from business.resources import Field, FieldType, Resource
 from jobs.errors import FerryError
+from library.rules import rule_problem
 from wizard.parsing import (
     ParseError,
     date_format_guess,
     human_format,
     parser_for,
-    quote,
     value_map_lookup,
 )
 
@@ -332,7 +331,7 @@ def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
                     p.examples[exc.kind] = value
             continue
         if checks:
-            problem = _rule_problem(p, value, parsed)
+            problem = rule_problem(pattern=p.regex, rules=p.rules, raw=value, value=parsed)
             if problem:
                 row.error(column, value, problem)
                 continue
@@ -343,38 +342,3 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     return value.strip() if isinstance(value, str) else str(value)
-
-
-def _rule_problem(plan: FieldPlan, raw: Any, value: Any) -> str:
-    rules = plan.rules
-    if plan.regex is not None and not plan.regex.fullmatch(str(raw)):
-        return f"{quote(raw)} does not match the expected pattern {plan.regex.pattern}"
-    allowed = rules.get("allowed")
-    if allowed:
-        folded = {str(a).casefold() for a in allowed}
-        if str(value).casefold() not in folded and str(raw).casefold() not in folded:
-            return f"{quote(raw)} is not one of the allowed values: {', '.join(map(str, allowed))}"
-    for name, word, check in (
-        ("min", "at least", lambda v, b: v >= b),
-        ("max", "at most", lambda v, b: v <= b),
-    ):
-        bound = rules.get(name)
-        if bound is None or bound == "":
-            continue
-        try:
-            if isinstance(value, str):
-                ok = check(len(value), int(bound))
-                if not ok:
-                    return f"{quote(raw)} must be {word} {bound} characters long"
-                continue
-            if isinstance(value, int | Decimal | float):
-                ok = check(
-                    value, Decimal(str(bound)) if isinstance(value, Decimal) else type(value)(bound)
-                )
-            else:
-                ok = check(str(value), str(bound))  # dates compare as ISO text
-        except (TypeError, ValueError, ArithmeticError):
-            continue
-        if not ok:
-            return f"{quote(raw)} must be {word} {bound}"
-    return ""
