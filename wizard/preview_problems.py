@@ -4,7 +4,8 @@ that cause it (top few, with counts) and the bulk actions that fix them all at o
 Counted with aggregate queries over the preview's row log (one entry per problem, written by
 the dry run), never by loading rows: a 100,000-row preview is summed by the database. The log
 of a finished preview does not change, so the sums are kept in the preview's summary; only rows
-a person fixed by hand since (few) are counted again from their stored errors.
+a person fixed by hand since (few, their numbers listed in the summary by the row-edit service)
+are counted again from their stored errors.
 
 A bulk action changes the draft's settings (value map, default, reference decisions, mapping,
 mode) through the same configure service as the mapping page, then checks the file again.
@@ -35,6 +36,9 @@ TOP_VALUES = 5
 # the file is the better tool (the value map is stored on the draft).
 MAX_BULK_VALUES = 10_000
 CACHE_KEY = "problems_panel"
+# In the preview's summary: the row numbers fixed by hand since it ran (import_row_edit adds
+# them), so the panel never scans every stored row to find the edited ones.
+EDITED_KEY = "edited_rows"
 SKIPS_KEY = "problem_skips"  # in ImportParams.extra: [[column, kind], ...] a person skipped
 
 
@@ -177,14 +181,30 @@ def _log_sums(preview: DataJob) -> dict[str, Any]:
     return {"groups": groups, "top": top}
 
 
+def problems_sum(*, preview: DataJob) -> dict[str, Any]:
+    """What a finished preview keeps in its summary for the panel: the sums of its log (which
+    never changes) and the list of rows fixed by hand since, empty at first. Called by the
+    preview run as it ends, so no page pays for the sums."""
+    return {CACHE_KEY: _log_sums(preview), EDITED_KEY: []}
+
+
+def problems_edited_note(*, summary: dict[str, Any], row_number: int) -> dict[str, Any]:
+    """The preview's summary with one more row fixed by hand, which the panel recounts (an
+    older summary without the list is left so: the panel then finds them by reading all rows)."""
+    edited = summary.get(EDITED_KEY)
+    if isinstance(edited, list) and row_number not in edited:
+        return {**summary, EDITED_KEY: [*edited, row_number]}
+    return summary
+
+
 def _cached_sums(preview: DataJob) -> dict[str, Any]:
     summary = preview.summary if isinstance(preview.summary, dict) else {}
     cached = summary.get(CACHE_KEY)
     if cached is not None:
         return cached
+    # A preview finished before the run kept its sums: sum it once, on first view.
     sums = _log_sums(preview)
     if preview.status == DataJob.Status.COMPLETED:
-        # A finished preview's log never changes: sum it once.
         with transaction.atomic():
             locked = DataJob.objects.select_for_update().only("summary").get(pk=preview.pk)
             merged = {**(locked.summary or {}), CACHE_KEY: sums}
@@ -255,11 +275,16 @@ def preview_problems(*, job: DataJob, preview: DataJob | None, resource) -> list
 def _edited_adjust(*, job, preview, counts: Counter, tops) -> None:
     """Rows fixed by hand since the preview ran: their logged problems are replaced by the
     ones their last check found (a few rows, read one by one)."""
-    edited = list(
-        ImportRow.objects.filter(job=job)
-        .exclude(edits={})
-        .values_list("row_number", "errors", "values", "edits")
-    )
+    listed = (preview.summary or {}).get(EDITED_KEY)
+    rows = ImportRow.objects.filter(job=job)
+    if listed is not None:
+        if not listed:
+            return
+        rows = rows.filter(row_number__in=listed)
+    else:
+        # An older preview without the list: find the edited rows by reading them all.
+        rows = rows.exclude(edits={})
+    edited = list(rows.values_list("row_number", "errors", "values", "edits"))
     if not edited:
         return
     numbers = [e[0] for e in edited]

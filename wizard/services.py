@@ -527,6 +527,10 @@ def import_run(*, job: DataJob, progress) -> dict:
         # The formats this preview guessed are kept for the run; the person's own win.
         known = ImportParams.from_job(draft).date_formats
         ImportParams.update(draft, date_formats={**summary.get("date_formats", {}), **known})
+        # The problems panel's sums, made here in the worker so no page view waits for them.
+        from wizard.preview_problems import problems_sum  # it imports the wizard's flow
+
+        summary.update(problems_sum(preview=job))
     elif not settings.dry_run:
         audit_record(
             organization=job.organization,
@@ -604,16 +608,21 @@ def import_row_edit(*, job: DataJob, row_number: int, column: str, value: str) -
     row.changes = result.changes_display
     row.save(update_fields=["edits", "status", "errors", "warnings", "changes"])
     preview_id = params.preview_job_id
-    if preview_id and old_status != row.status:
+    if preview_id:
         with transaction.atomic():
             preview = DataJob.objects.select_for_update().filter(pk=preview_id).first()
             if preview is not None:
                 summary = dict(preview.summary or {})
-                summary[_COUNT_KEY[old_status]] = max(
-                    0, int(summary.get(_COUNT_KEY[old_status], 0)) - 1
-                )
-                summary[_COUNT_KEY[row.status]] = int(summary.get(_COUNT_KEY[row.status], 0)) + 1
-                preview.summary = summary
+                if old_status != row.status:
+                    summary[_COUNT_KEY[old_status]] = max(
+                        0, int(summary.get(_COUNT_KEY[old_status], 0)) - 1
+                    )
+                    summary[_COUNT_KEY[row.status]] = (
+                        int(summary.get(_COUNT_KEY[row.status], 0)) + 1
+                    )
+                from wizard.preview_problems import problems_edited_note
+
+                preview.summary = problems_edited_note(summary=summary, row_number=row_number)
                 preview.save(update_fields=["summary"])
     return row
 

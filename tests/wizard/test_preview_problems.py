@@ -258,3 +258,57 @@ def test_it_names_the_kind_of_a_message_the_way_the_database_does():
         "missing_reference"
     )
     assert kind_of("a value is required").name == "required"
+
+
+def test_it_sums_the_panel_when_the_preview_finishes_and_recounts_only_the_rows_fixed_by_hand(
+    messy, owner_client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wizard.services import import_row_edit
+
+    preview = preview_now(messy)
+    # The dry run left the sums and an empty list of edited rows: the first view sums nothing
+    # and never reads every stored row to find edited ones.
+    assert set(preview.summary["problems_panel"]) == {"groups", "top"}
+    assert preview.summary["edited_rows"] == []
+    kunde, interessent, *_ = expected()
+    with CaptureQueriesContext(connection) as queries:
+        owner_client.get(reverse("wizard:preview", args=[messy.pk]))
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [q for q in sql if "COUNT(DISTINCT" in q.upper()]
+    # The stored rows are read a page at a time (or counted), never all of them for edits.
+    rows = [q for q in sql if 'FROM "wizard_importrow"' in q]
+    assert rows and all("LIMIT" in q or q.startswith("SELECT COUNT(") for q in rows), rows
+
+    # Row 11 (file line) says 'Kunde': fixed by hand, it is listed and recounted.
+    import_row_edit(job=messy, row_number=11, column="Stage", value="customer")
+    preview.refresh_from_db()
+    assert preview.summary["edited_rows"] == [11]
+    stage = panel(messy)[("Stage", "not_a_choice")]
+    assert stage["count"] == kunde + interessent - 1
+    assert stage["values"][0] == {"value": "Kunde", "count": kunde - 1}
+    # Fixed twice, listed once.
+    import_row_edit(job=messy, row_number=11, column="Stage", value="lead")
+    preview.refresh_from_db()
+    assert preview.summary["edited_rows"] == [11]
+
+
+def test_it_pages_the_preview_from_the_row_number_index(messy, owner_client):
+    from wizard.models import ImportRow
+
+    preview_now(messy)
+    numbers = list(
+        ImportRow.objects.filter(job=messy)
+        .order_by("row_number")
+        .values_list("row_number", flat=True)
+    )
+    last_page = (len(numbers) + 24) // 25
+    for page in (1, 2, 200, last_page):
+        response = owner_client.get(reverse("wizard:preview", args=[messy.pk]), {"page": page})
+        table = response.context["table"]
+        shown = [r.record.row_number for r in table.page.object_list]
+        assert shown == numbers[(page - 1) * 25 : page * 25]
+        assert table.paginator.num_pages == last_page
+    assert len(shown) == len(numbers) - (last_page - 1) * 25

@@ -51,7 +51,7 @@ from wizard.selectors import (
     reference_choices,
     unresolved_references,
 )
-from wizard.tables import ImportRowTable
+from wizard.tables import ImportRowTable, RowNumberPaginator
 
 PREVIEW_PAGE_SIZE = 25
 LOG_PAGE_SIZE = 50
@@ -451,7 +451,7 @@ def _preview_context(request, job, resource, preview):
     rows = preview_problems.preview_rows_with(rows=rows, preview=preview, column=column, kind=kind)
     headers = list(flow.file_info(job).get("headers") or [])
     table = ImportRowTable(rows, headers=headers, job=job, resource=resource)
-    paginate: dict = {"per_page": PREVIEW_PAGE_SIZE}
+    paginate: dict = {"per_page": PREVIEW_PAGE_SIZE, "paginator_class": RowNumberPaginator}
     if problems or kind:
         # Counting the rows with problems means reading every stored row; page without it.
         paginate["paginator_class"] = LazyPaginator
