@@ -45,33 +45,21 @@ class ResourceExportView(APIView):
         data = serializer.validated_data
         exporter = exporter_get(resource_cls.name)
         exporter.permission_check(membership=membership_of(request), format=data["format"])
-        template = None
-        if "template" in data:
-            template = template_for_use(
-                request, data["template"], resource_cls.name, DataTemplate.Type.EXPORT
-            )
-
-        def start() -> DataJob:
-            job = export_create(
-                organization=request.organization,
-                user=request.user,
-                exporter=exporter,
-                format=data["format"],
-                params={
-                    "filters": data.get("filters"),
-                    "columns": data.get("columns"),
-                    "options": data.get("options"),
-                },
-                template=template,
-            )
-            export_start(job=job)
-            return job
-
-        return job_started(
+        template = template_for_use(
+            request, data.get("template"), resource_cls.name, DataTemplate.Type.EXPORT
+        )
+        params = {
+            "filters": data.get("filters"),
+            "columns": data.get("columns"),
+            "options": data.get("options"),
+        }
+        return _export_started(
             request,
+            exporter=exporter,
+            format=data["format"],
+            params=params,
+            template=template,
             endpoint_key=f"POST export {resource_cls.name}",
-            fingerprint=request_fingerprint(data=request.data),
-            start=start,
         )
 
 
@@ -112,20 +100,35 @@ class ReportExportView(APIView):
         # Parameters may also sit next to "format" instead of inside "params".
         params.update({k: v for k, v in request.data.items() if k not in ("format", "params")})
 
-        def start() -> DataJob:
-            job = export_create(
-                organization=request.organization,
-                user=request.user,
-                exporter=report_cls,
-                format=data["format"],
-                params=params,
-            )
-            export_start(job=job)
-            return job
-
-        return job_started(
+        return _export_started(
             request,
+            exporter=report_cls,
+            format=data["format"],
+            params=params,
             endpoint_key=f"POST report {report_cls.identifier}",
-            fingerprint=request_fingerprint(data=request.data),
-            start=start,
         )
+
+
+def _export_started(
+    request, *, exporter, format: str, params: dict, endpoint_key: str, template=None
+) -> Response:
+    """A resource export and a report start the same way: create the exporter's job, queue it."""
+
+    def start() -> DataJob:
+        job = export_create(
+            organization=request.organization,
+            user=request.user,
+            exporter=exporter,
+            format=format,
+            params=params,
+            template=template,
+        )
+        export_start(job=job)
+        return job
+
+    return job_started(
+        request,
+        endpoint_key=endpoint_key,
+        fingerprint=request_fingerprint(data=request.data),
+        start=start,
+    )

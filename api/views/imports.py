@@ -61,11 +61,9 @@ class ResourceImportView(APIView):
         upload = data["file"]
         if upload.size > limit:
             raise PayloadTooLarge(upload_too_large_message(limit))
-        template = None
-        if "template" in data:
-            template = template_for_use(
-                request, data["template"], resource_cls.name, DataTemplate.Type.IMPORT
-            )
+        template = template_for_use(
+            request, data.get("template"), resource_cls.name, DataTemplate.Type.IMPORT
+        )
 
         def start() -> DataJob:
             job = import_create(

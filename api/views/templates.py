@@ -25,8 +25,13 @@ from library.services import (
 )
 
 
-def template_for_use(request, pk: int, resource: str, template_type: str) -> DataTemplate:
-    """A template the user may use: shared or their own, of this organization, resource and type."""
+def template_for_use(
+    request, pk: int | None, resource: str, template_type: str
+) -> DataTemplate | None:
+    """A template the user may use: shared or their own, of this organization, resource and type
+    (None when the request names none)."""
+    if pk is None:
+        return None
     template = templates_visible_to(request).filter(pk=pk).first()
     if template is None:
         raise serializers.ValidationError({"template": [f"No template with id {pk}."]})
