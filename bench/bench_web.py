@@ -59,10 +59,16 @@ DEPLOYED_ENV = {
 
 def procfile_command(kind: str, port: int, extra: list[str]) -> list[str]:
     """The Procfile's line for ``kind``, run with this virtualenv's executables."""
+    # ${NAME:-default} as a shell would expand it; PORT is the benchmark's own.
+    env = {**os.environ, "PORT": str(port)}
     for line in (measure.ROOT / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
         if name.strip() == kind:
-            command = command.strip().replace("${PORT:-8000}", str(port))
+            command = re.sub(
+                r"\$\{(\w+):-([^}]*)\}",
+                lambda m: env.get(m.group(1)) or m.group(2),
+                command.strip(),
+            )
             argv = shlex.split(command)
             venv_bin = Path(sys.executable).parent
             if argv[0] == "python":
