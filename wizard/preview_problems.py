@@ -547,7 +547,34 @@ def preview_problems_context(
             job=job, preview=preview, resource=resource, groups=groups
         ),
         "outcome": import_outcome(counts=counts, mode=ImportParams.from_job(job).mode),
+        "reference_decisions": reference_decisions(job=job, resource=resource),
     }
+
+
+def reference_decisions(*, job: DataJob, resource) -> list[dict[str, str]]:
+    """What the person decided about references (records to create, values mapped to an
+    existing record), each with its undo: once decided, they are no longer problems."""
+    params = ImportParams.from_job(job)
+    fields = resource.field_map()
+    out = []
+    for field, on in params.create_missing.items():
+        if on and field in fields:
+            out.append(
+                {"field": field, "label": str(fields[field].label), "value": "", "target": ""}
+            )
+    for field, values in params.reference_map.items():
+        if field not in fields:
+            continue
+        for value, target in values.items():
+            out.append(
+                {
+                    "field": field,
+                    "label": str(fields[field].label),
+                    "value": value,
+                    "target": target,
+                }
+            )
+    return out
 
 
 def preview_rows_with(*, rows: QuerySet, preview: DataJob | None, column: str, kind: str):

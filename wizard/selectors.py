@@ -7,13 +7,11 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from business.resources import UnknownResource, resource_get
+from business.resources import resource_get
 from jobs.models import DataJob
-from wizard.engine.params import ImportParams
 from wizard.models import ImportRow
 
 REFERENCE_CHOICES_LIMIT = 50
-UNRESOLVED_PER_FIELD = 100
 
 
 def preview_rows(*, job: DataJob, problems_only: bool = False) -> QuerySet[ImportRow]:
@@ -51,56 +49,6 @@ def preview_counts(*, job: DataJob, preview: DataJob | None) -> dict[str, Any]:
         }
     result["total"] = sum(result[k] for k in ("new", "update", "unchanged", "invalid", "merged"))
     return result
-
-
-def unresolved_references(*, job: DataJob, preview: DataJob | None, resource) -> list[dict]:
-    """Per reference field: each unknown value once, with how many rows use it and the choice made."""
-    if preview is None or not isinstance(preview.summary, dict):
-        return []
-    params = ImportParams.from_job(job)
-    create_missing, reference_map = params.create_missing, params.reference_map
-    fields = resource.field_map()
-    groups = []
-    unresolved = preview.summary.get("unresolved") or {}
-    # Decisions already made stay listed (resolved values no longer show up as unknown).
-    names = list(dict.fromkeys([*unresolved, *reference_map, *create_missing]))
-    for field in names:
-        spec = fields.get(field)
-        values = unresolved.get(field) or {}
-        mapped = reference_map.get(field) or {}
-        if spec is None or spec.ref is None or not (values or mapped or create_missing.get(field)):
-            continue
-        ordered = sorted(values.items(), key=lambda item: (-item[1], str(item[0])))
-        shown = [
-            {"value": value, "count": count, "mapped_to": mapped.get(value)}
-            for value, count in ordered[:UNRESOLVED_PER_FIELD]
-        ]
-        shown += [
-            {"value": value, "count": None, "mapped_to": target}
-            for value, target in mapped.items()
-            if value not in values
-        ]
-        groups.append(
-            {
-                "field": field,
-                "label": spec.label,
-                "target_label": _ref_label(spec),
-                "creatable": spec.ref.creatable,
-                "create": bool(create_missing.get(field)),
-                "unknown": len(values),
-                "rows": sum(values.values()),
-                "more": max(0, len(ordered) - UNRESOLVED_PER_FIELD),
-                "values": shown,
-            }
-        )
-    return groups
-
-
-def _ref_label(spec) -> str:
-    try:
-        return resource_get(spec.ref.resource).label
-    except UnknownResource:
-        return spec.ref.resource
 
 
 def reference_choices(*, job: DataJob, resource, field: str, search: str = "") -> list[str]:

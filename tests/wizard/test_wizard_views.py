@@ -406,15 +406,21 @@ def test_it_lists_unresolved_references_once_with_counts_and_actions(member_clie
     AccountFactory(organization=org, name="Navy Reserve")
     job = preview_ready(member_client, start(member_client, file=upload(text=WITH_COMPANIES)))
     response = member_client.get(url("preview", job))
+    # Listed once, in the problems panel (no separate "Unknown references" card).
     unresolved = {
-        (g["field"], v["value"]): v["count"]
-        for g in response.context["unresolved"]
-        for v in g["values"]
+        (c["field"], v["value"]): v["count"]
+        for c in response.context["problem_columns"]
+        for k in c["kinds"]
+        if k["kind"] == "missing_reference"
+        for v in k["values"]
     }
     assert unresolved[("account", "Navy")] == 1
     assert unresolved[("account", "Bletchley")] == 2
     body = response.content.decode()
-    assert "Create the missing account records" in body
+    assert "Unknown references" not in body
+    assert "Create the missing records" in body
+    assert 'aria-label="Existing account for “Navy”"' not in body  # a label element, below
+    assert "Existing account for “Navy”" in body
     options = member_client.get(
         reverse("wizard:reference_options", args=[job.pk]), {"field": "account", "target": "navy"}
     )
@@ -426,6 +432,12 @@ def test_it_lists_unresolved_references_once_with_counts_and_actions(member_clie
     assert mapped.status_code == 302
     job.refresh_from_db()
     assert job.params["reference_map"] == {"account": {"Navy": "Navy Reserve"}}
+    run_now(DataJob.objects.get(pk=job.params["preview_job_id"]))
+    decided = member_client.get(url("preview", job))
+    assert decided.context["reference_decisions"] == [
+        {"field": "account", "label": "Account", "value": "Navy", "target": "Navy Reserve"}
+    ]
+    assert "Undo: Navy uses Navy Reserve" in decided.content.decode()
     member_client.post(
         reverse("wizard:references", args=[job.pk]),
         {"field": "account", "value": "Bletchley", "action": "create"},

@@ -49,7 +49,6 @@ from wizard.selectors import (
     preview_counts,
     preview_rows,
     reference_choices,
-    unresolved_references,
 )
 from wizard.tables import ImportRowTable, RowNumberPaginator
 
@@ -457,7 +456,6 @@ def _preview_context(request, job, resource, preview):
         paginate["paginator_class"] = LazyPaginator
     RequestConfig(request, paginate=paginate).configure(table)
     table.lazy = problems or bool(kind)
-    unresolved = unresolved_references(job=job, preview=preview, resource=resource)
     counts = preview_counts(job=job, preview=preview)
     return _base(
         request,
@@ -468,7 +466,6 @@ def _preview_context(request, job, resource, preview):
         table=table,
         problems=problems,
         counts=counts,
-        unresolved=unresolved,
         stale=flow.preview_is_stale(job),
         missing=flow.missing_required(job),
         **preview_problems.preview_problems_context(
