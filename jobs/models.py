@@ -195,6 +195,9 @@ class JobLogEntry(models.Model):
     value = models.TextField(blank=True)
     message = models.TextField()
     level = models.CharField(max_length=10, choices=Level.choices, default=Level.ERROR)
+    # What kind of problem ("required", "not_a_date", "missing_reference", ...), set by the
+    # import engine; null for entries written before it named them (read from the message).
+    kind = models.CharField(max_length=40, null=True, blank=True)
 
     class Meta:
         verbose_name = "job log entry"

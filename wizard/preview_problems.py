@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 
 from business.resources import FieldType, resource_get
 from jobs.errors import FerryError
@@ -149,6 +149,12 @@ def _kind_case() -> Case:
     return Case(*whens, default=Value(OTHER.name), output_field=CharField())
 
 
+def _kind_of_entry() -> Coalesce:
+    """A log entry's kind: the one the engine stored, else (entries written before it named
+    them) read from the message by the rules above."""
+    return Coalesce("kind", _kind_case(), output_field=CharField())
+
+
 def _errors(preview: DataJob) -> QuerySet[JobLogEntry]:
     return JobLogEntry.objects.filter(job=preview, level=JobLogEntry.Level.ERROR).order_by()
 
@@ -158,26 +164,26 @@ def _errors(preview: DataJob) -> QuerySet[JobLogEntry]:
 
 def _log_sums(preview: DataJob) -> dict[str, Any]:
     """{"groups": [[column, kind, rows, distinct values]], "top": [[column, kind, value, n]]}."""
-    log = _errors(preview).annotate(kind=_kind_case())
+    log = _errors(preview).annotate(problem=_kind_of_entry())
     groups = [
-        [g["column"], g["kind"], g["n"], g["distinct"]]
-        for g in log.values("column", "kind").annotate(
+        [g["column"], g["problem"], g["n"], g["distinct"]]
+        for g in log.values("column", "problem").annotate(
             n=Count("pk"), distinct=Count("value", distinct=True)
         )
     ]
     ranked = (
-        log.values("column", "kind", "value")
+        log.values("column", "problem", "value")
         .annotate(n=Count("pk"))
         .annotate(
             rank=Window(
                 RowNumber(),
-                partition_by=[F("column"), F("kind")],
+                partition_by=[F("column"), F("problem")],
                 order_by=[F("n").desc(), F("value").asc()],
             )
         )
         .filter(rank__lte=TOP_VALUES)
     )
-    top = [[t["column"], t["kind"], t["value"], t["n"]] for t in ranked]
+    top = [[t["column"], t["problem"], t["value"], t["n"]] for t in ranked]
     return {"groups": groups, "top": top}
 
 
@@ -288,10 +294,13 @@ def _edited_adjust(*, job, preview, counts: Counter, tops) -> None:
     if not edited:
         return
     numbers = [e[0] for e in edited]
-    for column, message, value in (
-        _errors(preview).filter(row_number__in=numbers).values_list("column", "message", "value")
+    for column, kind, value in (
+        _errors(preview)
+        .filter(row_number__in=numbers)
+        .annotate(problem=_kind_of_entry())
+        .values_list("column", "problem", "value")
     ):
-        key = (column, kind_of(message).name)
+        key = (column, kind)
         counts[key] -= 1
         if value in tops[key]:
             tops[key][value] -= 1
@@ -340,8 +349,8 @@ def _choices(spec) -> list[tuple[str, str]]:
 def problem_values(*, preview: DataJob, column: str, kind: str) -> list[str]:
     values = list(
         _errors(preview)
-        .annotate(kind=_kind_case())
-        .filter(column=column, kind=kind)
+        .annotate(problem=_kind_of_entry())
+        .filter(column=column, problem=kind)
         .values_list("value", flat=True)
         .distinct()[: MAX_BULK_VALUES + 1]
     )
@@ -581,7 +590,7 @@ def preview_rows_with(*, rows: QuerySet, preview: DataJob | None, column: str, k
     """The rows filter by problem kind (and column, when one is given)."""
     if not kind or preview is None:
         return rows
-    numbers = _errors(preview).annotate(kind=_kind_case()).filter(kind=kind)
+    numbers = _errors(preview).annotate(problem=_kind_of_entry()).filter(problem=kind)
     if column:
         numbers = numbers.filter(column=column)
     return rows.filter(row_number__in=numbers.values("row_number"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from django.db.models import Count
 from django.urls import reverse
 
 from business.models import Account
@@ -312,3 +313,34 @@ def test_it_pages_the_preview_from_the_row_number_index(messy, owner_client):
         assert shown == numbers[(page - 1) * 25 : page * 25]
         assert table.paginator.num_pages == last_page
     assert len(shown) == len(numbers) - (last_page - 1) * 25
+
+
+def test_it_groups_by_the_kind_the_engine_stored_and_reads_old_entries_by_their_text(messy):
+    from jobs.models import JobLogEntry
+
+    preview = preview_now(messy)
+    kunde, interessent, unknown, ambiguous, dates = expected()
+    kinds = dict(
+        JobLogEntry.objects.filter(job=preview, level="error")
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    assert kinds == {
+        "not_a_choice": kunde + interessent,
+        "missing_reference": unknown,
+        "ambiguous_reference": ambiguous,
+        "not_a_date": dates,
+    }
+    # Entries written before the engine named kinds (kind null) are read from their message;
+    # a stored kind wins over the text.
+    JobLogEntry.objects.filter(job=preview, column="Stage").update(kind=None)
+    JobLogEntry.objects.filter(job=preview, column="Birthday").update(kind="required")
+    summary = dict(preview.summary)
+    summary.pop("problems_panel")
+    DataJob.objects.filter(pk=preview.pk).update(summary=summary)
+    found = panel(messy)
+    assert found[("Stage", "not_a_choice")]["count"] == kunde + interessent
+    assert found[("Birthday", "required")]["count"] == dates
+    assert ("Birthday", "not_a_date") not in found

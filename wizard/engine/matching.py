@@ -129,6 +129,7 @@ class ReferenceResolver:
                     value,
                     f"{_quote(value)} matches several {target.label.lower()} "
                     f"({', '.join(ambiguous[key][:5])}); write it exactly as stored",
+                    "ambiguous_reference",
                 )
                 continue
             if key in pending:
@@ -150,6 +151,7 @@ class ReferenceResolver:
                 plan.column,
                 value,
                 f"no {_singular(target)} with {ref.key.replace('_', ' ')} {_quote(value)}{hint}",
+                "missing_reference",
             )
 
 

@@ -51,6 +51,8 @@ class ResultsMixin:
                             value=value,
                             message=message,
                             level="error",
+                            # Set for the problems the engine names (parse errors, its own).
+                            kind=getattr(text, "kind", "") or None,
                         )
                     )
                     if len(self.errors_sample) < MAX_SUMMARY_ERRORS:

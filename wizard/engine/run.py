@@ -418,6 +418,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                         plan.column,
                         value,
                         f"{quote(value)} appears more than once in this file (must be unique)",
+                        "duplicate_in_file",
                     )
 
     def _column(self, name: str) -> str:
@@ -451,6 +452,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                     row.values.get(plan.attname),
                     f"a {self.model._meta.verbose_name} with this {plan.field.label.lower()} already "
                     "exists, and it must be unique, so a new one cannot be created (choose skip or update)",
+                    "exists",
                 )
                 row.status = ImportRow.Status.INVALID
                 continue

@@ -65,6 +65,31 @@ class FieldPlan:
 _NONE: tuple = ()
 
 
+class RowProblem(str):
+    """A row's problem in words that also knows its kind ("required", "not_a_date", ...): the
+    row log stores the kind, so the preview's problems panel groups by it, not by the text."""
+
+    kind = ""
+
+    def __new__(cls, text: str, kind: str) -> RowProblem:
+        problem = super().__new__(cls, text)
+        problem.kind = kind
+        return problem
+
+
+# The kind of a value the field's parser refused ("invalid"), by the field's type.
+PARSE_KINDS = {
+    FieldType.CHOICE: "not_a_choice",
+    FieldType.BOOLEAN: "not_yes_no",
+    FieldType.INTEGER: "not_a_number",
+    FieldType.DECIMAL: "not_a_number",
+    FieldType.MONEY: "not_a_number",
+    FieldType.DATE: "not_a_date",
+    FieldType.DATETIME: "not_a_date",
+    FieldType.EMAIL: "invalid_email",
+}
+
+
 class Row:
     """One data row on its way through the pipeline.
 
@@ -87,10 +112,10 @@ class Row:
         self.raw = raw
         self.values: dict[str, Any] = {}
 
-    def error(self, column: str, value: Any, message: str) -> None:
+    def error(self, column: str, value: Any, message: str, kind: str = "") -> None:
         if self.errors is _NONE:
             self.errors = []
-        self.errors.append((column, value, message))
+        self.errors.append((column, value, RowProblem(message, kind) if kind else message))
 
     def warn(self, column: str, value: Any, message: str) -> None:
         if self.warnings is _NONE:
@@ -301,14 +326,14 @@ def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
                     value = default
                 else:
                     if required:
-                        row.error(column, "", "a value is required")
+                        row.error(column, "", "a value is required", "required")
                     else:
                         values[attname] = blank
                     continue
         elif value is None:
             if default is None:
                 if required:
-                    row.error(column, "", "a value is required")
+                    row.error(column, "", "a value is required", "required")
                 else:
                     values[attname] = blank
                 continue
@@ -317,14 +342,15 @@ def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
             value = value_map(value)
             if value == "" or value is None:
                 if required:
-                    row.error(column, "", "a value is required")
+                    row.error(column, "", "a value is required", "required")
                 else:
                     values[attname] = blank
                 continue
         try:
             parsed = parse(value)
         except ParseError as exc:
-            row.error(column, value, exc.message)
+            kind = PARSE_KINDS.get(p.field.type, "") if exc.kind == "invalid" else exc.kind
+            row.error(column, value, exc.message, kind)
             if exc.kind != "invalid":
                 p.tally[exc.kind] += 1
                 if exc.kind not in p.examples:
