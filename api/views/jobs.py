@@ -127,6 +127,8 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
             "multipart/form-data": {
                 "type": "object",
                 "properties": {"file": {"type": "string", "format": "binary"}},
+                # Without the file the answer is a 400; a body that is not multipart, a 415.
+                "required": ["file"],
             }
         },
         responses={200: DataJobSerializer, **errors(400, 403, 404)},
