@@ -24,7 +24,7 @@ from api.models import ApiToken, IdempotencyKey
 from api.tokens import token_create
 from business import models as m
 from business.resources import registry
-from jobs.models import DataJob, JobLogEntry
+from jobs.models import DataJob, JobLogEntry, WorkerHeartbeat
 from jobs.services import job_create, job_log
 from library.models import DataTemplate
 from tests import factories as f
@@ -124,24 +124,30 @@ def _assert_not_shown(response, *, index_url="/django-admin/"):
 # --- the site's registry --------------------------------------------------------------------
 
 
-def test_it_scopes_every_registered_model_but_djangos_groups():
+# Platform models that belong to no organization: open to superusers only (the site fails
+# closed for them), never to an organization's admins.
+PLATFORM_MODELS = {Group, WorkerHeartbeat}
+
+
+def test_it_scopes_every_registered_model_but_the_platforms_own():
     unscoped = {
         model
         for model, model_admin in admin.site._registry.items()
         if not isinstance(model_admin, OrgScopedMixin)
     }
-    assert unscoped == {Group}
+    assert unscoped == PLATFORM_MODELS
     scoped = set(admin.site._registry) - unscoped
     assert scoped == set(BUILDERS)
     for model in scoped:
         assert admin.site._registry[model].get_organization_lookup(), model
 
 
-def test_it_keeps_groups_for_superusers(owner_client, superuser_client):
-    assert owner_client.get(_url(Group, "changelist")).status_code == 403
-    assert superuser_client.get(_url(Group, "changelist")).status_code == 200
+@pytest.mark.parametrize("model", sorted(PLATFORM_MODELS, key=str), ids=_label)
+def test_it_keeps_platform_models_for_superusers(model, owner_client, superuser_client):
+    assert owner_client.get(_url(model, "changelist")).status_code == 403
+    assert superuser_client.get(_url(model, "changelist")).status_code == 200
     index = owner_client.get("/django-admin/").content.decode()
-    assert _url(Group, "changelist") not in index
+    assert _url(model, "changelist") not in index
 
 
 def test_it_fails_closed_for_an_admin_registered_without_scoping(owner_client, org):

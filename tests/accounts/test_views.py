@@ -51,7 +51,10 @@ def test_it_logs_out(owner_client):
 
 def test_it_switches_to_another_organization_of_the_user(owner, owner_client, org, other_org):
     MembershipFactory(user=owner, organization=other_org, role=Role.VIEWER)
-    rival_job = DataJob.objects.create(organization=other_org, job_type="export", target="products")
+    # A finished export: the dashboard lists jobs that ran, not drafts that never started.
+    rival_job = DataJob.objects.create(
+        organization=other_org, job_type="export", target="products", status="completed"
+    )
     assert (
         f'id="job-{rival_job.pk}"'
         not in owner_client.get(reverse("jobs:dashboard")).content.decode()
