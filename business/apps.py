@@ -7,7 +7,8 @@ class BusinessConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the login/logout audit receivers.
-        from business import signals  # noqa: F401
-
         # The members page's per-model permission rows and its audit events.
-        from business import members  # noqa: F401
+        from business import (
+            members,  # noqa: F401
+            signals,  # noqa: F401
+        )

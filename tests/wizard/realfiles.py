@@ -17,15 +17,62 @@ from pathlib import Path
 
 import openpyxl
 
-FIRST_NAMES = (
-    "Ada Alan Grace Linus Margaret Ken Barbara Dennis Frances Edsger Radia John Katherine "
-    "Tim Hedy Claude Sophie Anita Donald Shafi Leslie Jean Niklaus Mary Guido Bjarne"
-).split()
-LAST_NAMES = (
-    "Lovelace Turing Hopper Torvalds Hamilton Thompson Liskov Ritchie Allen Dijkstra Perlman "
-    "Backus Johnson Berners-Lee Lamarr Shannon Wilson Borg Knuth Goldwasser Lamport Sammet "
-    "Wirth Keller Rossum Stroustrup"
-).split()
+FIRST_NAMES = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "John",
+    "Katherine",
+    "Tim",
+    "Hedy",
+    "Claude",
+    "Sophie",
+    "Anita",
+    "Donald",
+    "Shafi",
+    "Leslie",
+    "Jean",
+    "Niklaus",
+    "Mary",
+    "Guido",
+    "Bjarne",
+]
+LAST_NAMES = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Backus",
+    "Johnson",
+    "Berners-Lee",
+    "Lamarr",
+    "Shannon",
+    "Wilson",
+    "Borg",
+    "Knuth",
+    "Goldwasser",
+    "Lamport",
+    "Sammet",
+    "Wirth",
+    "Keller",
+    "Rossum",
+    "Stroustrup",
+]
 CITIES = (
     ("Henderson", "Kentucky", "42420"),
     ("Los Angeles", "California", "90036"),
@@ -157,7 +204,12 @@ CUSTOMER_MAPPING = {
 
 
 def customers_with_conflicts(
-    folder: Path, *, customers: int = 1_500, repeats: int = 2_000, conflicts: int = 40, seed: int = 5
+    folder: Path,
+    *,
+    customers: int = 1_500,
+    repeats: int = 2_000,
+    conflicts: int = 40,
+    seed: int = 5,
 ) -> Built:
     """A customer list merged from two systems: most repeats are identical, some disagree.
 
@@ -291,7 +343,9 @@ def crm_contacts_without_email(folder: Path, *, rows: int = 3_000, seed: int = 1
         kind = rng.random()
         if kind < 0.10:
             kinds["with_email"] += 1
-            data.append([f"003A{i:06d}", first, last, account, f"{first.lower()}@example.org", phone])
+            data.append(
+                [f"003A{i:06d}", first, last, account, f"{first.lower()}@example.org", phone]
+            )
         elif kind < 0.85:
             kinds["legacy_only"] += 1
             data.append([f"003A{i:06d}", first, last, account, "", phone])
