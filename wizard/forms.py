@@ -1,4 +1,5 @@
-"""Forms of the import wizard and the template library.
+"""Forms of the import wizard's steps: upload and read, mapping, save as template, preview fixes,
+run and undo.
 
 Forms only validate what a person typed; the wizard's services do the work.
 """
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from business.resources import FieldType, resources_for
-from library.fields import DATE_FORMATS
+from library.fields import DATE_FORMATS, DATES
 from library.models import DataTemplate
 
 ACCEPTED_EXTENSIONS = (
@@ -42,7 +43,6 @@ ENCODINGS = [
 DELIMITERS = [(",", "Comma ( , )"), (";", "Semicolon ( ; )"), ("\t", "Tab"), ("|", "Pipe ( | )")]
 DECIMALS = [("", "Detect from the data"), (".", "1,234.56 (point)"), (",", "1.234,56 (comma)")]
 NUMERIC = (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY)
-DATES = (FieldType.DATE, FieldType.DATETIME)
 
 
 def mapping_fields(resource) -> dict:
