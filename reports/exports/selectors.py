@@ -67,13 +67,19 @@ def export_rows(
         rows = _json_as_text(rows, [f.type == FieldType.JSON for f in fields])
     if not any(choice_maps):
         return rows
-    return (
-        tuple(
-            m.get(v, v) if m is not None and v is not None else v
-            for v, m in zip(row, choice_maps, strict=True)
-        )
-        for row in rows
-    )
+    return _choices_as_labels(rows, [(i, m) for i, m in enumerate(choice_maps) if m is not None])
+
+
+def _choices_as_labels(rows: Iterator[tuple], maps: list[tuple[int, dict]]) -> Iterator[tuple]:
+    # Only the choice columns are looked at: this runs once per row of million-row exports,
+    # where a pass over every cell cost a third more than writing the CSV itself.
+    for row in rows:
+        row = list(row)
+        for i, labels in maps:
+            value = row[i]
+            if value is not None:
+                row[i] = labels.get(value, value)
+        yield tuple(row)
 
 
 def _json_as_text(rows: Iterator[tuple], is_json: list[bool]) -> Iterator[tuple]:
