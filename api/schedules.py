@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import MANAGE_SCHEDULES
 from api.pagination import Pagination
+from api.parsers import StrictJSONParser
 from api.permissions import IsOrganizationMember, membership_of
 from api.serializers.common import ErrorSerializer
 from jobs.errors import FerryError
@@ -215,7 +216,7 @@ class ScheduleViewSet(
 
     @extend_schema(
         summary="Your organization's schedules",
-        responses={200: ScheduleSerializer(many=True), **errors()},
+        responses={200: ScheduleSerializer(many=True), **errors(404)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -283,7 +284,7 @@ class ScheduleViewSet(
         parameters=[OpenApiParameter("days", OpenApiTypes.INT, description="Default 7")],
         responses={200: ScheduleSerializer(many=True), **errors()},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def upcoming(self, request):
         import datetime as dt
 
@@ -300,7 +301,7 @@ class ScheduleViewSet(
         summary="Active schedules whose slot passed without a run",
         responses={200: ScheduleSerializer(many=True), **errors()},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def overdue(self, request):
         found = sel.schedules_overdue(organization=request.organization)
         return Response(ScheduleSerializer(found, many=True).data)
@@ -390,7 +391,7 @@ class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="The 20 latest runs", responses={200: RunSerializer(many=True), **errors()}
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def recent(self, request):
         runs = sel.runs_list(organization=request.organization)[:20]
         return Response(RunSerializer(runs, many=True).data)
@@ -398,6 +399,8 @@ class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 class NotificationSettingsView(APIView):
     permission_classes = [CanManageSchedules]
+    # A JSON object, as the schema says: a form body would arrive as lists of strings.
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         operation_id="schedule_notifications_get",

@@ -689,15 +689,25 @@ def notification_settings_update(
     notify_on = data.get("notify_on", current.notify_on)
     if notify_on not in NotificationSettings.NotifyOn.values:
         errors["notify_on"] = ["Choose none, success, failure or both."]
+    recipients_given = data.get("default_recipients", current.default_recipients)
     try:
-        recipients = addresses_clean(
-            data.get("default_recipients", current.default_recipients), field="default_recipients"
-        )
+        if recipients_given is not None and not isinstance(recipients_given, str | list | tuple):
+            raise ScheduleInvalid({"default_recipients": ["Give a list of e-mail addresses."]})
+        recipients = addresses_clean(recipients_given, field="default_recipients")
     except ScheduleInvalid as exc:
         errors.update(exc.errors)
         recipients = []
-    reply_to = (data.get("reply_to", current.reply_to) or "").strip()
-    if reply_to:
+    # Text fields come from a form or a JSON body: anything but text (a list, a number) is
+    # refused as the field's error rather than failing on .strip().
+    texts: dict[str, str] = {}
+    for name in ("reply_to", "from_name"):
+        value = data.get(name, getattr(current, name))
+        if value is not None and not isinstance(value, str):
+            errors[name] = ["Give a text."]
+            value = ""
+        texts[name] = (value or "").strip()
+    reply_to = texts["reply_to"]
+    if reply_to and "reply_to" not in errors:
         try:
             validate_email(reply_to)
         except ValidationError:
@@ -713,7 +723,7 @@ def notification_settings_update(
         raise ScheduleInvalid(errors)
     current.notify_on = notify_on
     current.default_recipients = recipients
-    current.from_name = (data.get("from_name", current.from_name) or "").strip()[:100]
+    current.from_name = texts["from_name"][:100]
     current.reply_to = reply_to
     current.retention_days = retention
     current.weekly_summary = bool(data.get("weekly_summary", current.weekly_summary))

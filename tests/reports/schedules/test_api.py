@@ -117,6 +117,27 @@ def test_it_gets_and_puts_notification_settings(api):
     assert bad.status_code == 400 and "reply_to" in bad.json()["details"]
 
 
+def test_it_refuses_notification_settings_of_the_wrong_shape(api):
+    # Each was a 500 (.strip() on a list or a number, a number iterated as addresses).
+    for body in ({"reply_to": ["a@example.com"]}, {"from_name": 5}, {"default_recipients": 7}):
+        bad = api.put("/api/v1/schedule-notifications/", body, format="json")
+        assert bad.status_code == 400, body
+        assert set(bad.json()["details"]) == set(body), bad.json()
+    # A form body is not the documented JSON object: its values would arrive as lists.
+    form = api.put("/api/v1/schedule-notifications/", {"reply_to": "a@example.com"})
+    assert form.status_code == 415
+
+
+def test_it_documents_what_the_schedule_lists_answer(api):
+    assert api.get("/api/v1/schedules/?page=0").status_code == 404
+    for path in ("/api/v1/schedules/upcoming/", "/api/v1/schedule-history/recent/"):
+        assert api.get(path).json() == []  # a plain list, not a page
+    paths = api.get("/api/schema/?format=json").json()["paths"]
+    assert "404" in paths["/api/v1/schedules/"]["get"]["responses"]
+    upcoming = paths["/api/v1/schedules/upcoming/"]["get"]["responses"]["200"]
+    assert upcoming["content"]["application/json"]["schema"]["type"] == "array"
+
+
 def test_it_hides_another_organizations_schedules_and_runs(
     make_schedule, other_user, other_org, smtp, run_now, sales
 ):
