@@ -26,11 +26,12 @@ from business.audit import audit_record
 from business.models import AuditEvent
 from jobs.errors import FerryError
 from jobs.models import DataJob, JobLogEntry
-from wizard import services
 from wizard.engine import import_execute
 from wizard.engine.params import ImportParams
 from wizard.engine.sinks import ROW_COLUMN
 from wizard.readers import FileInfo, ReaderError, SourceRow, file_inspect, rows_read
+from wizard.services.draft import _permission_check
+from wizard.services.failed_rows import _failed_rows_save
 
 RESOLVED = "Resolved by the re-import of the fixed failed rows"
 
@@ -107,7 +108,7 @@ def _read(path: str, info: FileInfo, headers: list[str], failed: set[int]) -> li
 def failed_rows_import(*, job: DataJob, file, filename: str, user) -> dict[str, Any]:
     """Import a fixed failed-rows file into ``job``; returns what this pass did."""
     params = _check_job(job)
-    services._permission_check(job)
+    _permission_check(job)
     headers = list(FileInfo.from_dict(params.file_info).headers)
     suffix = Path(filename or "").suffix or ".csv"
     with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as tmp:
@@ -217,7 +218,7 @@ def _files_update(*, job: DataJob, spool: str | None, params: ImportParams, fail
     try:
         if spool and failed_left:
             info = FileInfo.from_dict(params.file_info)
-            files["failed-rows"] = services._failed_rows_save(job=job, spool=spool, info=info)
+            files["failed-rows"] = _failed_rows_save(job=job, spool=spool, info=info)
     finally:
         if spool:
             with contextlib.suppress(OSError):
