@@ -94,6 +94,13 @@ class Command(JsonCommand):
             help="a date field's format (field name or label, repeatable): excel-1900 or "
             "excel-1904 for bare Excel date numbers, or a pattern such as %%d/%%m/%%Y",
         )
+        parser.add_argument(
+            "--targets",
+            metavar="RESOURCES",
+            help="import one flat file as several record types, e.g. "
+            "customers,products,sales-orders (run in dependency order, one job, one undo), "
+            "or 'auto' for the types the columns suggest; give FILE only",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--queue", action="store_true", help="send the job to the worker")
 
@@ -119,6 +126,8 @@ class Command(JsonCommand):
                 raise self.fail(str(exc)) from None
             self.stdout.write(json.dumps(resource.describe(), indent=2, default=str))
             return 0
+        if o["targets"]:
+            return self._multi(o)
         if not o["resource"] or not o["file"]:
             raise self.fail("Give RESOURCE and FILE (or --describe RESOURCE).")
         from wizard.services import (
@@ -202,6 +211,70 @@ class Command(JsonCommand):
         except FerryError as exc:
             raise self.fail(exc.message) from None
         return self._report(job, o)
+
+    def _multi(self, o) -> int:
+        """--targets: one job importing the file as several record types (wizard.multi)."""
+        from wizard.multi import MultiTarget, import_multi_run, multi_targets_suggest
+
+        path = Path(o["file"] or o["resource"] or "")
+        if not path.is_file():
+            raise self.fail(f"No such file: {path}")
+        org = self._org(o["org"])
+        user = self._user(org, o["user"])
+        read = {k: o[k] for k in ("sheet", "encoding", "delimiter", "header_row")}
+        try:
+            targets = None
+            if o["targets"].strip() != "auto":
+                from wizard.readers import ReadOptions, file_inspect
+
+                names = [n.strip() for n in o["targets"].split(",") if n.strip()]
+                for name in names:
+                    resource_get(name)
+                info = file_inspect(str(path), options=ReadOptions.from_dict(read))
+                found = {
+                    t.resource: t
+                    for t in multi_targets_suggest(
+                        headers=info.headers, samples=info.sample_rows, organization=org
+                    )
+                }
+                targets = [found.get(n) or MultiTarget(resource=n) for n in names]
+            with open(path, "rb") as fh:
+                job = import_multi_run(
+                    organization=org,
+                    user=user,
+                    file=fh,
+                    filename=path.name,
+                    targets=targets,
+                    on_duplicate=o["on_duplicate"] or "skip",
+                    dry_run=o["dry_run"],
+                    read=read,
+                )
+        except (FerryError, UnknownResource) as exc:
+            raise self.fail(getattr(exc, "message", None) or str(exc)) from None
+        s = job.summary or {}
+        failed = int(s.get("failed") or 0)
+        if o["json"]:
+            out = {"job_id": job.pk, "status": job.status, "summary": s}
+            if job.error_message:
+                out["message"] = job.error_message
+            self.stdout.write(json.dumps(out, default=str))
+        else:
+            verb = "Checked (dry run)" if s.get("dry_run") else "Imported"
+            self.stdout.write(f"{verb} {job.input_filename} — job {job.pk}, {job.status}")
+            new = "would_create" if s.get("dry_run") else "created"
+            changed = "would_update" if s.get("dry_run") else "updated"
+            for t in (s.get("targets") or {}).values():
+                lines = t.get("lines")
+                more = f"; lines {lines[new]:,} new" if lines else ""
+                self.stdout.write(
+                    f"  {t['label']}: {t[new]:,} new, {t[changed]:,} updated, "
+                    f"{t['skipped']:,} skipped, {t['failed']:,} failed{more}"
+                )
+            if job.error_message:
+                self.stderr.write(job.error_message)
+        if job.status != DataJob.Status.COMPLETED:
+            return 1
+        return 2 if failed else 0
 
     @staticmethod
     def _date_formats(items: list[str]) -> dict[str, str] | None:
