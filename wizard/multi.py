@@ -218,7 +218,7 @@ def multi_import_work(*, job: DataJob, progress) -> dict[str, Any]:
                 progress=None,
                 row_estimate=info.row_estimate,
                 failed_rows=False,
-                log_rows=False,
+                log_rows=True,
             )
             with fewer_collections():
                 summary = run.execute()

@@ -131,6 +131,7 @@ def test_it_previews_writes_matches_and_undoes_the_whole_file(
     assert Customer.objects.filter(organization=org).count() == 1
     assert not Product.objects.exists() and not SalesOrder.objects.exists()
     assert not ImportChange.objects.filter(job=preview).exists()
+    assert not preview.log_entries.filter(level="error").exists()
 
     # The real run: each record created once, lines attached.
     job = _run(org, owner, path)
