@@ -219,3 +219,31 @@ def test_it_refuses_a_user_who_may_not_import_every_target(org, viewer, tmp_path
         _run(org, viewer, path)
     assert not SalesOrder.objects.exists() and not Customer.objects.exists()
     assert not DataJob.objects.filter(organization=org).exists()
+
+
+def test_it_applies_on_duplicate_to_every_pass(org, owner, tmp_path):
+    path = tmp_path / "small.csv"
+    _export(path, lines=520)
+    _run(org, owner, path)
+    # The export again, with one product's list price and one customer's city changed.
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    for row in rows[1:]:
+        if row[5] == rows[1][5]:
+            row[7] = "999.00"
+        if row[2] == "C0003":
+            row[4] = "Vienna"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    skipped = _run(org, owner, path, on_duplicate="skip")
+    t = skipped.summary["targets"]
+    assert [t[n]["updated"] for n in skipped.summary["order"]] == [0, 0, 0]
+    updated = _run(org, owner, path, on_duplicate="update")
+    t = updated.summary["targets"]
+    assert (t["customers"]["updated"], t["products"]["updated"]) == (1, 1)
+    assert t["sales-orders"]["updated"] == 0 and t["sales-orders"]["failed"] == 0
+    assert Customer.objects.get(organization=org, code="C0003").city == "Vienna"
+    assert Product.objects.get(organization=org, sku=rows[1][5]).list_price == Decimal("999.00")
+    # Undoing the update run restores what it changed.
+    import_undo(job=updated, user=owner)
+    assert Customer.objects.get(organization=org, code="C0003").city != "Vienna"
