@@ -74,7 +74,7 @@ def test_it_edits_a_templates_field_options_through_the_form(page, live_server, 
     results = phone.locator(".check-results")
     expect(results.locator("tr.pass")).to_have_count(1)
     expect(results.locator("tr.fail")).to_have_count(1)
-    expect(results.locator("tr.fail")).to_contain_text("Does not match the pattern")
+    expect(results.locator("tr.fail")).to_contain_text("does not match the expected pattern")
 
     # Country-less contacts get a constant source.
     source = page.locator("details[data-field=source]")
