@@ -28,12 +28,6 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    NameObject,
-)
 
 from accounts.formats import date_format, number_format, quantity_format
 from business.resources import FieldType
@@ -49,14 +43,10 @@ WIDE_COLUMNS = 6
 WIDE_CHARS = 110
 # Rows of each table looked at to share the page width between its columns.
 WIDTH_SAMPLE_ROWS = 50
-PAGE_NUMBER_FONT = "/FerryPageNo"
 PAGE_NUMBER_SIZE = 7
 # Points above the page's bottom edge: the baseline of the @bottom-left footer in base_table.css
 # (16 mm bottom margin, 7 pt text at the top of the margin box), so both sit on one line.
 PAGE_NUMBER_BASELINE = 39.0
-# Helvetica advance widths (1/1000 em) for the characters of "Page n of N", to right-align it.
-_HELVETICA = {"P": 667, "a": 556, "g": 556, "e": 556, " ": 278, "o": 556, "f": 278}
-_HELVETICA.update({d: 556 for d in "0123456789"})
 
 
 class PdfRenderError(FerryError):
@@ -128,10 +118,6 @@ class PdfRowLimit(LimitExceeded):
             f"A PDF holds at most {limit:,} rows and this export has more. "
             "Narrow the filters, or export to Excel (XLSX) or CSV, which have no such limit."
         )
-
-
-def _text_width(text: str, size: float) -> float:
-    return sum(_HELVETICA.get(ch, 556) for ch in text) * size / 1000
 
 
 class PdfWriterTable(Writer):
@@ -385,54 +371,14 @@ class PdfWriterTable(Writer):
         writer = PdfWriter()
         for chunk in self._chunks:
             writer.append(PdfReader(chunk))
-        total = len(writer.pages)
-        # Shared pieces: save/restore the chunk's graphics state around its own content, and a
-        # standard font every PDF reader has (nothing to embed).
-        save = writer._add_object(_stream(b"q\n"))
-        restore = writer._add_object(_stream(b"Q\n"))
-        font = writer._add_object(
-            DictionaryObject(
-                {
-                    NameObject("/Type"): NameObject("/Font"),
-                    NameObject("/Subtype"): NameObject("/Type1"),
-                    NameObject("/BaseFont"): NameObject("/Helvetica"),
-                    NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-                }
-            )
+        # One numbering for the whole table: a single section as long as the document.
+        pdf_worker.stamp_page_numbers(
+            writer,
+            [len(writer.pages)],
+            right=12 * 72 / 25.4,  # the 12 mm page margin
+            baseline=PAGE_NUMBER_BASELINE,
+            size=PAGE_NUMBER_SIZE,
         )
-        for number, page in enumerate(writer.pages, 1):
-            text = f"Page {number} of {total}"
-            box = page.mediabox
-            right = float(box.right) - 12 * 72 / 25.4  # the 12 mm page margin
-            x = right - _text_width(text, PAGE_NUMBER_SIZE)
-            y = float(box.bottom) + PAGE_NUMBER_BASELINE
-            stamp = writer._add_object(
-                _stream(
-                    f"BT {PAGE_NUMBER_FONT} {PAGE_NUMBER_SIZE} Tf 0.4 0.44 0.52 rg "
-                    f"{x:.2f} {y:.2f} Td ({text}) Tj ET\n".encode("ascii")
-                )
-            )
-            contents = page.get(NameObject("/Contents"))
-            parts = (
-                list(contents.get_object())
-                if isinstance(contents.get_object(), list)
-                else [contents]
-            )
-            page[NameObject("/Contents")] = ArrayObject([save, *parts, restore, stamp])
-            resources = page[NameObject("/Resources")].get_object()
-            fonts = resources.get(NameObject("/Font"))
-            if fonts is None:
-                resources[NameObject("/Font")] = DictionaryObject(
-                    {NameObject(PAGE_NUMBER_FONT): font}
-                )
-            else:
-                fonts.get_object()[NameObject(PAGE_NUMBER_FONT)] = font
         writer.add_metadata({"/Title": self.title, "/Producer": "Ferry"})
         with open(self.path, "wb") as fh:
             writer.write(fh)
-
-
-def _stream(data: bytes) -> DecodedStreamObject:
-    stream = DecodedStreamObject()
-    stream.set_data(data)
-    return stream
