@@ -1,10 +1,23 @@
 from django.urls import path
 
-from wizard.views import drafts, mapping, preview, problems, rerun, results, run, settings, upload
+from wizard.views import (
+    drafts,
+    mapping,
+    multi,
+    preview,
+    problems,
+    rerun,
+    results,
+    run,
+    settings,
+    upload,
+)
 
 app_name = "wizard"
 urlpatterns = [
     path("", upload.start, name="start"),
+    path("several/", multi.multi_upload, name="multi"),
+    path("several/<int:job_id>/", multi.multi_review, name="multi_review"),
     path("unfinished/", drafts.drafts, name="drafts"),
     path("unfinished/<int:job_id>/discard/", drafts.discard, name="draft_discard"),
     path("<int:job_id>/", upload.resume, name="resume"),

@@ -1,0 +1,65 @@
+"""One sales export, several record types, in the browser: from the import start page to the
+proposed targets with their preview counts, then the import and its per-target report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from business.models import Customer, SalesOrder
+from tests.wizard.test_multi_import import ORDERS, _export
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/ferry-multi-shots")
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_it_imports_a_sales_export_as_several_types(
+    page, live_server, login, member, org, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    SHOTS.mkdir(exist_ok=True)
+    path = tmp_path / "sales-export.csv"
+    expected = _export(path, lines=700)
+    login(page, live_server, "member")
+
+    page.goto(f"{live_server.url}/import/")
+    page.get_by_role("link", name="A file with several record types").click()
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.screenshot(path=str(SHOTS / "upload-390.png"), full_page=True)
+    assert no_sideways_scroll(page), "the upload page scrolls sideways at 390 px"
+    page.get_by_label("File", exact=True).set_input_files(str(path))
+    page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_url("**/import/several/*/")
+
+    targets = page.locator("#multi-targets > li")
+    expect(targets).to_have_count(3)
+    assert [t.get_attribute("data-target") for t in targets.all()] == [
+        "customers",
+        "products",
+        "sales-orders",
+    ]
+    counts = page.locator('[data-counts="sales-orders"] [data-count="would_create"]')
+    expect(counts).to_have_text(str(ORDERS))
+    assert not Customer.objects.exists()
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SHOTS / f"preview-{width}.png"), full_page=True)
+        assert no_sideways_scroll(page), f"the preview scrolls sideways at {width} px"
+
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_role("link", name="Undo this import")).to_be_visible()
+    expect(page.locator('[data-counts="customers"] [data-count="created"]')).to_have_text(
+        str(expected["customers"])
+    )
+    page.screenshot(path=str(SHOTS / "done-390.png"), full_page=True)
+    assert no_sideways_scroll(page)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.screenshot(path=str(SHOTS / "done-1366.png"), full_page=True)
+    assert SalesOrder.objects.filter(organization=org).count() == ORDERS
