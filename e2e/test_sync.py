@@ -111,9 +111,14 @@ def test_it_edits_the_mapping_in_the_browser_and_syncs_with_it(
     rows = external_rows(path)
     first = sorted(rows)[0]
     half = rows[first]["width"] * 0.5
+    # Each edit above asks for a preview; on a busy machine an earlier answer can land after a
+    # later one. Ask once more when the typing has settled, as a person pressing Preview would.
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Preview", exact=True).click()
     page.wait_for_function(
         "t => document.querySelector('#mapping-preview-table')?.textContent.includes(t)",
         arg=f"{half:g}",
+        timeout=60_000,
     )
     shots = os.environ.get("SYNC_SCREENSHOTS")
     if shots:
