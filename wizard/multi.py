@@ -332,13 +332,8 @@ def _targets_for(*, job: DataJob, chosen, organization) -> list[MultiTarget]:
 
 
 def _permissions_check(*, user, organization, targets: Sequence[MultiTarget]) -> None:
-    from accounts.models import Membership
-    from wizard.services.draft import ImportNotAllowed
+    from wizard.services.draft import import_permission_check
 
-    if user is None:
-        return
-    membership = Membership.objects.filter(user=user, organization=organization).first()
-    for target in targets:
-        resource = resource_get(target.resource)
-        if membership is None or not membership.has_perm(resource.import_permission()):
-            raise ImportNotAllowed(f"{user} may not import {resource.label.lower()} here.")
+    import_permission_check(
+        user=user, organization=organization, resources=[t.resource for t in targets]
+    )

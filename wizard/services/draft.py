@@ -11,7 +11,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings as django_settings
@@ -146,17 +146,36 @@ def _concurrency_check(job: DataJob) -> None:
         )
 
 
+def import_permission_check(
+    *, user, organization, resources: Iterable[str], permission: str = "", again: bool = False
+) -> None:
+    """The one rule for who may import: a member of the organization whose role grants each
+    resource's import permission (or the template's own code, ``permission``). The command line
+    runs without a user and is not checked. ``again`` words the refusal for a check made when the
+    run starts: the person may have lost the permission since queueing."""
+    if user is None:
+        return
+    membership = Membership.objects.filter(user=user, organization=organization).first()
+    for name in resources:
+        resource = resource_get(name)
+        if membership is None or not membership.has_perm(
+            permission or resource.import_permission()
+        ):
+            label = resource.label.lower()
+            if again:
+                raise ImportNotAllowed(f"{user} may no longer import {label} in this organization.")
+            raise ImportNotAllowed(f"{user} may not import {label} here.")
+
+
 def _permission_check(job: DataJob) -> None:
     """Tasks check again: the person may have lost the permission since queueing."""
-    if job.user is None:
-        return
-    code = ImportParams.from_job(job).permission or resource_get(job.target).import_permission()
-    membership = Membership.objects.filter(user=job.user, organization=job.organization).first()
-    if membership is None or not membership.has_perm(code):
-        raise ImportNotAllowed(
-            f"{job.user} may no longer import {resource_get(job.target).label.lower()} "
-            "in this organization."
-        )
+    import_permission_check(
+        user=job.user,
+        organization=job.organization,
+        resources=[job.target],
+        permission=ImportParams.from_job(job).permission or "",
+        again=True,
+    )
 
 
 def import_create(
