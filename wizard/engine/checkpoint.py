@@ -72,11 +72,16 @@ class CheckpointMixin:
             if take < len(batch):
                 yield batch[take:]
 
-    def _replay(self, rows: list[Row]) -> None:
+    def replay_parse(self, rows: list[Row]) -> None:
+        """Parse committed rows again and note their keys, as ``process`` would, without any
+        database work (a run that checks keys its own way, such as orders', overrides it)."""
         plans, width = self.plans, self.width
         for row in rows:
             row_parse(plans, row, width)
         self.keys_check(rows, replay=True)
+
+    def _replay(self, rows: list[Row]) -> None:
+        self.replay_parse(rows)
         if self.failed is None:
             return
         messages: dict[int, list[str]] = defaultdict(list)

@@ -25,9 +25,11 @@ S = ImportRow.Status
 
 
 class OrdersRun(ImportRun):
-    # Orders group lines across batch boundaries: replaying committed rows would need the
-    # grouping state too, so a run whose worker died is failed with what it committed.
-    resumable = False
+    # A run whose worker died goes on from its checkpoint: a batch never splits an order
+    # (``batches``), so the checkpoint always falls between two orders, whatever batch size
+    # the resumed run has; the committed rows are grouped again (``replay_parse``) so an
+    # order number repeated after the checkpoint is still told apart from a new order.
+    resumable = True
 
     def compile(self, sample):
         s = self.settings
@@ -142,6 +144,14 @@ class OrdersRun(ImportRun):
                     "have. Split it into smaller files."
                 )
             yield [self._row(sr) for sr in chunk]
+
+    def replay_parse(self, rows: list[Row]) -> None:
+        if not self.with_lines:
+            super().replay_parse(rows)
+            return
+        # Only the order numbers the committed rows defined matter here: which of those
+        # rows failed, and why, the replay reads from the row log.
+        self.group(rows)
 
     # --- one batch --------------------------------------------------------------------------
 
