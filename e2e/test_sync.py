@@ -100,8 +100,13 @@ def test_it_edits_the_mapping_in_the_browser_and_syncs_with_it(
     # width → unit cost, × 0.5; a field mapped twice is refused with a clear message first.
     page.get_by_label("Ferry field for width").select_option("unit_cost")
     page.get_by_label("Ferry field for comments").select_option("category")
-    page.get_by_role("button", name="Save mapping").click()
-    page.wait_for_selector("text=are both mapped to 'category'")
+    # The preview shows the same message as soon as the select changes; wait for the save's own
+    # answer, which re-renders the form: edits made before it lands would be replaced.
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith(f"/sync/{conn.pk}/mapping/")
+    ):
+        page.get_by_role("button", name="Save mapping").click()
+    page.wait_for_selector("#mapping-error >> text=are both mapped to 'category'")
     page.get_by_label("Ferry field for comments").select_option("description")
     page.get_by_label("Transform of width").select_option("multiply")
     page.get_by_label("Parameter of width's transform").fill("0.5")
@@ -111,10 +116,8 @@ def test_it_edits_the_mapping_in_the_browser_and_syncs_with_it(
     rows = external_rows(path)
     first = sorted(rows)[0]
     half = rows[first]["width"] * 0.5
-    # Each edit above asks for a preview; on a busy machine an earlier answer can land after a
-    # later one. Ask once more when the typing has settled, as a person pressing Preview would.
-    page.wait_for_timeout(1000)
-    page.get_by_role("button", name="Preview", exact=True).click()
+    # Each edit above asks for a preview; a newer request replaces the one in flight (hx-sync), so
+    # the table ends up showing the last edit's answer.
     page.wait_for_function(
         "t => document.querySelector('#mapping-preview-table')?.textContent.includes(t)",
         arg=f"{half:g}",
