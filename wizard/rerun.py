@@ -6,34 +6,47 @@ its counts move (a row that now succeeds leaves "failed" for "succeeded"), its c
 row that now succeeds are kept, marked resolved; a row that fails again gets its new errors in
 place of the old). Rows are matched back by the file's "Ferry row" column, written by the first
 pass; a file whose rows are not this import's failed rows is refused as a whole.
+
+The request only stores the file (through the storage API) and checks it against the import
+(``failed_rows_start``); the pass itself is a job of its own run by the worker
+(``failed_rows_run``), so a large file never holds a web request. That job points at the import
+(params ``failed_rows_for``): its own counts are the pass's progress, the import's are what the
+results page shows once the pass has committed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings as django_settings
+from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat
+from django.urls import reverse
 from django.utils import timezone
 
 from business.audit import audit_record
 from business.models import AuditEvent
-from jobs.errors import FerryError
+from jobs.errors import FerryError, LimitExceeded
 from jobs.models import DataJob, JobLogEntry
+from jobs.services import job_create, job_queue
+from jobs.uploads import upload_too_large_message
 from wizard.engine import import_execute
 from wizard.engine.params import ImportParams
+from wizard.engine.progress import SideProgress
 from wizard.engine.sinks import ROW_COLUMN
 from wizard.readers import FileInfo, ReaderError, SourceRow, file_inspect, rows_read
-from wizard.services.draft import _permission_check
+from wizard.services.draft import _permission_check, job_delete_files, job_input_path
 from wizard.services.failed_rows import _failed_rows_save
 
 RESOLVED = "Resolved by the re-import of the fixed failed rows"
+# The pass job's params key naming the import it adds rows to.
+FAILED_ROWS_FOR = "failed_rows_for"
 
 
 class FailedRowsRefused(FerryError):
@@ -105,87 +118,225 @@ def _read(path: str, info: FileInfo, headers: list[str], failed: set[int]) -> li
     return rows
 
 
-def failed_rows_import(*, job: DataJob, file, filename: str, user) -> dict[str, Any]:
-    """Import a fixed failed-rows file into ``job``; returns what this pass did."""
+def failed_rows_passes(*, job: DataJob):
+    """The passes of fixed rows into ``job`` (jobs of their own), newest first."""
+    return DataJob.objects.filter(
+        organization=job.organization,
+        job_type=DataJob.Type.IMPORT,
+        **{f"params__{FAILED_ROWS_FOR}": job.pk},
+    ).order_by("-pk")
+
+
+def failed_rows_start(*, job: DataJob, file, filename: str, user) -> DataJob:
+    """Store a fixed failed-rows file and queue its import into ``job``; returns the pass's job.
+
+    Everything that can be told at once is checked here, before anything is queued: the
+    import can take rows, no other pass is on its way, and the file is readable and holds
+    only this import's failed rows (else FailedRowsRefused, and nothing is kept).
+    """
     params = _check_job(job)
     _permission_check(job)
+    limit = django_settings.FERRY["MAX_UPLOAD_BYTES"]
+    if (getattr(file, "size", None) or 0) > limit:
+        raise LimitExceeded(upload_too_large_message(limit))
     headers = list(FileInfo.from_dict(params.file_info).headers)
-    suffix = Path(filename or "").suffix or ".csv"
-    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as tmp:
-        for chunk in file.chunks() if hasattr(file, "chunks") else [file.read()]:
-            tmp.write(chunk)
-        path = tmp.name
-    try:
-        try:
-            info = file_inspect(path)
-        except ReaderError as exc:
-            raise FailedRowsRefused(exc.message) from None
-        with transaction.atomic():
-            # One pass at a time: a second upload waits for the first and then finds its
-            # rows no longer failed.
-            job = DataJob.objects.select_for_update().get(pk=job.pk)
-            _check_job(job)
-            processed = job.processed  # the engine's progress counts this pass's rows only
-            rows = _read(path, info, headers, _failed_numbers(job))
-            numbers = [r.number for r in rows]
-            # The old errors of these rows are set aside while the pass writes its own.
-            old = JobLogEntry.objects.filter(job=job, row_number__in=numbers)
-            old_ids = list(old.values_list("pk", flat=True))
-            summary = import_execute(
-                job=job,
-                settings=params.settings(mode="skip-invalid", dry_run=False, limit=None),
-                headers=headers,
-                source=iter(rows),
-                progress=None,
-                row_estimate=len(rows),
+    filename = Path(filename or "").name or "fixed-rows.csv"
+    with transaction.atomic():
+        # One pass at a time: two uploads in a row would both find the same rows failed.
+        locked = DataJob.objects.select_for_update().get(pk=job.pk)
+        _check_job(locked)
+        if failed_rows_passes(job=locked).filter(status__in=DataJob.ACTIVE).exists():
+            raise FailedRowsRefused(
+                "Fixed rows are already being imported into this import: wait until they are in."
             )
-            spool = summary.pop("_failed_rows_path", None)
-            still = set(
-                JobLogEntry.objects.filter(
-                    job=job, level=JobLogEntry.Level.ERROR, row_number__in=numbers
-                )
-                .exclude(pk__in=old_ids)
-                .values_list("row_number", flat=True)
-            )
-            fixed = [n for n in numbers if n not in still]
-            # Rows that failed again: their new errors replace the old ones.
-            JobLogEntry.objects.filter(pk__in=old_ids, row_number__in=still).delete()
-            # Rows that now succeed: the old errors stay as history, marked resolved.
-            JobLogEntry.objects.filter(pk__in=old_ids, row_number__in=fixed).update(
-                level=JobLogEntry.Level.INFO,
-                message=Concat(Value(f"{RESOLVED} ({filename}): "), "message"),
-            )
-            result = _counts_merge(job=job, summary=summary, rows=len(rows), fixed=len(fixed))
-            result["filename"] = filename
-            _files_update(job=job, spool=spool, params=params, failed_left=job.failed)
-            job.processed = processed
-            DataJob.objects.filter(pk=job.pk).update(
-                processed=processed,
-                succeeded=job.succeeded,
-                failed=job.failed,
-                skipped=job.skipped,
-                summary=job.summary,
-                # Undo compares records' last change with the import's end: records written
-                # by this pass are the import's own, not edits made after it.
-                finished_at=job.finished_at,
-            )
-        audit_record(
+        run = job_create(
             organization=job.organization,
             user=user,
-            event_type=AuditEvent.Type.IMPORT,
-            obj=job,
-            details={
-                "failed_rows_reimported": len(rows),
-                **{k: result[k] for k in ("created", "updated", "failed")},
+            job_type=DataJob.Type.IMPORT,
+            target=job.target,
+            target_label=f"{job.target_display} (fixed failed rows)",
+            format=job.format,
+            params={
+                FAILED_ROWS_FOR: job.pk,
+                # Who may read the pass's files: the import's own rule (jobs.selectors).
+                "permission": params.permission,
+                "result_url": reverse("wizard:results", args=[job.pk]),
             },
+            input_file=file if isinstance(file, File) else File(file, name=filename),
+            input_filename=filename,
         )
-        return result
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        try:
+            with job_input_path(run) as path:
+                _read(path, _inspect(path), headers, _failed_numbers(locked))
+        except BaseException:
+            job_delete_files(run)  # the stored file does not outlive the refusal
+            raise
+        # Run again from the start if its worker dies: the pass commits whole or not at all.
+        return job_queue(job=run, task=_task(), on_stall=DataJob.OnStall.RERUN)
 
 
-def _counts_merge(*, job: DataJob, summary: dict, rows: int, fixed: int) -> dict[str, Any]:
+def _task():
+    from wizard.tasks import failed_rows_task
+
+    return failed_rows_task
+
+
+def _inspect(path: str) -> FileInfo:
+    try:
+        return file_inspect(path)
+    except ReaderError as exc:
+        raise FailedRowsRefused(exc.message) from None
+
+
+def _import_of(run: DataJob) -> DataJob:
+    number = (run.params or {}).get(FAILED_ROWS_FOR)
+    job = DataJob.objects.filter(pk=number, organization=run.organization).first()
+    if job is None:
+        raise FailedRowsRefused("The import these rows were for no longer exists.")
+    return job
+
+
+class _PassProgress:
+    """The pass's progress while its import's row is locked in one long transaction.
+
+    Its total is set before the transaction opens. On PostgreSQL the counts go through a
+    second connection, so the page sees them at once (as an all-or-nothing run's do); on
+    SQLite, one writer at a time, they show when the pass commits.
+    """
+
+    def __init__(self, progress):
+        self.inner = progress
+        self.side = (
+            SideProgress(progress, job=progress.job) if connection.vendor == "postgresql" else None
+        )
+
+    def set_total(self, total) -> None:
+        pass
+
+    def check_cancel(self, **kwargs) -> None:
+        self.inner.check_cancel(**kwargs)
+
+    def update(self, **counts) -> bool:
+        return (self.side or self.inner).update(**counts)
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+
+
+def failed_rows_run(*, job: DataJob, progress) -> dict[str, Any]:
+    """The worker's body of one pass (``job``): its rows into the import it names."""
+    target = _import_of(job)
+    done = next(
+        (r for r in (target.summary or {}).get("reruns") or [] if r.get("job") == job.pk), None
+    )
+    if done is not None:
+        # The pass committed but its worker died before saying so: it is not run twice.
+        return _pass_counts(job=job, target=target, result=done)
+    params = _check_job(target)
+    _permission_check(target)
+    headers = list(FileInfo.from_dict(params.file_info).headers)
+    with job_input_path(job) as path:
+        info = _inspect(path)
+        progress.set_total(len(_read(path, info, headers, _failed_numbers(target))))
+        side = _PassProgress(progress)
+        try:
+            result = _pass_execute(
+                job=job, target=target, params=params, path=path, info=info, progress=side
+            )
+        finally:
+            side.close()
+    audit_record(
+        organization=target.organization,
+        user=job.user,
+        event_type=AuditEvent.Type.IMPORT,
+        obj=target,
+        details={
+            "failed_rows_reimported": result["rows"],
+            **{k: result[k] for k in ("created", "updated", "failed")},
+        },
+    )
+    return _pass_counts(job=job, target=target, result=result)
+
+
+def _pass_execute(*, job, target, params, path, info, progress) -> dict[str, Any]:
+    filename = job.input_filename
+    headers = list(FileInfo.from_dict(params.file_info).headers)
+    with transaction.atomic():
+        # The pass and the import's new counts commit together: a worker dying before the end
+        # leaves the import as it was, and the pass runs again from the start.
+        target = DataJob.objects.select_for_update().get(pk=target.pk)
+        _check_job(target)
+        processed = target.processed  # the engine's progress counts this pass's rows only
+        rows = _read(path, info, headers, _failed_numbers(target))
+        numbers = [r.number for r in rows]
+        # The old errors of these rows are set aside while the pass writes its own.
+        old = JobLogEntry.objects.filter(job=target, row_number__in=numbers)
+        old_ids = list(old.values_list("pk", flat=True))
+        summary = import_execute(
+            job=target,
+            settings=params.settings(mode="skip-invalid", dry_run=False, limit=None),
+            headers=headers,
+            source=iter(rows),
+            progress=progress,
+            row_estimate=len(rows),
+        )
+        spool = summary.pop("_failed_rows_path", None)
+        still = set(
+            JobLogEntry.objects.filter(
+                job=target, level=JobLogEntry.Level.ERROR, row_number__in=numbers
+            )
+            .exclude(pk__in=old_ids)
+            .values_list("row_number", flat=True)
+        )
+        fixed = [n for n in numbers if n not in still]
+        # Rows that failed again: their new errors replace the old ones.
+        JobLogEntry.objects.filter(pk__in=old_ids, row_number__in=still).delete()
+        # Rows that now succeed: the old errors stay as history, marked resolved.
+        JobLogEntry.objects.filter(pk__in=old_ids, row_number__in=fixed).update(
+            level=JobLogEntry.Level.INFO,
+            message=Concat(Value(f"{RESOLVED} ({filename}): "), "message"),
+        )
+        result = _counts_merge(
+            job=target, summary=summary, rows=len(rows), fixed=len(fixed), run=job
+        )
+        _files_update(job=target, spool=spool, params=params, failed_left=target.failed)
+        DataJob.objects.filter(pk=target.pk).update(
+            processed=processed,
+            succeeded=target.succeeded,
+            failed=target.failed,
+            skipped=target.skipped,
+            summary=target.summary,
+            # Undo compares records' last change with the import's end: records written
+            # by this pass are the import's own, not edits made after it.
+            finished_at=target.finished_at,
+        )
+    return result
+
+
+def _pass_counts(*, job: DataJob, target: DataJob, result: dict[str, Any]) -> dict[str, Any]:
+    """The pass job's own counts and summary: this pass's rows."""
+    job.total = job.processed = int(result["rows"])
+    job.succeeded = int(result["created"]) + int(result["updated"])
+    job.failed = int(result["failed"])
+    job.skipped = int(result["skipped"])
+    return {FAILED_ROWS_FOR: target.pk, **result}
+
+
+def failed_rows_message(result: dict) -> str:
+    """What a pass did, in words (the results page, the command line)."""
+    text = (
+        f"{result['rows']:,} fixed row{'s' if result['rows'] != 1 else ''} re-imported: "
+        f"{result['created']:,} created, {result['updated']:,} updated"
+    )
+    if result["failed"]:
+        text += f", {result['failed']:,} still failing (see the row log)"
+    return text + "."
+
+
+def _counts_merge(
+    *, job: DataJob, summary: dict, rows: int, fixed: int, run: DataJob
+) -> dict[str, Any]:
     created, updated = int(summary.get("created", 0)), int(summary.get("updated", 0))
     failed_again = int(summary.get("failed", 0))
     skipped = int(summary.get("skipped", 0))
@@ -198,6 +349,8 @@ def _counts_merge(*, job: DataJob, summary: dict, rows: int, fixed: int) -> dict
         total[key] = int(total.get(key, 0) or 0) + int(summary.get(key, 0) or 0)
     total["failed"] = job.failed
     result = {
+        "job": run.pk,
+        "filename": run.input_filename,
         "at": job.finished_at.isoformat(),
         "rows": rows,
         "fixed": fixed,

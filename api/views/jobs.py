@@ -123,6 +123,11 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         methods=["POST"],
         summary="Import the fixed failed-rows file into this same import (multipart 'file')",
+        description=(
+            "The file is checked at once (400 when its rows are not this import's failed rows) "
+            "and its rows are imported by a worker: the answer is 202 with that pass's job. "
+            "When it has completed, this import's counts, row log and undo include the rows."
+        ),
         request={
             "multipart/form-data": {
                 "type": "object",
@@ -131,7 +136,7 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
                 "required": ["file"],
             }
         },
-        responses={200: DataJobSerializer, **errors(400, 403, 404)},
+        responses={202: DataJobSerializer, **errors(400, 403, 404)},
         filters=False,
     )
     @action(
@@ -144,7 +149,7 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
     def failed_rows(self, request, pk=None):
         if request.method == "GET":
             return self._file("failed-rows")
-        from wizard.rerun import failed_rows_import
+        from wizard.rerun import failed_rows_start
 
         job = self.get_object()
         if not job_controllable(job=job, membership=membership_of(request), user=request.user):
@@ -153,13 +158,11 @@ class DataJobViewSet(viewsets.ReadOnlyModelViewSet):
         if upload is None:
             raise ApiError("Send the fixed failed-rows file as multipart field 'file'.")
         try:
-            result = failed_rows_import(
-                job=job, file=upload, filename=upload.name, user=request.user
-            )
+            run = failed_rows_start(job=job, file=upload, filename=upload.name, user=request.user)
         except FerryError as exc:
             raise ApiError(exc.message) from None
-        job.refresh_from_db()
-        return Response({**job_body(request, job), "rerun": result})
+        run.refresh_from_db()
+        return Response(job_body(request, run), status=202)
 
     @extend_schema(summary="Download any file of the job by kind", responses=FILE, filters=False)
     @action(

@@ -8,12 +8,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.decorators import organization_required
 from jobs.errors import FerryError
 from jobs.models import JobLogEntry
 from wizard import services
 from wizard.forms import UndoForm
+from wizard.rerun import FAILED_ROWS_FOR, failed_rows_message, failed_rows_passes
 from wizard.selectors import import_can_undo, import_result_counts
 from wizard.views.steps import _base, _can_control, _draft, _step_for
 
@@ -24,8 +26,21 @@ LOG_PAGE_SIZE = 50
 @organization_required
 def results(request, job_id: int):
     job, resource = _draft(request, job_id)
+    into = (job.params or {}).get(FAILED_ROWS_FOR)
+    if into:
+        # A pass of fixed rows reports on the import it added them to.
+        return redirect("wizard:results", into)
     if not job.is_finished:
         return redirect(reverse(f"wizard:{_step_for(job)}", args=[job.pk]))
+    rerun = failed_rows_passes(job=job).first()
+    rerun_active = rerun is not None and rerun.is_active
+    if request.htmx and request.htmx.target == "failed-rows-progress":
+        if not rerun_active:
+            # Stop polling; the whole page again, with the import's new counts.
+            response = HttpResponseStopPolling()
+            response["HX-Redirect"] = reverse("wizard:results", args=[job.pk])
+            return response
+        return render(request, "wizard/results_rerun.html", {"job": job, "rerun": rerun})
     level = request.GET.get("level", "")
     entries = JobLogEntry.objects.filter(job=job)
     if level in ("error", "warning", "info"):
@@ -49,8 +64,16 @@ def results(request, job_id: int):
         ),
         input_url=reverse("jobs:download", args=[job.pk, "input"]) if job.input_file else None,
         undo=(job.summary or {}).get("undo"),
-        can_undo=import_can_undo(job=job) and _can_control(request, job),
+        # Not while fixed rows are being added: the undo would miss what they write.
+        can_undo=import_can_undo(job=job) and _can_control(request, job) and not rerun_active,
         records_url=f"/records/{resource.name}/",
+        rerun=rerun,
+        rerun_active=rerun_active,
+        rerun_message=(
+            failed_rows_message(rerun.summary)
+            if rerun is not None and rerun.status == rerun.Status.COMPLETED and rerun.summary
+            else ""
+        ),
     )
     if request.htmx and request.htmx.target == "row-log":
         return render(request, "wizard/results_log.html", context)
