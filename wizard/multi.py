@@ -5,7 +5,9 @@ Each target is an ordinary engine pass over the same rows with its own mapping; 
 repeats of a key are merged (wizard.engine.identity), so a customer repeated on every line
 becomes one record. The passes run in dependency order (a resource another one references comes
 first) inside ONE import job: the change log, and so the undo, covers all of them, and a dry
-run of all passes is the one preview.
+run of all passes is the one preview. The pages queue the job (``import_multi_start``) and the
+worker runs it, target by target, telling which target it is on; the command line runs it in
+its own process (``import_multi_run``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from business.resources import Resource, resource_get
 from business.resources.base import registry
 from jobs.errors import FerryError
 from jobs.models import DataJob
+from jobs.services import JobProgress, job_create, job_queue
 from wizard.engine import run_class_for
 from wizard.engine.collector import fewer_collections
 from wizard.engine.params import ImportParams
@@ -202,11 +205,13 @@ def multi_import_work(*, job: DataJob, progress) -> dict[str, Any]:
     # Checked again when the run starts: the person may have lost a permission meanwhile.
     _permissions_check(user=job.user, organization=job.organization, targets=targets)
     info = FileInfo.from_dict(params.file_info)
+    order = [t.resource for t in targets]
     runs: list = []
     per_target: dict[str, dict[str, Any]] = {}
     for target in targets:
         if progress is not None:
-            progress.check_cancel()
+            progress.check_cancel(force=True)
+            _running_save(job=job, order=order, running=target.resource, done=per_target)
         settings = params.settings(resource=target.resource, mapping=target.mapping)
         with job_input_path(job) as path:
             source = rows_read(path, options=ReadOptions.from_dict(params.read), info=info)
@@ -215,7 +220,9 @@ def multi_import_work(*, job: DataJob, progress) -> dict[str, Any]:
                 settings=settings,
                 headers=info.headers,
                 source=source,
-                progress=None,
+                # Each pass reports its own rows (as its checkpoints do): the job's counts are
+                # the running target's until the end, when they become the sums.
+                progress=JobProgress(job) if progress is not None else None,
                 row_estimate=info.row_estimate,
                 failed_rows=False,
                 log_rows=True,
@@ -242,7 +249,7 @@ def multi_import_work(*, job: DataJob, progress) -> dict[str, Any]:
     summary = {
         "multi": True,
         "targets": per_target,
-        "order": [t.resource for t in targets],
+        "order": order,
         "dry_run": params.dry_run,
         "on_duplicate": params.on_duplicate,
         "total": total,
@@ -262,6 +269,40 @@ def multi_import_work(*, job: DataJob, progress) -> dict[str, Any]:
     return summary
 
 
+def _running_save(*, job: DataJob, order: list[str], running: str, done: dict) -> None:
+    """While the job runs, its summary says which target it is on and what the done ones did
+    (the review page's progress reads it)."""
+    summary = {"multi": True, "order": order, "running": running, "targets": dict(done)}
+    job.summary, job.processed = summary, 0
+    DataJob.objects.filter(pk=job.pk).update(summary=summary, processed=0)
+
+
+def multi_progress(*, job: DataJob) -> list[dict[str, Any]]:
+    """Each target of a queued or running job: done (with its counts), running (with the rows
+    read so far) or waiting."""
+    summary = job.summary if isinstance(job.summary, dict) else {}
+    order = summary.get("order") or [
+        t["resource"] for t in ImportParams.from_job(job).extra.get("targets") or []
+    ]
+    done = summary.get("targets") or {}
+    running = summary.get("running")
+    out = []
+    for name in order:
+        state = "done" if name in done else "running" if name == running else "waiting"
+        out.append(
+            {
+                "name": name,
+                "label": resource_get(name).label,
+                "state": state,
+                "counts": done.get(name),
+                "processed": job.processed if state == "running" else None,
+                "total": job.total if state == "running" else None,
+                "percent": job.percent if state == "running" else None,
+            }
+        )
+    return out
+
+
 def import_multi_run(
     *,
     organization,
@@ -273,25 +314,116 @@ def import_multi_run(
     dry_run: bool = False,
     read: dict | None = None,
 ) -> DataJob:
-    """Import one file as several record types in one job, in this process.
+    """Import one file as several record types in one job, in this process (the command line).
 
     ``targets`` are the record types with their mappings (``None``: the suggestion). Each pass
     applies ``on_duplicate``; with ``dry_run`` nothing is written (the preview of all passes).
     """
     from jobs.services import job_run
+
+    job = _multi_prepare(
+        organization=organization,
+        user=user,
+        file=file,
+        filename=filename,
+        targets=targets,
+        on_duplicate=on_duplicate,
+        dry_run=dry_run,
+        read=read,
+    )
+    job_run(job.pk, lambda j, progress: multi_import_work(job=j, progress=progress))
+    job.refresh_from_db()
+    return job
+
+
+def import_multi_start(
+    *,
+    organization,
+    user,
+    file=None,
+    filename: str = "",
+    source: DataJob | None = None,
+    targets: Sequence[MultiTarget | dict] | None = None,
+    on_duplicate: str = "skip",
+    dry_run: bool = False,
+    read: dict | None = None,
+) -> DataJob:
+    """The same job as ``import_multi_run``, queued for the worker (the pages).
+
+    Either ``file`` is stored, or ``source`` (an earlier run of the same file) lends its stored
+    file: a preview again or the real import reads it where it is, no copy made in the request.
+    """
+    from wizard.tasks import multi_import_task
+
+    job = _multi_prepare(
+        organization=organization,
+        user=user,
+        file=file,
+        filename=filename,
+        source=source,
+        targets=targets,
+        on_duplicate=on_duplicate,
+        dry_run=dry_run,
+        read=read,
+    )
+    # A preview wrote nothing and runs again from the start; a real run whose worker died
+    # keeps what its passes committed (its undo takes it back) and is failed.
+    on_stall = DataJob.OnStall.RERUN if dry_run else DataJob.OnStall.FAIL
+    return job_queue(job=job, task=multi_import_task, on_stall=on_stall)
+
+
+def _job_reading(source: DataJob, *, user) -> DataJob:
+    """A new job reading ``source``'s stored file as it was read (retention deletes a file
+    only once no job points at it)."""
+    old = ImportParams.from_job(source)
+    job = job_create(
+        organization=source.organization,
+        user=user,
+        job_type=DataJob.Type.IMPORT,
+        target=source.target,
+        target_label=source.target_label,
+        format=source.format,
+        params=ImportParams(
+            resource=old.resource, read=dict(old.read), file_info=dict(old.file_info)
+        ).as_dict(),
+    )
+    job.input_file.name = source.input_file.name
+    job.input_filename = source.input_filename
+    job.save(update_fields=["input_file", "input_filename"])
+    return job
+
+
+def _multi_prepare(
+    *,
+    organization,
+    user,
+    file,
+    filename: str,
+    targets: Sequence[MultiTarget | dict] | None,
+    on_duplicate: str,
+    dry_run: bool,
+    read: dict | None,
+    source: DataJob | None = None,
+) -> DataJob:
+    """The job of a multi-target import, checked and set up, not started."""
     from wizard.services.draft import _concurrency_check, import_create, job_delete_files
 
     chosen = _targets_clean(targets) if targets is not None else None
-    # The draft is stored as any importable type; its targets are set once the file is read.
-    first = chosen[0].resource if chosen else next(r.name for r in registry.all() if r.importable)
-    job = import_create(
-        organization=organization,
-        user=user,
-        resource=first,
-        file=file,
-        filename=filename,
-        read=read,
-    )
+    if source is not None:
+        job = _job_reading(source, user=user)
+    else:
+        # The draft is stored as any importable type; its targets are set once the file is read.
+        first = (
+            chosen[0].resource if chosen else next(r.name for r in registry.all() if r.importable)
+        )
+        job = import_create(
+            organization=organization,
+            user=user,
+            resource=first,
+            file=file,
+            filename=filename,
+            read=read,
+        )
     try:
         chosen = _targets_for(job=job, chosen=chosen, organization=organization)
         _permissions_check(user=user, organization=organization, targets=chosen)
@@ -303,17 +435,16 @@ def import_multi_run(
         params.on_duplicate = on_duplicate
         params.dry_run = dry_run
         params.settings()  # a bad on_duplicate is refused before anything runs
+        _concurrency_check(job)
     except BaseException:
-        # Nothing ran: the stored upload does not outlive the refusal.
-        job_delete_files(job)
+        # Nothing ran: the stored upload does not outlive the refusal (a lent one stays).
+        if source is None:
+            job_delete_files(job)
         job.delete()
         raise
     job.target = chosen[0].resource
     job.target_label = multi_label(chosen)[:200]
     params.save(job, also=("target", "target_label"))
-    _concurrency_check(job)
-    job_run(job.pk, lambda j, progress: multi_import_work(job=j, progress=progress))
-    job.refresh_from_db()
     return job
 
 

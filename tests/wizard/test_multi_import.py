@@ -7,10 +7,13 @@ import csv
 import datetime as dt
 import json
 import random
+import re
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from business.models import AuditEvent, Customer, Product, SalesOrder, SalesOrderLine
 from jobs.errors import FerryError
@@ -18,7 +21,14 @@ from jobs.models import DataJob
 from tests.factories import CustomerFactory
 from tests.wizard.test_engine import media_in_tmp  # noqa: F401
 from wizard.models import ImportChange
-from wizard.multi import MultiImportError, import_multi_run, multi_targets_suggest, targets_order
+from wizard.multi import (
+    MultiImportError,
+    _running_save,
+    import_multi_run,
+    import_multi_start,
+    multi_targets_suggest,
+    targets_order,
+)
 from wizard.services import import_undo, import_undo_plan
 
 HEADERS = [
@@ -247,3 +257,81 @@ def test_it_applies_on_duplicate_to_every_pass(org, owner, tmp_path):
     # Undoing the update run restores what it changed.
     import_undo(job=updated, user=owner)
     assert Customer.objects.get(organization=org, code="C0003").city != "Vienna"
+
+
+# --- in the worker: queued by the pages, progress per target ---------------------------------
+
+
+def _start(org, user, path, **kwargs):
+    with open(path, "rb") as f:
+        return import_multi_start(organization=org, user=user, file=f, filename=path.name, **kwargs)
+
+
+def _states(page: str) -> dict[str, str]:
+    return dict(re.findall(r'data-target="([\w-]+)" data-state="(\w+)"', page))
+
+
+def test_it_shows_each_target_waiting_running_or_done_while_the_job_is_on_its_way(
+    org, owner, owner_client, tmp_path
+):
+    path = tmp_path / "small.csv"
+    _export(path, lines=520)
+    job = _start(org, owner, path)  # no worker in this test: it stays queued
+    assert (job.status, job.on_stall) == ("queued", DataJob.OnStall.FAIL)
+    assert _start(org, owner, path, dry_run=True).on_stall == DataJob.OnStall.RERUN
+    url = reverse("wizard:multi_review", args=[job.pk])
+    page = owner_client.get(url).content.decode()
+    assert 'id="multi-progress"' in page and "every 1s" in page and 'name="action"' not in page
+    assert _states(page) == dict.fromkeys(["customers", "products", "sales-orders"], "waiting")
+    # As the worker records it between two passes.
+    job.status = DataJob.Status.RUNNING
+    job.save(update_fields=["status"])
+    _running_save(
+        job=job,
+        order=["customers", "products", "sales-orders"],
+        running="products",
+        done={"customers": {"created": 7, "updated": 0, "failed": 0}},
+    )
+    DataJob.objects.filter(pk=job.pk).update(processed=130, total=520)
+    fragment = owner_client.get(url, headers={"HX-Request": "true", "HX-Target": "multi-progress"})
+    text = fragment.content.decode()
+    assert fragment.status_code == 200 and "<html" not in text
+    assert _states(text) == {"customers": "done", "products": "running", "sales-orders": "waiting"}
+    assert "7 created" in text and "130 of about 520 rows" in text
+    # Nothing is started from a page whose run is on its way.
+    data = {"targets": ["customers"], "on_duplicate": "skip", "action": "import"}
+    assert owner_client.post(url, data).status_code == 404
+
+
+def test_it_runs_in_the_worker_target_after_target(
+    org, owner, owner_client, tmp_path, huey_consumer
+):
+    path = tmp_path / "sales-export.csv"
+    expected = _export(path)
+    job = _start(org, owner, path)
+    url = reverse("wizard:multi_review", args=[job.pk])
+    order = ["customers", "products", "sales-orders"]
+    seen = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        poll = owner_client.get(url, headers={"HX-Request": "true", "HX-Target": "multi-progress"})
+        if poll.status_code == 286:
+            break
+        seen.append(_states(poll.content.decode()))
+        time.sleep(0.05)
+    assert poll.status_code == 286 and poll["HX-Redirect"] == url
+    # Whatever moments the polls caught: one target at a time, in dependency order.
+    for states in seen:
+        assert list(states) == order
+        assert list(states.values()).count("running") <= 1
+        ranks = [["done", "running", "waiting"].index(states[n]) for n in order]
+        assert ranks == sorted(ranks), states
+    job.refresh_from_db()
+    assert job.status == "completed", job.error_message
+    assert "running" not in job.summary
+    t = job.summary["targets"]
+    assert [t[n]["created"] for n in order] == [expected["customers"], expected["products"], ORDERS]
+    assert (job.total, job.processed) == (expected["lines"], expected["lines"])
+    assert SalesOrderLine.objects.filter(order__organization=org).count() == expected["lines"]
+    page = owner_client.get(url).content.decode()
+    assert f'data-count="created">{ORDERS}<' in page and 'id="multi-progress"' not in page

@@ -1,5 +1,6 @@
 """The wizard's entry for one file with several record types: upload, proposed targets in
-dependency order, a preview that writes nothing, one import job, org scoping, permissions."""
+dependency order, a preview that writes nothing, one import job, org scoping, permissions.
+The runs are queued: a real Huey consumer runs them while the page shows their progress."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from business.models import Customer, Product, SalesOrder, SalesOrderLine
+from conftest import wait_for_job
 from jobs.models import DataJob
 from tests.wizard.test_engine import media_in_tmp  # noqa: F401
 from tests.wizard.test_multi_import import ORDERS, _export
@@ -31,12 +33,16 @@ def test_it_links_the_several_types_page_from_the_import_start(member_client):
     assert member_client.get(reverse("wizard:multi")).status_code == 200
 
 
-def test_it_proposes_targets_in_order_and_previews_without_writing(member_client, org, export):
+def test_it_proposes_targets_in_order_and_previews_without_writing(
+    member_client, org, export, huey_consumer
+):
     path, expected = export
     response = _upload(member_client, path)
     assert response.status_code == 302, response.content.decode()[:2000]
     preview = DataJob.objects.get()
+    assert preview.status in ("queued", "running", "completed")
     assert response["Location"] == reverse("wizard:multi_review", args=[preview.pk])
+    preview = wait_for_job(preview)
     page = member_client.get(response["Location"]).content.decode()
     # Proposed in dependency order, each with its key column mapped, all ticked.
     positions = [
@@ -56,22 +62,27 @@ def test_it_proposes_targets_in_order_and_previews_without_writing(member_client
     assert not SalesOrder.objects.exists()
 
 
-def test_it_previews_again_with_fewer_targets(member_client, export):
+def test_it_previews_again_with_fewer_targets(member_client, export, huey_consumer):
     path, _ = export
-    first = DataJob.objects.get(pk=_job_id(_upload(member_client, path)))
+    first = wait_for_job(DataJob.objects.get(pk=_job_id(_upload(member_client, path))))
     response = member_client.post(
         reverse("wizard:multi_review", args=[first.pk]),
         {"targets": ["customers"], "on_duplicate": "skip", "action": "preview"},
     )
     again = DataJob.objects.exclude(pk=first.pk).get()
     assert response["Location"] == reverse("wizard:multi_review", args=[again.pk])
+    # The stored file is read where it is: no copy made in the request.
+    assert again.input_file.name == first.input_file.name
+    again = wait_for_job(again)
     assert again.summary["order"] == ["customers"] and again.summary["dry_run"]
     assert not Customer.objects.exists()
 
 
-def test_it_imports_each_record_once_and_lands_on_the_job(member_client, org, export):
+def test_it_imports_each_record_once_and_lands_on_the_job(
+    member_client, org, export, huey_consumer
+):
     path, expected = export
-    preview = DataJob.objects.get(pk=_job_id(_upload(member_client, path)))
+    preview = wait_for_job(DataJob.objects.get(pk=_job_id(_upload(member_client, path))))
     response = member_client.post(
         reverse("wizard:multi_review", args=[preview.pk]),
         {
@@ -82,6 +93,7 @@ def test_it_imports_each_record_once_and_lands_on_the_job(member_client, org, ex
     )
     job = DataJob.objects.exclude(pk=preview.pk).get()
     assert response["Location"] == reverse("wizard:multi_review", args=[job.pk])
+    job = wait_for_job(job)
     assert job.status == "completed", job.error_message
     assert Customer.objects.filter(organization=org).count() == expected["customers"]
     assert Product.objects.filter(organization=org).count() == expected["products"]
@@ -100,9 +112,9 @@ def test_it_imports_each_record_once_and_lands_on_the_job(member_client, org, ex
     assert undo.status_code == 200
 
 
-def test_it_refuses_an_empty_choice_with_the_services_message(member_client, export):
+def test_it_refuses_an_empty_choice_with_the_services_message(member_client, export, huey_consumer):
     path, _ = export
-    preview = DataJob.objects.get(pk=_job_id(_upload(member_client, path)))
+    preview = wait_for_job(DataJob.objects.get(pk=_job_id(_upload(member_client, path))))
     response = member_client.post(
         reverse("wizard:multi_review", args=[preview.pk]),
         {"on_duplicate": "skip", "action": "import"},

@@ -3,8 +3,8 @@
 A thin front for wizard.multi. Uploading runs the suggested targets as a dry run (the preview);
 the review page lets a person change which targets and how duplicates are handled, preview again
 or import for real. Every run is a job of its own and reads the file stored on the previous one.
-The service runs the passes in this request's process (it does not queue a task), so a large
-file keeps the request open until the run ends.
+The worker runs the passes; the review page shows which target it is on (htmx polling) and
+then the counts.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.decorators import organization_required
 from accounts.scoping import get_scoped_or_404
@@ -26,7 +28,7 @@ from library.models import DataTemplate
 from wizard.engine.params import ImportParams
 from wizard.forms import ACCEPT_ATTR
 from wizard.mapping import mapping_targets
-from wizard.multi import import_multi_run, multi_targets_suggest
+from wizard.multi import import_multi_start, multi_progress, multi_targets_suggest
 from wizard.selectors import import_can_undo
 from wizard.services.draft import ImportNotAllowed
 
@@ -106,7 +108,7 @@ def multi_upload(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job = import_multi_run(
+            job = import_multi_start(
                 organization=request.organization,
                 user=request.user,
                 file=upload,
@@ -128,6 +130,8 @@ def multi_review(request, job_id: int):
     _allowed_or_403(request)
     job = _multi_job(request, job_id)
     params = ImportParams.from_job(job)
+    if job.is_active or (request.htmx and request.htmx.target == "multi-progress"):
+        return _multi_running(request, job, params)
     info = params.file_info
     headers = [str(h) for h in info.get("headers") or []]
     proposed = multi_targets_suggest(
@@ -148,17 +152,14 @@ def multi_review(request, job_id: int):
         wanted = set(form.cleaned_data["targets"])
         real = form.cleaned_data["action"] == "import"
         try:
-            with job.input_file.open("rb") as f:
-                run = import_multi_run(
-                    organization=request.organization,
-                    user=request.user,
-                    file=f,
-                    filename=job.input_filename,
-                    targets=[t for t in proposed if t.resource in wanted],
-                    on_duplicate=form.cleaned_data["on_duplicate"],
-                    dry_run=not real,
-                    read=params.read,
-                )
+            run = import_multi_start(
+                organization=request.organization,
+                user=request.user,
+                source=job,
+                targets=[t for t in proposed if t.resource in wanted],
+                on_duplicate=form.cleaned_data["on_duplicate"],
+                dry_run=not real,
+            )
         except FerryError as exc:
             form.add_error(None, exc.message)
             status = 403 if isinstance(exc, ImportNotAllowed) else 400
@@ -185,3 +186,18 @@ def multi_review(request, job_id: int):
         "can_undo": not params.dry_run and import_can_undo(job=job),
     }
     return render(request, "wizard/multi_review.html", context, status=status)
+
+
+def _multi_running(request, job: DataJob, params: ImportParams):
+    """A queued or running job: which target the worker is on, polled until it is done."""
+    if request.method == "POST":
+        raise Http404("This file is being imported; wait for the run to end.")
+    if job.is_finished:
+        # Stop polling; the whole page again, with the counts.
+        response = HttpResponseStopPolling()
+        response["HX-Redirect"] = reverse("wizard:multi_review", args=[job.pk])
+        return response
+    context = {"job": job, "dry_run": params.dry_run, "targets": multi_progress(job=job)}
+    if request.htmx and request.htmx.target == "multi-progress":
+        return render(request, "wizard/multi_review_progress.html", context)
+    return render(request, "wizard/multi_review.html", {**context, "running": True})
