@@ -14,6 +14,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from business.resources import Resource
@@ -49,6 +50,10 @@ class KeySet:
     column: str  # the column a message about this key points at
     primary: bool
 
+    @property
+    def count_name(self) -> str:
+        return KEY_COUNT + self.name
+
 
 class Repeats:
     """The first row of each key seen in this file, with a hash of its values.
@@ -63,7 +68,8 @@ class Repeats:
     def __init__(self, capacity: int = 1 << 12):
         self._alloc(capacity)
         self._count = 0
-        self.detail: dict[int, dict[str, Any]] = {}
+        # The first row's compared values, in ``Identity.compare`` order.
+        self.detail: dict[int, tuple] = {}
 
     def _alloc(self, capacity: int) -> None:
         self._keys = array("q", bytes(8 * capacity))
@@ -86,7 +92,31 @@ class Repeats:
             return None
         return self._rows[i], self._hashes[i], self._flags[i]
 
-    def put(self, h: int, *, values_hash: int, row: int, values: dict | None) -> None:
+    def first_or_put(
+        self, h: int, *, values_hash: int, row: int, values: tuple
+    ) -> tuple[int, int, int] | None:
+        """``find``, and when the key is new, ``put`` — with one probe (most keys are new)."""
+        keys, mask = self._keys, self._mask
+        i = h & mask
+        while True:
+            current = keys[i]
+            if current == h:
+                return self._rows[i], self._hashes[i], self._flags[i]
+            if current == _EMPTY:
+                break
+            i = (i + 1) & mask
+        keys[i] = h
+        self._hashes[i] = values_hash
+        self._rows[i] = row
+        self._count += 1
+        detail = self.detail
+        if len(detail) < REPEAT_DETAIL_LIMIT:
+            detail[h] = values
+        if self._count * 2 > mask:
+            self._grow()
+        return None
+
+    def put(self, h: int, *, values_hash: int, row: int, values: tuple | None) -> None:
         i = self._slot(h)
         if self._keys[i] == _EMPTY:
             self._keys[i] = h
@@ -113,12 +143,40 @@ class Repeats:
                 self._keys[i], self._hashes[i], self._rows[i], self._flags[i] = h, vh, row, flags
 
 
-def _values_hash(values: dict[str, Any], names: Sequence[str]) -> int:
-    parts = tuple(values.get(n) for n in names)
+def _values_hash(parts: tuple) -> int:
     try:
         return hash(parts) or 1
     except TypeError:  # a JSON object's dict
         return hash(repr(parts)) or 1
+
+
+def _reader(names: Sequence[str]):
+    """A function reading ``names`` out of a row's values as a tuple, in one C call where it
+    can: every name is there in a parsed row, but a missing one reads as None."""
+    if not names:
+        return lambda values: ()
+    take = itemgetter(*names)
+    if len(names) == 1:
+        name = names[0]
+        return lambda values: (values.get(name),)
+
+    def read(values: dict[str, Any]) -> tuple:
+        try:
+            return take(values)
+        except KeyError:
+            return tuple(map(values.get, names))
+
+    return read
+
+
+def _capacity_for(rows: int | None) -> int:
+    """A table size that holds ``rows`` keys without growing (each growth rehashes every key
+    in Python), within reason: a wrong estimate costs at most 32 MB up front."""
+    capacity = 1 << 12
+    limit = 1 << 20
+    while rows and capacity < limit and capacity < 2 * rows + 2:
+        capacity <<= 1
+    return capacity
 
 
 class Identity:
@@ -182,7 +240,10 @@ class Identity:
         key_names = {n for k in self.keysets for n in k.value_names}
         self.compare = [p.attname for p in plans if p.attname not in key_names]
         self.compare_plans = {p.attname: p for p in plans}
-        self.repeats = Repeats()
+        estimate = getattr(run, "row_estimate", None)
+        self.repeats = Repeats(_capacity_for(estimate))
+        run.seen[resource.name].reserve(estimate)
+        self.compare_read = _reader(self.compare)
         self.counting = True
 
     # --- per batch, after parsing ------------------------------------------------------------
@@ -192,28 +253,77 @@ class Identity:
 
         ``replay``: rows a resumed run skips (their counts are in the checkpoint already) are
         only keyed and numbered again, so what follows sees them.
+
+        Every row of a file passes here, so the loop reads the keys and values itself (no
+        call per row but the table's) and counts in local integers.
         """
-        self.counting = not replay
-        counts = self.run.counts
+        self.counting = counting = not replay
+        keysets = self.keysets
+        # The natural key of one field, present, is the common case: read it directly.
+        first = keysets[0] if keysets else None
+        single = (
+            first.value_names[0]
+            if first is not None and first.primary and len(first.value_names) == 1
+            else None
+        )
+        used = [0] * len(keysets)
+        no_key = 0
+        seen_add = self.run.seen[self.resource.name].add_hash
+        first_or_put = self.repeats.first_or_put
+        compare_read = self.compare_read
+        numbered = self.numbered is not None
+        last = self.policy == "last"
         in_batch: dict[int, Row] = {}
         for row in rows:
             if row.errors:
                 continue
-            if self.numbered is not None:
+            if numbered:
                 self._number(row)
-            keyset, key = self._key(row)
+            values = row.values
+            part = values.get(single) if single is not None else None
+            if part is not None and part != "":
+                keyset, key = first, (part,)
+                used[0] += 1
+            else:
+                keyset, key = self._key(values, used)
+                if key is None:
+                    row.key = None
+                    row.warn("", "", self._no_key_text())
+                    no_key += 1
+                    continue
             row.key = key
-            if key is None:
-                row.warn("", "", self._no_key_text())
-                if self.counting:
-                    counts[KEY_COUNT + NO_KEY] += 1
-                continue
             row.keyset = keyset
-            if self.counting:
-                counts[KEY_COUNT + keyset.name] += 1
+            h = hash(key) or 1  # keys.key_hash, inline: it runs once per row
             if keyset.primary:
-                self.run.seen[self.resource.name].add(key)
-            self._repeat(row, key, keyset, in_batch)
+                seen_add(h)
+            parts = compare_read(values)
+            vh = _values_hash(parts)
+            found = first_or_put(h, values_hash=vh, row=row.number, values=parts)
+            if found is None:
+                if last:
+                    in_batch[h] = row
+                continue
+            self._repeat(row, key, keyset, h, vh, parts, found, in_batch)
+        if counting:
+            counts = self.run.counts
+            for keyset, n in zip(keysets, used, strict=True):
+                if n:
+                    counts[keyset.count_name] += n
+            if no_key:
+                counts[KEY_COUNT + NO_KEY] += no_key
+
+    def _key(self, values: dict[str, Any], used: list[int]) -> tuple[KeySet | None, tuple | None]:
+        """The first key set whose parts are all there, and the key it reads (a fallback key
+        is prefixed with its name); ``used`` counts it."""
+        for position, keyset in enumerate(self.keysets):
+            key = tuple(map(values.get, keyset.value_names))
+            if None in key or "" in key:
+                continue
+            used[position] += 1
+            if keyset.primary:
+                return keyset, key
+            return keyset, (keyset.name, *key)
+        return None, None
 
     def _no_key_text(self) -> str:
         words = self.all_words
@@ -233,27 +343,19 @@ class Identity:
         elif given > last:
             self.counters[within] = given
 
-    def _key(self, row: Row) -> tuple[KeySet | None, tuple | None]:
-        values = row.values
-        for keyset in self.keysets:
-            key = tuple(values.get(n) for n in keyset.value_names)
-            if any(part is None or part == "" for part in key):
-                continue
-            if keyset.primary:
-                return keyset, key
-            return keyset, (keyset.name, *key)
-        return None, None
-
-    def _repeat(self, row: Row, key: tuple, keyset: KeySet, in_batch: dict[int, Row]) -> None:
-        h = key_hash(key)
-        values = row.values
-        vh = _values_hash(values, self.compare)
-        found = self.repeats.find(h)
-        keep = {n: values.get(n) for n in self.compare}
-        if found is None:
-            self.repeats.put(h, values_hash=vh, row=row.number, values=keep)
-            in_batch[h] = row
-            return
+    def _repeat(
+        self,
+        row: Row,
+        key: tuple,
+        keyset: KeySet,
+        h: int,
+        vh: int,
+        parts: tuple,
+        found: tuple[int, int, int],
+        in_batch: dict[int, Row],
+    ) -> None:
+        """A row whose key an earlier row of the file has (``found``: that row's number,
+        values hash and flags)."""
         first_row, first_hash, flags = found
         if first_hash == vh:
             row.status = S.MERGED
@@ -268,7 +370,7 @@ class Identity:
             self._constant_number(row, key, first_row)
             return
         earlier = self.repeats.detail.get(h)
-        differs = self._differences(earlier, values)
+        differs = self._differences(earlier, parts)
         shown = ", ".join(str(part) for part in key[0 if keyset.primary else 1 :])
         head = f"{keyset.words} {quote(shown)} is also on row {first_row}"
         if self.policy == "fail":
@@ -294,7 +396,7 @@ class Identity:
             return
         # last: this row's values win from now on.
         self._tell(row, keyset, head, differs, "(this row's values win: repeats last)", row.warn)
-        self.repeats.put(h, values_hash=vh, row=row.number, values=keep)
+        self.repeats.put(h, values_hash=vh, row=row.number, values=parts)
         self.repeats.flag(h, flags)
         before = in_batch.get(h)
         in_batch[h] = row
@@ -320,15 +422,15 @@ class Identity:
             f"the rows of each {_label(within_field)} in file order.",
         )
 
-    def _differences(self, earlier: dict | None, values: dict) -> list[tuple[FieldPlan, Any, Any]]:
+    def _differences(self, earlier: tuple | None, parts: tuple) -> list[tuple[FieldPlan, Any, Any]]:
         if earlier is None:
             return []
-        out = []
-        for name in self.compare:
-            old, new = earlier.get(name), values.get(name)
-            if old != new:
-                out.append((self.compare_plans[name], old, new))
-        return out
+        plans = self.compare_plans
+        return [
+            (plans[name], old, new)
+            for name, old, new in zip(self.compare, earlier, parts, strict=True)
+            if old != new
+        ]
 
     def _tell(self, row, keyset, head, differs, tail, say) -> None:
         if not differs:
@@ -350,23 +452,29 @@ class Identity:
         from wizard.engine.matching import existing_lookup
 
         run = self.run
-        by_set: dict[int, list[Row]] = {}
+        by_set: dict[int, tuple[KeySet, list[Row], list[tuple]]] = {}
+        merged = S.MERGED
         for row in rows:
-            if row.errors or row.key is None or row.status == S.MERGED:
+            if row.errors or row.key is None or row.status == merged:
                 continue
-            by_set.setdefault(id(row.keyset), []).append(row)
-        for group in by_set.values():
-            keyset = group[0].keyset
-            attnames = list(keyset.attnames)
+            keyset = row.keyset
+            group = by_set.get(id(keyset))
+            if group is None:
+                group = by_set[id(keyset)] = (keyset, [], [])
+            group[1].append(row)
+            # Read again, not ``row.key``: references are resolved by now (account_id).
+            group[2].append(tuple(map(row.values.get, keyset.attnames)))
+        for keyset, group, keys in by_set.values():
             found = existing_lookup(
                 organization=run.organization,
                 resource=self.resource,
-                key_attnames=attnames,
-                keys=[tuple(r.values.get(a) for a in attnames) for r in group],
+                key_attnames=list(keyset.attnames),
+                keys=keys,
                 fields=fields,
             )
-            for row in group:
-                row.existing = found.get(tuple(row.values.get(a) for a in attnames))
+            get = found.get
+            for row, key in zip(group, keys, strict=True):
+                row.existing = get(key)
 
     def settle(self, rows: list[Row]) -> None:
         """After classifying: a 'last' repeat of a record this run creates updates it (without
@@ -386,7 +494,10 @@ class Identity:
             row.status = S.MERGED
 
     def after(self, rows: list[Row]) -> None:
-        """Once a batch's outcome is final: remember which keys' records this run creates."""
+        """Once a batch's outcome is final: remember which keys' records this run creates
+        (read only where the last repeat wins)."""
+        if self.policy != "last":
+            return
         for row in rows:
             if row.status == S.NEW and row.key is not None:
                 self.repeats.flag(key_hash(row.key), Repeats.CREATED)

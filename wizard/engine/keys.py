@@ -29,7 +29,10 @@ class SeenKeys:
 
     def add(self, key: tuple) -> bool:
         """Record the key; False when it was already there."""
-        h = key_hash(key)
+        return self.add_hash(key_hash(key))
+
+    def add_hash(self, h: int) -> bool:
+        """``add`` for a caller that has the key's hash already (``key_hash``)."""
         slots, mask = self._slots, self._mask
         i = h & mask
         while True:
@@ -56,9 +59,21 @@ class SeenKeys:
                 return True
             i = (i + 1) & mask
 
-    def _grow(self) -> None:
+    def reserve(self, keys: int | None) -> None:
+        """Make room for ``keys`` keys at once (an estimate; None or 0 does nothing): each
+        growth rehashes every key in Python, which a known row count makes needless. At most
+        ~16 MB is taken up front on the estimate's word."""
+        if not keys:
+            return
+        capacity = self._mask + 1
+        while capacity < (1 << 21) and capacity < 2 * keys + 2:
+            capacity *= 2
+        if capacity > self._mask + 1:
+            self._grow(capacity)
+
+    def _grow(self, capacity: int | None = None) -> None:
         old = self._slots
-        capacity = (self._mask + 1) * 2
+        capacity = capacity or (self._mask + 1) * 2
         self._slots = slots = array("q", bytes(8 * capacity))
         self._mask = mask = capacity - 1
         for h in old:

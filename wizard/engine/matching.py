@@ -74,13 +74,13 @@ class ReferenceResolver:
         name = f.name
         attname = plan.model_field.attname
         remap = run.settings.reference_map.get(name) or {}
+        live = [row for row in rows if not row.errors]
         wanted: set[str] = set()
-        for row in rows:
-            if row.errors:
-                continue
+        add = wanted.add
+        for row in live:
             value = row.values.get(name)
             if value:
-                wanted.add(remap.get(value, value))
+                add(remap.get(value, value) if remap else value)
         target = resource_get(ref.resource)
         # Keys resolved in earlier batches are remembered (files repeat the same accounts,
         # products and customers on many rows), so only new keys cost a lookup.
@@ -107,20 +107,21 @@ class ReferenceResolver:
             created = run.references_create(target, ref.key, to_create)
             if len(known) + len(created) <= REFERENCE_CACHE_LIMIT:
                 known.update(created)
-        for row in rows:
-            if row.errors or name not in row.values:
+        pks = {**created, **found} if created else found
+        for row in live:
+            values = row.values
+            if name not in values:
                 continue
-            value = row.values.pop(name)
+            value = values.pop(name)
             if not value:
-                row.values[attname] = None
+                values[attname] = None
                 continue
-            key = remap.get(value, value)
-            pk = found.get(key)
-            if pk is None:
-                pk = created.get(key)
+            key = remap.get(value, value) if remap else value
+            pk = pks.get(key)
             if pk is not None:
-                row.values[attname] = pk
-                if key in created or (creatable and key in to_create):
+                values[attname] = pk
+                # Only a key this batch created counts as one that was missing.
+                if created and key in created:
                     run.tally_unresolved(name, value)
                 continue
             if key in ambiguous:
@@ -175,7 +176,7 @@ def existing_lookup(
 
     ``key_attnames`` and ``fields`` are model attribute names (``account_id`` for a reference).
     """
-    keys = {k for k in keys if all(part is not None for part in k)}
+    keys = {k for k in keys if None not in k}
     if not keys:
         return {}
     meta = resource.model._meta
@@ -197,34 +198,78 @@ def existing_lookup(
     return out
 
 
-def _key_rows(organization, resource, key_attnames, keys, attnames):
-    """Rows of the records whose key is among ``keys`` (one query).
+# Parameters one raw query may carry (SQLite's default limit is 32,766); more go the ORM's way.
+_RAW_PARAMS_LIMIT = 30_000
 
-    On PostgreSQL text keys travel as one array (``= ANY(%s)``): an IN list of a batch's
-    2,000 parameters costs more to parse and plan than to run.
+
+def _key_rows(organization, resource, key_attnames, keys, attnames):
+    """Rows of the records whose key is among ``keys`` (one query), as the ORM reads them.
+
+    Text and integer keys go as plain SQL: the ORM prepares each of a batch's 2,000 IN
+    parameters through a lookup and field (more CPU than the query); on PostgreSQL text keys
+    travel as one array (``= ANY(%s)``), whose IN list costs more to parse and plan than to
+    run. Either way each column's value passes the converters the ORM would apply (SQLite's
+    dates, booleans and decimals; JSON as text on PostgreSQL), so the records compare alike.
     """
     meta = resource.model._meta
     plain_queryset = resource.queryset.__func__ is Resource.queryset.__func__
-    text_keys = all(isinstance(part, str) for key in keys for part in key)
-    if connection.vendor == "postgresql" and plain_queryset and text_keys:
-        qn = connection.ops.quote_name
-        columns = ", ".join(qn(meta.get_field(a).column) for a in attnames)
-        where = " AND ".join(f"{qn(meta.get_field(a).column)} = ANY(%s)" for a in key_attnames)
-        sql = (
-            f"SELECT {columns} FROM {qn(meta.db_table)} "
-            f"WHERE {qn(meta.get_field('organization').column)} = %s AND {where}"
+    columns = [{k[i] for k in keys} for i in range(len(key_attnames))]
+    kinds = {type(part) for values in columns for part in values}
+    raw = None
+    if plain_queryset and kinds <= {str, int}:
+        if connection.vendor == "postgresql" and kinds == {str}:
+            raw = "any"
+        elif sum(len(c) for c in columns) < _RAW_PARAMS_LIMIT:
+            raw = "in"
+    if raw is None:
+        qs = resource.queryset(organization)
+        for attname, values in zip(key_attnames, columns, strict=True):
+            qs = qs.filter(**{f"{attname}__in": values})
+        return qs.values_list(*attnames)
+    qn = connection.ops.quote_name
+    column_of = {a: qn(meta.get_field(a).column) for a in {*attnames, *key_attnames}}
+    params: list[Any] = [organization.pk]
+    where = []
+    for attname, values in zip(key_attnames, columns, strict=True):
+        if raw == "any":
+            where.append(f"{column_of[attname]} = ANY(%s)")
+            params.append(sorted(values))
+        else:
+            where.append(f"{column_of[attname]} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+    sql = (
+        f"SELECT {', '.join(column_of[a] for a in attnames)} FROM {qn(meta.db_table)} "
+        f"WHERE {qn(meta.get_field('organization').column)} = %s AND {' AND '.join(where)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    converters = _converters(meta, attnames)
+    if not converters:
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for i, convert, expression in converters:
+            value = row[i]
+            for fn in convert:
+                value = fn(value, expression, connection)
+            row[i] = value
+        out.append(row)
+    return out
+
+
+def _converters(meta, attnames: Sequence[str]) -> list[tuple[int, list, Any]]:
+    """What the ORM's compiler applies to each selected column (``SQLCompiler.get_converters``)."""
+    out = []
+    for i, attname in enumerate(attnames):
+        expression = meta.get_field(attname).get_col(meta.db_table)
+        convert = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+            connection
         )
-        params = [
-            organization.pk,
-            *[sorted({k[i] for k in keys}) for i in range(len(key_attnames))],
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    qs = resource.queryset(organization)
-    for i, attname in enumerate(key_attnames):
-        qs = qs.filter(**{f"{attname}__in": {k[i] for k in keys}})
-    return qs.values_list(*attnames)
+        if convert:
+            out.append((i, convert, expression))
+    return out
 
 
 def _state_class():
