@@ -18,24 +18,13 @@ from accounts.permissions import MANAGE_SCHEDULES
 from api.pagination import Pagination
 from api.parsers import StrictJSONParser
 from api.permissions import IsOrganizationMember, membership_of
-from api.serializers.common import ErrorSerializer
+from api.views.common import errors
 from jobs.errors import FerryError
 from reports.schedules import selectors as sel
 from reports.schedules import services as svc
 from reports.schedules.exporters import FORMATS, target_get
 from reports.schedules.models import NotificationSettings, Schedule, ScheduleRun
 from reports.schedules.recurrence import rule_describe
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid request"),
-    401: OpenApiResponse(ErrorSerializer, description="Not authenticated"),
-    403: OpenApiResponse(ErrorSerializer, description="Permission denied"),
-    404: OpenApiResponse(ErrorSerializer, description="Not found"),
-}
-
-
-def errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in (401, 403, *codes)}
 
 
 class CanManageSchedules(IsOrganizationMember):
@@ -216,19 +205,19 @@ class ScheduleViewSet(
 
     @extend_schema(
         summary="Your organization's schedules",
-        responses={200: ScheduleSerializer(many=True), **errors(404)},
+        responses={200: ScheduleSerializer(many=True), **errors(403, 404)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(summary="A schedule", responses={200: ScheduleSerializer, **errors(404)})
+    @extend_schema(summary="A schedule", responses={200: ScheduleSerializer, **errors(403, 404)})
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         summary="Create a schedule (you are its owner)",
         request=ScheduleWriteSerializer,
-        responses={201: ScheduleSerializer, **errors(400)},
+        responses={201: ScheduleSerializer, **errors(403, 400)},
     )
     def create(self, request):
         schedule = svc.schedule_create(
@@ -239,14 +228,16 @@ class ScheduleViewSet(
     @extend_schema(
         summary="Replace a schedule's settings",
         request=ScheduleWriteSerializer,
-        responses={200: ScheduleSerializer, **errors(400, 404)},
+        responses={200: ScheduleSerializer, **errors(403, 400, 404)},
     )
     def update(self, request, pk=None):
         schedule = self.get_object()
         svc.schedule_update(schedule=schedule, user=request.user, data=self._write(request))
         return Response(self._body(schedule))
 
-    @extend_schema(summary="Delete a schedule and its files", responses={204: None, **errors(404)})
+    @extend_schema(
+        summary="Delete a schedule and its files", responses={204: None, **errors(403, 404)}
+    )
     def destroy(self, request, pk=None):
         svc.schedule_delete(schedule=self.get_object(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -254,7 +245,7 @@ class ScheduleViewSet(
     @extend_schema(
         summary="Activate (resume) a schedule",
         request=None,
-        responses={200: ScheduleSerializer, **errors(404)},
+        responses={200: ScheduleSerializer, **errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
@@ -262,7 +253,9 @@ class ScheduleViewSet(
         return Response(self._body(schedule))
 
     @extend_schema(
-        summary="Pause a schedule", request=None, responses={200: ScheduleSerializer, **errors(404)}
+        summary="Pause a schedule",
+        request=None,
+        responses={200: ScheduleSerializer, **errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
@@ -272,7 +265,7 @@ class ScheduleViewSet(
     @extend_schema(
         summary="Run a schedule now (outside its recurrence)",
         request=None,
-        responses={202: RunSerializer, **errors(404)},
+        responses={202: RunSerializer, **errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
@@ -282,7 +275,7 @@ class ScheduleViewSet(
     @extend_schema(
         summary="Active schedules due in the next days",
         parameters=[OpenApiParameter("days", OpenApiTypes.INT, description="Default 7")],
-        responses={200: ScheduleSerializer(many=True), **errors()},
+        responses={200: ScheduleSerializer(many=True), **errors(403)},
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def upcoming(self, request):
@@ -299,7 +292,7 @@ class ScheduleViewSet(
 
     @extend_schema(
         summary="Active schedules whose slot passed without a run",
-        responses={200: ScheduleSerializer(many=True), **errors()},
+        responses={200: ScheduleSerializer(many=True), **errors(403)},
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def overdue(self, request):
@@ -336,12 +329,12 @@ class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
             OpenApiParameter("schedule", OpenApiTypes.INT),
             OpenApiParameter("status", OpenApiTypes.STR, enum=ScheduleRun.Status.values),
         ],
-        responses={200: RunSerializer(many=True), **errors(404)},
+        responses={200: RunSerializer(many=True), **errors(403, 404)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(summary="One run", responses={200: RunSerializer, **errors(404)})
+    @extend_schema(summary="One run", responses={200: RunSerializer, **errors(403, 404)})
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
 
@@ -349,7 +342,7 @@ class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
         summary="Download a run's file",
         # Not "format": DRF reads that query parameter as the response renderer.
         parameters=[OpenApiParameter("file_format", OpenApiTypes.STR, enum=[*FORMATS])],
-        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY), **errors(404)},
+        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY), **errors(403, 404)},
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
@@ -373,7 +366,7 @@ class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Runs, success rate and average duration",
         parameters=[OpenApiParameter("schedule", OpenApiTypes.INT)],
-        responses={200: StatisticsSerializer, **errors(404)},
+        responses={200: StatisticsSerializer, **errors(403, 404)},
     )
     @action(detail=False, methods=["get"])
     def statistics(self, request):
@@ -389,7 +382,7 @@ class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(
-        summary="The 20 latest runs", responses={200: RunSerializer(many=True), **errors()}
+        summary="The 20 latest runs", responses={200: RunSerializer(many=True), **errors(403)}
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def recent(self, request):
@@ -405,7 +398,7 @@ class NotificationSettingsView(APIView):
     @extend_schema(
         operation_id="schedule_notifications_get",
         summary="Notification settings of your organization",
-        responses={200: NotificationSettingsSerializer, **errors()},
+        responses={200: NotificationSettingsSerializer, **errors(403)},
         tags=["schedules"],
     )
     def get(self, request):
@@ -416,7 +409,7 @@ class NotificationSettingsView(APIView):
         operation_id="schedule_notifications_put",
         summary="Change the notification settings",
         request=NotificationSettingsSerializer,
-        responses={200: NotificationSettingsSerializer, **errors(400)},
+        responses={200: NotificationSettingsSerializer, **errors(403, 400)},
         tags=["schedules"],
     )
     def put(self, request):

@@ -19,23 +19,12 @@ from api.pagination import Pagination
 from api.permissions import IsOrganizationMember, membership_of
 from api.serializers.common import ErrorSerializer
 from api.serializers.jobs import DataJobSerializer
+from api.views.common import errors
 from sync import selectors as sel
 from sync import services as svc
 from sync.errors import SyncBusy
 from sync.external import json_value
 from sync.models import INTERVAL_MAX, INTERVAL_MIN, SyncConnection, SyncRun
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid request"),
-    401: OpenApiResponse(ErrorSerializer, description="Not authenticated"),
-    403: OpenApiResponse(ErrorSerializer, description="Permission denied"),
-    404: OpenApiResponse(ErrorSerializer, description="Not found"),
-    409: OpenApiResponse(ErrorSerializer, description="A sync of this connection is running"),
-}
-
-
-def errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in (401, 403, *codes)}
 
 
 class CanManageSync(IsOrganizationMember):
@@ -246,13 +235,13 @@ class ConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(
         summary="Your organization's sync connections",
-        responses={200: ConnectionSerializer(many=True), **errors(404)},
+        responses={200: ConnectionSerializer(many=True), **errors(403, 404)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        summary="A sync connection", responses={200: ConnectionSerializer, **errors(404)}
+        summary="A sync connection", responses={200: ConnectionSerializer, **errors(403, 404)}
     )
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
@@ -260,7 +249,7 @@ class ConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(
         summary="Register an external table (opened and reflected first)",
         request=ConnectionCreateSerializer,
-        responses={201: ConnectionSerializer, **errors(400)},
+        responses={201: ConnectionSerializer, **errors(403, 400)},
     )
     def create(self, request):
         body = ConnectionCreateSerializer(data=request.data)
@@ -271,7 +260,7 @@ class ConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(
         summary="Change a connection's settings or mapping (parts not sent stay as they are)",
         request=ConnectionUpdateSerializer,
-        responses={200: ConnectionSerializer, **errors(400, 404)},
+        responses={200: ConnectionSerializer, **errors(403, 400, 404)},
     )
     def partial_update(self, request, pk=None):
         conn = self.get_object()
@@ -283,7 +272,7 @@ class ConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(
         summary="Open the table read-only: its columns and how many rows are available",
         request=None,
-        responses={200: ConnectionTestSerializer, **errors(400, 404)},
+        responses={200: ConnectionTestSerializer, **errors(403, 400, 404)},
     )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
@@ -296,7 +285,7 @@ class ConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             OpenApiParameter("q", OpenApiTypes.STR, description="Search the text columns"),
             OpenApiParameter("page", OpenApiTypes.INT, description=f"{sel.PAGE_SIZE} a page"),
         ],
-        responses={200: AvailablePageSerializer, **errors(400, 404)},
+        responses={200: AvailablePageSerializer, **errors(403, 400, 404)},
     )
     @action(detail=True, methods=["get"])
     def available(self, request, pk=None):
@@ -332,7 +321,13 @@ class ConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(
         summary="Sync now (or a dry run, import or write-back only, chosen keys): a job",
         request=SyncStartSerializer,
-        responses={202: DataJobSerializer, **errors(400, 404, 409)},
+        responses={
+            202: DataJobSerializer,
+            **errors(403, 400, 404),
+            409: OpenApiResponse(
+                ErrorSerializer, description="A sync of this connection is running"
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
@@ -370,11 +365,11 @@ class SyncRunViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Sync runs, newest first",
         parameters=[OpenApiParameter("connection", OpenApiTypes.INT, description="Only this one")],
-        responses={200: SyncRunSerializer(many=True), **errors(400, 404)},
+        responses={200: SyncRunSerializer(many=True), **errors(403, 400, 404)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(summary="A sync run", responses={200: SyncRunSerializer, **errors(404)})
+    @extend_schema(summary="A sync run", responses={200: SyncRunSerializer, **errors(403, 404)})
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
