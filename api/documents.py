@@ -8,7 +8,6 @@ Both call the services the pages call; permissions are the same ``can_print_<kin
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -17,9 +16,9 @@ from rest_framework.views import APIView
 from api.parsers import StrictJSONParser
 from api.services import request_fingerprint
 from api.views.common import IDEMPOTENCY, STARTED, errors, job_started
+from reports.documents.download import document_serve
 from reports.documents.kinds import MODES, document_get, documents_all
-from reports.documents.selectors import document_order_get
-from reports.documents.services import document_print, documents_batch_start
+from reports.documents.services import documents_batch_start
 
 KINDS = ", ".join(d.identifier for d in documents_all())
 
@@ -59,21 +58,12 @@ class OrderDocumentView(APIView):
         tags=["documents"],
     )
     def post(self, request, pk: int, kind: str):
-        document = document_get(kind)
-        order = document_order_get(organization=request.organization, pk=pk)
-        content = document_print(
-            organization=request.organization,
-            user=request.user,
+        return document_serve(
             membership=request.membership,
-            order=order,
-            document=document,
+            pk=pk,
+            kind=kind,
             via="api",
         )
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = (
-            f'attachment; filename="{document.filename(order.number)}"'
-        )
-        return response
 
 
 class OrderDocumentsBatchView(APIView):

@@ -3,48 +3,32 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import organization_required
 from jobs.errors import FerryError
+from reports.documents.download import document_serve
 from reports.documents.forms import DocumentsBatchForm
 from reports.documents.kinds import document_get
-from reports.documents.selectors import document_order_get
-from reports.documents.services import document_print, documents_batch_start
+from reports.documents.services import documents_batch_start
 from reports.exporters import UnknownExporter
-
-
-def pdf_response(*, content: bytes, filename: str, inline: bool = False) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @require_GET
 @organization_required
 def document_download(request, pk: int, kind: str):
     try:
-        document = document_get(kind)
+        return document_serve(
+            membership=request.membership,
+            pk=pk,
+            kind=kind,
+            via="page",
+            inline=request.GET.get("inline") == "1",
+        )
     except UnknownExporter as exc:
         raise Http404(exc.message) from exc
-    order = document_order_get(organization=request.organization, pk=pk)
-    content = document_print(
-        organization=request.organization,
-        user=request.user,
-        membership=request.membership,
-        order=order,
-        document=document,
-        via="page",
-    )
-    return pdf_response(
-        content=content,
-        filename=document.filename(order.number),
-        inline=request.GET.get("inline") == "1",
-    )
 
 
 @require_POST
