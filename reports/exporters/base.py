@@ -11,11 +11,14 @@ written again per kind.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, ClassVar, Protocol
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections
+from django.db.models.sql.constants import MULTI
 
 from jobs.errors import FerryError
 
@@ -75,6 +78,77 @@ class RowCounter:
 
     def finish(self) -> None:
         self.progress.update(processed=self.done, succeeded=self.done, force=True)
+
+
+# Rows fetched per database round trip (a server-side cursor's batch on PostgreSQL) while
+# streaming a table; also how often an export reports progress and looks for cancellation.
+CHUNK_SIZE = 2000
+
+
+@dataclass
+class RowChunks:
+    """A query's rows as the database cursor returned them, one list per fetch, and per column
+    the function turning a cell into the value ``values_list`` would have given (None: as is).
+
+    Hand both to a writer: ``writer.section(title, columns, converters=chunks.converters)``,
+    then ``writer.chunk(rows)`` for each list in ``chunks.chunks``.
+    """
+
+    chunks: Iterator[list]
+    converters: list[Callable[[Any], Any] | None]
+
+    def then(self, index: int, convert: Callable[[Any], Any]) -> None:
+        """Apply ``convert`` to column ``index`` after what is already done to it."""
+        first = self.converters[index]
+        self.converters[index] = convert if first is None else (lambda v: convert(first(v)))
+
+    def rows(self) -> Iterator[tuple]:
+        """The rows one by one as Python values (previews, small reads)."""
+        from business.writers.base import row_function
+
+        cells = [f"v{i}" for i in range(len(self.converters))]
+        return map(
+            row_function(cells, {}, converters=self.converters), chain.from_iterable(self.chunks)
+        )
+
+
+def queryset_chunks(queryset, *, chunk_size: int = CHUNK_SIZE) -> RowChunks:
+    """A ``values_list`` queryset's rows in chunks straight from the cursor (``RowChunks``).
+
+    ``values_list().iterator()`` builds each row through a generic loop (a list, a loop over
+    the columns Django converts, a tuple), which a million-row CSV pays again in its own per-row
+    step. Here the converters Django would apply (SQLite's dates and booleans, JSON, decimals)
+    are handed over per column, so a writer applies them in the function it compiles per row
+    anyway. The query runs as ``iterator(chunk_size=...)`` runs it: a server-side cursor on
+    PostgreSQL unless the database settings disable them.
+    """
+    query = queryset.query
+    compiler = query.get_compiler(queryset.db)
+    chunked = not connections[queryset.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    chunks = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=chunk_size)
+    width = len(queryset._fields or ()) or len(query.values_select)
+    converters: list[Callable[[Any], Any] | None] = [None] * width
+    if compiler.select is not None:
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        if len(fields) != width or compiler.has_composite_fields(fields):
+            raise ValueError("queryset_chunks takes a values_list() of plain fields.")
+        connection = compiler.connection
+        for index, (convs, expression) in compiler.get_converters(fields).items():
+            converters[index] = _django_converter(convs, expression, connection)
+    return RowChunks(chunks=iter(chunks), converters=converters)
+
+
+def _django_converter(convs, expression, connection) -> Callable[[Any], Any]:
+    if len(convs) == 1:
+        (convert,) = convs
+        return lambda value: convert(value, expression, connection)
+
+    def apply(value):
+        for convert in convs:
+            value = convert(value, expression, connection)
+        return value
+
+    return apply
 
 
 class UnknownExporter(FerryError):

@@ -8,7 +8,6 @@ resource's default columns, no filter). A saved export template fills in what is
 from __future__ import annotations
 
 from functools import cache
-from itertools import islice
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -19,11 +18,11 @@ from business.writers import FORMATS, PdfRowLimit
 from jobs.errors import FerryError
 from reports.exporters import Cleaned, Exporter, ExportPermissionDenied
 from reports.exports.selectors import (
+    export_chunks,
     export_column,
     export_fields,
     export_filters_text,
     export_queryset,
-    export_rows,
 )
 from reports.exports.services import (
     UnknownExportFormat,
@@ -31,8 +30,6 @@ from reports.exports.services import (
     export_options_clean,
 )
 
-# Rows handed to the writer at once; progress and cancellation are looked at between batches.
-BATCH = 1000
 PARAM_NAMES = ("filters", "columns", "options")
 
 
@@ -157,11 +154,15 @@ class ResourceExporter(Exporter):
         progress.set_total(total)
         # Choices as the screen shows them (Invoiced) unless codes (invoiced) were asked for.
         labels = not params["options"].get("choice_codes")
-        rows = export_rows(queryset=queryset, fields=fields, labels=labels)
+        source = export_chunks(queryset=queryset, fields=fields, labels=labels)
         written = 0
-        writer.section(resource.label, [export_column(f, key=resource.key) for f in fields])
-        while batch := list(islice(rows, BATCH)):
-            written += writer.rows(batch)
+        writer.section(
+            resource.label,
+            [export_column(f, key=resource.key) for f in fields],
+            converters=source.converters,
+        )
+        for chunk in source.chunks:
+            written += writer.chunk(chunk)
             progress.update(processed=written, succeeded=written)
             progress.check_cancel()
         progress.update(processed=written, succeeded=written, force=True)

@@ -14,6 +14,7 @@ from business.writers import Column
 from business.writers.base import NUMERIC_TYPES, display_value
 from library.models import DataTemplate
 from library.selectors import templates_offered
+from reports.exporters.base import RowChunks, queryset_chunks
 
 # Rows fetched per database round trip while streaming an export.
 CHUNK_SIZE = 2000
@@ -47,47 +48,37 @@ def export_queryset(
     )
 
 
-def export_rows(
+def export_chunks(
     *, queryset: models.QuerySet, fields: list[Field], labels: bool = False
-) -> Iterator[tuple]:
-    """Rows as tuples of values, streamed from the database in chunks.
+) -> RowChunks:
+    """The rows in chunks as the database returns them, with a converter per column (writers
+    apply them in their own per-row step: ``writer.section(..., converters=...)``).
 
     ``values_list`` over the export paths reads references' natural keys through a join, so
     there is no query per row. With ``labels`` choice codes become their labels (for people
-    reading a PDF); files meant for re-import keep the codes.
+    reading a PDF); files meant for re-import keep the codes. A JSON object leaves as JSON text,
+    the form its import reads back.
     """
     paths = [f.export_path for f in fields]
-    rows = queryset.values_list(*paths).iterator(chunk_size=CHUNK_SIZE)
-    choice_maps = [
-        dict(f.choices) if labels and f.type == FieldType.CHOICE and f.choices else None
-        for f in fields
-    ]
-    if any(f.type == FieldType.JSON for f in fields):
-        # A JSON object leaves as JSON text, the form its import reads back.
-        rows = _json_as_text(rows, [f.type == FieldType.JSON for f in fields])
-    if not any(choice_maps):
-        return rows
-    return _choices_as_labels(rows, [(i, m) for i, m in enumerate(choice_maps) if m is not None])
+    source = queryset_chunks(queryset.values_list(*paths), chunk_size=CHUNK_SIZE)
+    for index, field in enumerate(fields):
+        if labels and field.type == FieldType.CHOICE and field.choices:
+            choice_labels = dict(field.choices)
+            source.then(index, lambda v, m=choice_labels: v if v is None else m.get(v, v))
+        elif field.type == FieldType.JSON:
+            source.then(index, _json_text)
+    return source
 
 
-def _choices_as_labels(rows: Iterator[tuple], maps: list[tuple[int, dict]]) -> Iterator[tuple]:
-    # Only the choice columns are looked at: this runs once per row of million-row exports,
-    # where a pass over every cell cost a third more than writing the CSV itself.
-    for row in rows:
-        row = list(row)
-        for i, labels in maps:
-            value = row[i]
-            if value is not None:
-                row[i] = labels.get(value, value)
-        yield tuple(row)
+def export_rows(
+    *, queryset: models.QuerySet, fields: list[Field], labels: bool = False
+) -> Iterator[tuple]:
+    """Rows as tuples of values, streamed from the database in chunks (``export_chunks``)."""
+    return export_chunks(queryset=queryset, fields=fields, labels=labels).rows()
 
 
-def _json_as_text(rows: Iterator[tuple], is_json: list[bool]) -> Iterator[tuple]:
-    for row in rows:
-        yield tuple(
-            json.dumps(v, ensure_ascii=False, sort_keys=True) if j and v is not None else v
-            for v, j in zip(row, is_json, strict=True)
-        )
+def _json_text(value: Any) -> Any:
+    return value if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def export_preview(
