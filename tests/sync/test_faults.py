@@ -129,7 +129,7 @@ def test_it_reports_a_file_removed_after_registration(org, owner, reels, reels_f
 def test_it_keeps_what_it_read_when_the_shop_changes_a_row_mid_sync(
     org, owner, reels, reels_file, monkeypatch
 ):
-    from sync import services
+    from sync.services import importing as services
 
     key = sorted(external_rows(reels_file))[0]
     original = services._engine_run
