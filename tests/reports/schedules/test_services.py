@@ -214,7 +214,7 @@ def test_it_pauses_activates_duplicates_updates_and_deletes_with_audit(make_sche
 def test_it_retries_an_unexpected_render_error_on_a_new_job_then_succeeds(
     make_schedule, smtp, sales, monkeypatch
 ):
-    from reports.schedules import services
+    from reports.schedules.services import running as services
 
     real = services.target_render
     calls = {"n": 0}
@@ -240,7 +240,7 @@ def test_it_retries_an_unexpected_render_error_on_a_new_job_then_succeeds(
 
 
 def test_it_fails_after_the_last_try_of_an_unexpected_error(make_schedule, smtp, monkeypatch):
-    from reports.schedules import services
+    from reports.schedules.services import running as services
 
     def broken(**kwargs):
         raise OSError("disk gone")
