@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from business.models import Contact
-from conftest import wait_for_job
+from conftest import wait_for_job as _wait_for_job
 from jobs.models import DataJob, JobLogEntry
 from jobs.services import job_run
 from tests.wizard.test_engine import draft, media_in_tmp  # noqa: F401
@@ -22,6 +22,11 @@ from wizard.rerun import FailedRowsRefused, failed_rows_passes, failed_rows_run,
 from wizard.services import failed_rows_file, import_run_now, import_undo
 
 pytestmark = pytest.mark.django_db
+
+
+def wait_for_job(job):
+    # A loaded machine can take a while to start the consumer: more room than the default.
+    return _wait_for_job(job, timeout=180)
 
 
 def first_pass(org, owner, tmp_path, rows: int = 3000):
@@ -107,12 +112,23 @@ def test_it_refuses_rows_that_are_not_this_imports_failed_rows_at_once(org, owne
     assert job.failed == 3 and Contact.objects.filter(organization=org).count() == 27
 
 
-def test_it_takes_one_pass_at_a_time(org, owner, tmp_path):
+def test_it_takes_one_pass_at_a_time_and_shows_it_on_its_way(org, owner, owner_client, tmp_path):
     job = first_pass(org, owner, tmp_path, rows=30)
-    start(job, fixed_file(job))  # queued; no worker runs in this test
+    run = start(job, fixed_file(job))  # queued; no worker runs in this test
     with pytest.raises(FailedRowsRefused, match="already being imported"):
         start(job, fixed_file(job))
     assert failed_rows_passes(job=job).count() == 1
+    results = reverse("wizard:results", args=[job.pk])
+    page = owner_client.get(results).content.decode()
+    # Its progress, polled; no second upload and no undo meanwhile.
+    assert 'id="failed-rows-progress"' in page and "every 1s" in page
+    assert "Waiting for a worker" in page and reverse("jobs:detail", args=[run.pk]) in page
+    assert 'name="file"' not in page and reverse("wizard:undo", args=[job.pk]) not in page
+    DataJob.objects.filter(pk=run.pk).update(status="running", processed=2, total=3)
+    poll = owner_client.get(
+        results, headers={"HX-Request": "true", "HX-Target": "failed-rows-progress"}
+    )
+    assert poll.status_code == 200 and "2 of 3 rows" in poll.content.decode()
 
 
 def test_it_does_not_run_a_pass_twice_when_its_worker_died_after_committing(

@@ -9,10 +9,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from business.models import Customer, Product, SalesOrder, SalesOrderLine
-from conftest import wait_for_job
+from conftest import wait_for_job as _wait_for_job
 from jobs.models import DataJob
 from tests.wizard.test_engine import media_in_tmp  # noqa: F401
 from tests.wizard.test_multi_import import ORDERS, _export
+
+
+def wait_for_job(job):
+    # A loaded machine can take a while to start the consumer: more room than the default.
+    return _wait_for_job(job, timeout=180)
 
 
 @pytest.fixture
