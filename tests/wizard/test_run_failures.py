@@ -13,6 +13,7 @@ import pytest
 from business.models import Account, Contact
 from jobs.models import JobLogEntry
 from tests.wizard.test_engine import log_messages, media_in_tmp, run_import  # noqa: F401
+from wizard.engine.undo import changes_created_ids
 from wizard.models import ImportChange
 from wizard.services import import_undo, import_undo_plan
 
@@ -132,7 +133,7 @@ def test_it_reports_a_refused_batch_against_its_rows_and_keeps_nothing_of_it(
     assert set(Account.objects.values_list("name", flat=True)) == {"Co0", "Co1", "Co4", "Co5"}
     assert s["references_created"] == {"accounts": 4}
     # Everything that stayed is recorded, so undo takes back all of it and only it.
-    assert ImportChange.objects.filter(job=job).count() == 8
+    assert len(changes_created_ids(job=job)) == 8
     plan = import_undo_plan(job=job)
     assert plan.deleted_count() == 8 and not plan.conflicts
     import_undo(job=job, user=owner)

@@ -1,7 +1,8 @@
 """Undo of an import: first the plan (its full effect), then exactly that plan.
 
-An import's change log (``ImportChange``) says what it created and what it updated. Undoing it
-must not destroy what came later, so before anything is touched the plan is computed:
+An import's change log (``ImportChange``) says what it created (one row per batch, the keys as
+ranges) and what it updated (one row per record). Undoing it must not destroy what came later,
+so before anything is touched the plan is computed:
 
 - every record the import created that still exists and nobody changed since is to be deleted;
 - every record it updated that still holds the values the import wrote is to be restored;
@@ -41,6 +42,7 @@ from business.resources import UnknownResource, registry, resource_get
 from jobs.errors import FerryError
 from wizard.engine.writing import bulk_update_changed
 from wizard.models import ImportChange
+from wizard.models.changes import ids_ranges
 
 CHUNK = 2000
 MAX_CONFLICT_MESSAGES = 100
@@ -99,10 +101,15 @@ class UndoPlan:
     unlink: dict[type[models.Model], set[int]] = field(default_factory=dict)
     restore: dict[type[models.Model], list[ImportChange]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
-    # Changes already moot (their record is gone): forgotten when the undo runs.
+    # Updated changes already moot (their record is gone): forgotten when the undo runs.
     moot: list[int] = field(default_factory=list)
-    # (model, pk) of a created record → its ImportChange.
-    created_change: dict[Key, int] = field(default_factory=dict)
+    # Created records already gone: their keys are dropped from the change log.
+    forgotten: int = 0
+    # Per model, each created record still there → the ImportChange (one per batch) noting it.
+    created_change: dict[type[models.Model], dict[int, int]] = field(default_factory=dict)
+    # Every created ImportChange read → how many keys it notes: what undo keeps of it is
+    # rewritten, the rest forgotten.
+    created_rows: dict[int, int] = field(default_factory=dict)
 
     # --- figures -------------------------------------------------------------------------
 
@@ -153,7 +160,7 @@ class UndoPlan:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.deleted_count() or self.restored_count() or self.moot)
+        return not (self.deleted_count() or self.restored_count() or self.moot or self.forgotten)
 
     def digest(self) -> str:
         """A fingerprint of exactly which records the plan touches (and how)."""
@@ -239,6 +246,49 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
         yield ids[i : i + CHUNK]
 
 
+def _created_chunks(created) -> Iterable[list[tuple[int, int]]]:
+    """(record pk, ImportChange pk) of the records created changes note, CHUNK at a time;
+    one change notes a whole batch (``ids``), an older one its ``object_id`` alone."""
+    chunk: list[tuple[int, int]] = []
+    for change_pk, object_id, ids in created.order_by("pk").values_list("pk", "object_id", "ids"):
+        for first, last in ids or [(object_id, object_id)]:
+            pk = first
+            while pk <= last:
+                take = min(last, pk + CHUNK - len(chunk) - 1)
+                chunk.extend((i, change_pk) for i in range(pk, take + 1))
+                pk = take + 1
+                if len(chunk) >= CHUNK:
+                    yield chunk
+                    chunk = []
+    if chunk:
+        yield chunk
+
+
+def changes_created_q(*, job, resource: str, field: str = "pk") -> models.Q:
+    """A filter on ``field`` for the records ``job`` created of ``resource`` (and undo has not
+    taken back): one range per batch, so it stays short for any size of import."""
+    q = models.Q(pk__in=[])
+    created = ImportChange.objects.filter(
+        job=job, resource=resource, action=ImportChange.Action.CREATED
+    ).values_list("object_id", "ids")
+    for object_id, ids in created:
+        for first, last in ids or [(object_id, object_id)]:
+            # gte/lte rather than range: a foreign key (``product_id``) has no range lookup.
+            q |= models.Q(**{f"{field}__gte": first, f"{field}__lte": last})
+    return q
+
+
+def changes_created_ids(*, job, resource: str | None = None) -> list[int]:
+    """The primary keys of the records ``job`` created (of ``resource``), ascending."""
+    created = ImportChange.objects.filter(job=job, action=ImportChange.Action.CREATED)
+    if resource is not None:
+        created = created.filter(resource=resource)
+    out: list[int] = []
+    for change in created.only("object_id", "ids"):
+        out.extend(change.object_ids())
+    return sorted(out)
+
+
 def _describe(model, pks: Iterable[int]) -> dict[int, str]:
     return {obj.pk: str(obj) for obj in model._base_manager.filter(pk__in=list(pks))}
 
@@ -308,22 +358,26 @@ def undo_plan(*, job, force: bool = False, finished_at=None) -> UndoPlan:
     for name, model in models_of.items():
         created = changes.filter(resource=name, action=ImportChange.Action.CREATED)
         has_updated_at = any(f.name == "updated_at" for f in model._meta.concrete_fields)
-        for chunk in _chunks(created.values_list("pk", "object_id")):
-            by_object = {object_id: pk for pk, object_id in chunk}
+        noted = plan.created_change.setdefault(model, {})
+        for chunk in _created_chunks(created):
+            by_object = dict(chunk)
+            rows = plan.created_rows
+            for _, change_pk in chunk:
+                rows[change_pk] = rows.get(change_pk, 0) + 1
             fields = ["pk", "updated_at"] if has_updated_at else ["pk"]
             existing = model._base_manager.filter(
                 organization=job.organization, pk__in=list(by_object)
             ).values_list(*fields)
-            found = set()
+            found = 0
             for row in existing:
                 pk = row[0]
-                found.add(pk)
-                plan.created_change[(model, pk)] = by_object[pk]
+                found += 1
+                noted[pk] = by_object[pk]
                 if has_updated_at and row[1] > finished_at and not force:
                     pending.append((model, pk, "changed"))
                     continue
                 candidates.setdefault(model, set()).add(pk)
-            plan.moot.extend(pk for object_id, pk in by_object.items() if object_id not in found)
+            plan.forgotten += len(by_object) - found
 
     owned = _owned(job)
     for model, ids in owned.items():
@@ -535,13 +589,23 @@ def undo_execute(*, job, force: bool = False, expected: str | None = None) -> Un
         if {k: v for k, v in deleted.items() if v} != planned:
             # Something the plan did not foresee (a record written meanwhile): undo nothing.
             raise UndoPlanChanged()
-        for model, ids in plan.delete.items():
-            # Owned records (UNDO_OWNERS) have no change of their own to forget.
-            done.extend(
-                plan.created_change[(model, pk)] for pk in ids if (model, pk) in plan.created_change
-            )
         # Undone (or moot) changes are forgotten; the kept ones stay, so a forced undo later
-        # can still take them back.
+        # can still take them back. A created change keeps the keys of its kept records only
+        # (owned records, UNDO_OWNERS, have no change of their own).
+        kept: dict[int, list[int]] = {pk: [] for pk in plan.created_rows}
+        for model, noted in plan.created_change.items():
+            deleting = plan.delete.get(model, set())
+            for pk, change_pk in noted.items():
+                if pk not in deleting:
+                    kept[change_pk].append(pk)
+        for change_pk, ids in kept.items():
+            if not ids:
+                done.append(change_pk)
+                continue
+            if len(ids) == plan.created_rows[change_pk]:
+                continue  # nothing of it undone
+            ranges = ids_ranges(ids)
+            ImportChange.objects.filter(pk=change_pk).update(object_id=ranges[0][0], ids=ranges)
         for chunk in _chunks(done):
             ImportChange.objects.filter(pk__in=chunk).delete()
     return UndoResult(plan=plan)

@@ -12,6 +12,7 @@ from django.db.models.base import ModelState
 
 from business.bulk import fast_writer_enabled, inserter_for
 from wizard.models import ImportChange
+from wizard.models.changes import ids_ranges
 
 CHANGE_BATCH = 2000
 
@@ -68,10 +69,18 @@ def changes_record(
     created: Iterable[int] = (),
     updated: Iterable[tuple[int, dict, dict]] = (),
 ) -> None:
-    created_rows = [
-        {"job_id": job_id, "resource": resource, "object_id": pk, "action": "created"}
-        for pk in created
-    ]
+    """Note what one batch wrote, for undo: the records it created as one row (their keys as
+    ranges, see ``ImportChange``), each record it updated as a row with its old and new values."""
+    created = list(created)
+    if created:
+        ranges = ids_ranges(created)
+        ImportChange.objects.create(
+            job_id=job_id,
+            resource=resource,
+            object_id=ranges[0][0],
+            action=ImportChange.Action.CREATED,
+            ids=ranges,
+        )
     updated_rows = [
         {
             "job_id": job_id,
@@ -83,40 +92,14 @@ def changes_record(
         }
         for pk, before, after in updated
     ]
-    rows = created_rows + updated_rows
-    if not rows:
+    if not updated_rows:
         return
     if fast_writer_enabled():
-        if created_rows:
-            created_many(
-                job_id=job_id, resource=resource, ids=[r["object_id"] for r in created_rows]
-            )
         inserter_for(ImportChange).insert(updated_rows, now=None)
     else:
-        ImportChange.objects.bulk_create([ImportChange(**r) for r in rows], batch_size=CHANGE_BATCH)
-
-
-def created_many(*, job_id: int, resource: str, ids: list[int]) -> None:
-    """One statement for a batch's "created" changes: the ids travel as one array parameter,
-    so the change log costs no Python work per row."""
-    import json
-
-    from django.db import connection
-
-    table = connection.ops.quote_name(ImportChange._meta.db_table)
-    columns = "job_id, resource, object_id, action"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT %s, %s, unnest(%s::bigint[]), 'created'",
-                [job_id, resource, ids],
-            )
-        else:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) "
-                "SELECT %s, %s, value, 'created' FROM json_each(%s) ORDER BY key",
-                [job_id, resource, json.dumps(ids)],
-            )
+        ImportChange.objects.bulk_create(
+            [ImportChange(**r) for r in updated_rows], batch_size=CHANGE_BATCH
+        )
 
 
 def bulk_update_changed(
