@@ -416,3 +416,45 @@ def test_it_explains_an_empty_dashboard(owner_client):
     assert "No jobs yet." in html
     filtered = owner_client.get(reverse("jobs:dashboard"), {"status": "failed"}).content.decode()
     assert "No jobs match these filters." in filtered
+
+
+def test_it_writes_the_same_dashboard_rows_as_django_tables2s_cell_by_cell_rendering(
+    rf, org, owner, member, make_job
+):
+    """DataJobTable.rows_html skips django-tables2's per-cell machinery: every cell (links,
+    labels, the live status cell, dates, blanks, escaping) must match what it would write."""
+    import re
+
+    from django.template import RequestContext, Template
+
+    from accounts.models import Membership
+    from jobs.selectors import jobs_for, jobs_listed
+    from jobs.tables import DataJobTable
+
+    make_job(org, owner, status=DataJob.Status.RUNNING, total=10, processed=4)
+    make_job(org, owner, status=DataJob.Status.COMPLETED, input_filename="<b>a&b</b>.csv")
+    make_job(
+        org,
+        member,
+        job_type=DataJob.Type.EXPORT,
+        status=DataJob.Status.FAILED,
+        output_filename="out.xlsx",
+        failed=3,
+    )
+    make_job(org, None, status=DataJob.Status.QUEUED, target_label="")
+    page = Template("{% load django_tables2 %}{% render_table table template %}")
+    request = rf.get("/jobs/")
+    request.user, request.organization = owner, org
+    request.membership = Membership.objects.get(user=owner, organization=org)
+
+    def rows(template: str) -> str:
+        table = DataJobTable(jobs_listed(jobs_for(organization=org)))
+        table.paginate(per_page=25)
+        html = page.render(RequestContext(request, {"table": table, "template": template}))
+        body = re.search(r"<tbody.*?</tbody>", html, re.S).group(0)
+        body = re.sub(r"<(tbody|tr|td) >", r"<\1>", re.sub(r"\s+", " ", body))
+        return re.sub(r"\s*(<|>)\s*", r"\1", body)
+
+    ours = rows("jobs/table.html")
+    assert ours == rows("django_tables2/table.html")
+    assert ours.count("<tr id=") == 4
