@@ -6,8 +6,10 @@
         .venv/bin/python bench/bench_web.py
 
 Everything comes from the app's settings (DATABASE_URL, REDIS_URL, FERRY_VAR_DIR...), migrated
-if needed. It seeds an organization ``bench-web`` with ``--contacts`` contacts (kept for the next
-run), starts the Procfile's ``web`` (gunicorn, as deployed: DEBUG off, collected static files)
+if needed. It seeds an organization ``bench-web`` with ``--contacts`` contacts and a history of
+``--jobs`` finished jobs, so the dashboard shows full pages (both kept for the next run; the
+contacts an earlier run imported are removed first, so every run imports into the same table),
+starts the Procfile's ``web`` (gunicorn, as deployed: DEBUG off, collected static files)
 and ``worker`` commands, queues an import of ``--import-rows`` generated contacts and, while it
 runs, lets ``--users`` threads (http.client, keep-alive, one session each) click through the
 jobs dashboard, the contacts records page and the export builder, each waiting ``--think``
@@ -117,6 +119,9 @@ def setup(args):
         username="bench-web", defaults={"email": "bench-web@example.com"}
     )
     Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Role.MANAGER})
+    imported_remove(org)
+    jobs_seed(org=org, user=user, count=args.jobs)
+    tables_analyze()
     sessions = []
     for _ in range(args.users):
         store = SessionStore()
@@ -128,6 +133,71 @@ def setup(args):
         sessions.append(store.session_key)
     _, raw_token = token_create(user=user, organization=org, name=f"bench {time.time():.0f}")
     return org, user, sessions, raw_token
+
+
+def imported_remove(org) -> None:
+    """Contacts an earlier run imported (the seeded ones are ``@bench.example``): without this,
+    the second run's import updates what the first created, a different workload."""
+    from business.models import Contact
+
+    # One DELETE: the ORM's delete() would load every contact to send the per-object signals
+    # (minutes for 100k), and nothing refers to a contact.
+    extra = Contact.objects.filter(organization=org).exclude(email__endswith="@bench.example")
+    extra._raw_delete(extra.db)
+
+
+def jobs_seed(*, org, user, count: int) -> None:
+    """A job history like a working organization's: imports and exports, some with failed rows,
+    a few failed jobs, so the dashboard shows full pages rather than one row."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jobs.models import DataJob
+
+    have = DataJob.objects.filter(organization=org).count()
+    now = timezone.now()
+    jobs = []
+    for i in range(have, count):
+        started = now - dt.timedelta(hours=i, minutes=3)
+        export = i % 3 == 0
+        failed = i % 17 == 5
+        jobs.append(
+            DataJob(
+                organization=org,
+                user=user,
+                job_type=DataJob.Type.EXPORT if export else DataJob.Type.IMPORT,
+                status=DataJob.Status.FAILED if failed else DataJob.Status.COMPLETED,
+                target="contacts",
+                target_label="Contacts",
+                format="xlsx" if export else "csv",
+                input_filename="" if export else f"contacts-{i}.csv",
+                output_filename=f"contacts-{i}.xlsx" if export else "",
+                total=5000 + i,
+                processed=5000 + i,
+                succeeded=5000 + i - (i % 7),
+                failed=i % 7,
+                created_at=started - dt.timedelta(seconds=2),
+                queued_at=started - dt.timedelta(seconds=1),
+                started_at=started,
+                finished_at=started + dt.timedelta(seconds=40 + i % 50),
+                error_message="The file could not be read." if failed else "",
+            )
+        )
+    DataJob.objects.bulk_create(jobs)
+
+
+def tables_analyze() -> None:
+    """On PostgreSQL, VACUUM ANALYZE what the pages read, as autovacuum does on a production
+    server (a test server may run without it: then the planner has no statistics and a count
+    of 100k contacts cannot use an index-only scan)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in ("business_contact", "business_account", "jobs_datajob"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def import_queue(*, org, user, rows: int, folder: Path):
@@ -248,6 +318,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--think", type=float, default=0.0, help="mean seconds between clicks")
     parser.add_argument("--contacts", type=int, default=100_000, help="contacts already there")
+    parser.add_argument("--jobs", type=int, default=100, help="finished jobs already there")
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--min-seconds", type=float, default=20, help="load at least this long")
     parser.add_argument("--api", type=int, default=50, help="concurrent API requests")
