@@ -20,8 +20,6 @@ CENT = Decimal("0.01")
 # quantizing there restores the exact decimal before money is rounded.
 EXACT = Decimal("0.000001")
 ZERO = Decimal("0")
-# The writers' print design plus a few rules for the reports' wide tables.
-PDF_TEMPLATE = "reports/pdf/report_base.html"
 
 
 def dec(value: Any) -> Decimal:
@@ -99,7 +97,8 @@ class Report(Exporter):
 
     @classmethod
     def writer_options(cls, *, format: str, params: dict[str, Any]) -> dict[str, Any]:
-        return {"sections": True, **({"template": PDF_TEMPLATE} if format == "pdf" else {})}
+        # Reports print wide tables: their PDF cells get more padding and a smaller header.
+        return {"sections": True, **({"pdf_style": "report"} if format == "pdf" else {})}
 
     @classmethod
     def job_summary(cls, *, job, params: dict[str, Any], result: dict[str, Any]) -> dict:
