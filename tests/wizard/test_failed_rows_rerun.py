@@ -129,6 +129,10 @@ def test_it_takes_one_pass_at_a_time_and_shows_it_on_its_way(org, owner, owner_c
         results, headers={"HX-Request": "true", "HX-Target": "failed-rows-progress"}
     )
     assert poll.status_code == 200 and "2 of 3 rows" in poll.content.decode()
+    # The pass is a job on the jobs pages like any other, leading to the import's results.
+    assert "(fixed failed rows)" in owner_client.get(reverse("jobs:dashboard")).content.decode()
+    detail = owner_client.get(reverse("jobs:detail", args=[run.pk]))
+    assert detail.status_code == 200 and results in detail.content.decode()
 
 
 def test_it_does_not_run_a_pass_twice_when_its_worker_died_after_committing(
