@@ -15,6 +15,9 @@ interleaved round by round, from the same starting state:
 
 - ``ferry``: the engine end to end (read, map, validate, dedupe, resolve accounts, write, row log
   and change log for undo) with skip-invalid and update-on-duplicate.
+- ``ferry-serial``: the same with FERRY_IMPORT_READ_AHEAD=0: each batch read and parsed on the
+  run's thread between two writes, instead of on the read-ahead thread while the database
+  writes (what the overlap is worth; not run unless asked with --only).
 - ``django-import-export``: a minimal ModelResource for contacts (e-mail as the id field, the
   account by name through ForeignKeyWidget, dates and booleans through its widgets),
   ``use_bulk``, the whole file as a tablib Dataset: what a Django developer would reach for.
@@ -215,7 +218,9 @@ def parent(args) -> None:
 
     vendor = connection.vendor
     limit_side = "copy" if vendor == "postgresql" else "executemany"
-    sides = [s for s in ("ferry", "django-import-export", limit_side) if s in args.only]
+    sides = [
+        s for s in ("ferry", "ferry-serial", "django-import-export", limit_side) if s in args.only
+    ]
     test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     tmp = Path(tempfile.mkdtemp(prefix="ferry-bench-import-"))
     try:
@@ -249,9 +254,13 @@ def parent(args) -> None:
                 state_reset(with_existing=side not in {"copy", "executemany"}, rows=args.rows)
                 connection.close()
                 argv = ["--child", side, "--file", str(source), "--prepared", str(prepared)]
-                if args.profile and side == "ferry":
+                if args.profile and side.startswith("ferry"):
                     argv.append("--profile")
-                sample = measure.child_run(__file__, argv, env)
+                side_env = {
+                    **env,
+                    "FERRY_IMPORT_READ_AHEAD": "0" if side == "ferry-serial" else "1",
+                }
+                sample = measure.child_run(__file__, argv, side_env)
                 results[side].append(sample)
                 print(
                     f"  round {r + 1} {side:<22} {sample.wall:7.2f} s wall  "
@@ -466,6 +475,7 @@ def child(args) -> None:
     meter = measure.Meter(connection)
     {
         "ferry": child_ferry,
+        "ferry-serial": child_ferry,
         "django-import-export": child_die,
         "copy": child_copy,
         "executemany": child_executemany,

@@ -154,7 +154,7 @@ def table_print(results: dict[str, list[Sample]], *, against: str | None, title:
         f"{'py CPU s':>9} {'DB CPU s':>9} {'peak MB':>8}"
     )
     if against:
-        head += f"   ratio to {against}: wall / py+DB CPU"
+        head += f"   ratio to {against}: wall / py+DB CPU / DB CPU"
     print(head)
     base = results.get(against) if against else None
 
@@ -176,6 +176,7 @@ def table_print(results: dict[str, list[Sample]], *, against: str | None, title:
         if base:
             bw, bc, bd = med(base, "wall"), med(base, "cpu"), med(base, "db_cpu") or 0.0
             line += f"   {wall / bw:5.2f}x / {(cpu + (db or 0.0)) / (bc + bd):5.2f}x"
+            line += f" / {db / bd:5.2f}x" if db is not None and bd else " /    -  "
         extra = samples[-1].extra
         if extra:
             line += "   " + ", ".join(f"{k} {v}" for k, v in extra.items())

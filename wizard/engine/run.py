@@ -43,6 +43,7 @@ from wizard.engine.matching import (
 )
 from wizard.engine.problems import excel_date_candidates
 from wizard.engine.progress import SideProgress
+from wizard.engine.readahead import ReadAhead
 from wizard.engine.results import ResultsMixin
 from wizard.engine.settings import ImportSettings
 from wizard.engine.sinks import FailedRows, LogSink, NullLogSink
@@ -53,6 +54,10 @@ from wizard.models import ImportRow
 from wizard.parsing import EXCEL_DATE_FORMATS, quote
 
 logger = logging.getLogger(__name__)
+
+# FERRY_IMPORT_READ_AHEAD=0 reads and parses each batch on the run's thread, between its writes
+# (bench/bench_import.py compares both).
+READ_AHEAD = os.environ.get("FERRY_IMPORT_READ_AHEAD", "1") != "0"
 
 
 class ImportRolledBack(FerryError):
@@ -89,6 +94,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         failed_rows: bool = True,
         log_rows: bool = True,
         resume: dict[str, Any] | None = None,
+        read_ahead: bool | None = None,
     ):
         self.job = job
         # The checkpoint of a run whose worker died: its rows are skipped, its counts kept.
@@ -127,6 +133,10 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         self.key_plans: list[FieldPlan] = []
         self.date_formats: dict[str, str] = {}
         self.now = timezone.now()
+        # Rows are read (and parsed) one batch ahead on a thread (``ReadAhead``); set when
+        # every batch reaching ``process`` was parsed there.
+        self.read_ahead = READ_AHEAD if read_ahead is None else read_ahead
+        self.parsed_ahead = False
 
     # --- set-up ----------------------------------------------------------------------------
 
@@ -265,9 +275,42 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         batches = self.batches()
         first = next(batches, [])
         self.compile([r.raw for r in first])
+        ahead = None
+        if first and self.read_ahead:
+            parse = self._parse_ahead() if type(self).process is ImportRun.process else None
+            if parse is not None:
+                parse(first)
+                self.parsed_ahead = True
+            ahead = ReadAhead(batches, parse)
+            batches = iter(ahead)
         all_batches = _chain_first(first, batches)
         if self.resume:
             all_batches = self._resume_skip(all_batches)
+        try:
+            self._execute(all_batches)
+        finally:
+            if ahead is not None:
+                ahead.close()
+        return self.finish()
+
+    def _parse_ahead(self):
+        """Parsing for the read-ahead thread: pure Python, no database. A subclass that
+        overrides ``process`` parses its own way, so this is used for ``ImportRun``'s only.
+        Rows a resumed run replays (``_resume_skip``) are left to the replay, which parses them."""
+        plans, width = self.plans, self.width
+        skip = int(self.resume.get("rows") or 0) if self.resume else 0
+        seen = 0
+
+        def parse(rows: list[Row]) -> None:
+            nonlocal seen
+            start = min(len(rows), max(0, skip - seen))
+            seen += len(rows)
+            for row in rows[start:]:
+                row_parse(plans, row, width)
+
+        return parse
+
+    def _execute(self, all_batches: Iterator[list[Row]]) -> None:
         if self.atomic:
             self.log.deferred = True
             side = None
@@ -298,7 +341,6 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         else:
             for batch in all_batches:
                 self._batch(batch)
-        return self.finish()
 
     def _batch(self, rows: list[Row]) -> None:
         if self.progress is not None:
@@ -327,9 +369,10 @@ class ImportRun(CheckpointMixin, ResultsMixin):
     # --- one batch -------------------------------------------------------------------------
 
     def process(self, rows: list[Row]) -> None:
-        plans, width = self.plans, self.width
-        for row in rows:
-            row_parse(plans, row, width)
+        if not self.parsed_ahead:
+            plans, width = self.plans, self.width
+            for row in rows:
+                row_parse(plans, row, width)
         self.keys_check(rows)
         if self.simulate:
             self.prepare(rows)
