@@ -256,6 +256,16 @@ class User(threading.Thread):
                 self.stop.wait(self.rng.uniform(0, 2 * self.think))
 
 
+def web_cpu(pid: int) -> float:
+    """CPU seconds of gunicorn's master and its workers: on a shared machine what the pages
+    cost is this divided by the requests served, whatever the wall-clock waits."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return sum(measure.process_cpu(int(p)) or 0.0 for p in [pid, *children])
+
+
 def access_log_times(path: Path) -> dict[str, list[float]]:
     """Server milliseconds per page from gunicorn's access log (format '%(U)s %(s)s %(M)s')."""
     by_path = {v.split("?")[0]: k for k, v in PAGES.items()}
@@ -370,6 +380,7 @@ def main() -> None:
         stop = threading.Event()
         users = [User(port, s, args.think, stop, results) for s in sessions]
         started = time.time()
+        cpu_before = web_cpu(web.pid)
         for u in users:
             u.start()
         while True:
@@ -384,12 +395,18 @@ def main() -> None:
         for u in users:
             u.join(timeout=35)
         elapsed = time.time() - started
+        cpu_used = web_cpu(web.pid) - cpu_before
         job = DataJob.objects.get(pk=job.pk)
         print(
             f"\n{args.users} users, think {args.think:g} s, {elapsed:.1f} s of load; import "
             f"{job.status} ({job.summary.get('created', 0):,} created) in "
             f"{(job.finished_at - job.started_at).total_seconds() if job.finished_at else float('nan'):.1f} s; "
             f"{len(results) / elapsed:.1f} requests/s; load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        print(
+            f"web CPU: {1000 * cpu_used / max(len(results), 1):.1f} ms per request "
+            f"(gunicorn's processes, {cpu_used:.1f} s for {len(results)} requests)",
             flush=True,
         )
         time.sleep(1)  # the access log is written after the response
