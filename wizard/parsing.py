@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -73,7 +74,15 @@ FALSE_WORDS = frozenset(
 )
 
 
+# The words as written most of the time (a cell already stripped): one lookup.
+_BOOLEAN_WORDS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
+
+
 def parse_boolean(raw: Any) -> bool:
+    if raw.__class__ is str:
+        found = _BOOLEAN_WORDS.get(raw)
+        if found is not None:
+            return found
     if isinstance(raw, bool):
         return raw
     word = str(raw).strip().casefold()
@@ -251,6 +260,11 @@ def integer_parser(
 
 
 # --- dates -----------------------------------------------------------------------------------
+
+# Values a parser remembers having read (a column's repeated dates, a choice's spellings): a
+# dictionary lookup instead of the parse. Bounded, so a column of all-different values costs
+# at most this many entries (a few MB); only values that parsed are kept.
+MEMO_LIMIT = 20_000
 
 # Formats tried when guessing a column's format, most specific first. Day-first wins a tie
 # with month-first, and that tie is reported as a warning.
@@ -479,10 +493,23 @@ def date_parser(
         return lambda raw: excel(raw).date()
     primary = _date_reader(fmt) if fmt else None
     fallbacks = [_date_reader(f) for f in DATE_FORMATS if f != fmt and f not in AMBIGUOUS]
+    # Texts read so far: a date column repeats its days (order dates, a birthday in 18,000).
+    seen: dict[str, dt.date] = {}
+
+    def parse(raw: Any) -> dt.date:
+        if raw.__class__ is str:
+            day = seen.get(raw)
+            if day is None:
+                day = read(raw)
+                if len(seen) < MEMO_LIMIT:
+                    seen[raw] = day
+            return day
+        return read(raw)
+
     fromiso = dt.date.fromisoformat
     iso = _ISO_DATE.match
 
-    def parse(raw: Any) -> dt.date:
+    def read(raw: Any) -> dt.date:
         if isinstance(raw, dt.datetime):
             return raw.date()
         if isinstance(raw, dt.date):
@@ -605,7 +632,16 @@ def text_parser(*, max_length: int | None = None) -> Callable[[Any], str]:
             )
         return text
 
+    # What the rules above leave alone: a text up to this long, not starting with "'".
+    parse.as_is_up_to = max_length if max_length is not None else sys.maxsize  # type: ignore[attr-defined]
     return parse
+
+
+def text_as_is_limit(parse: Callable[[Any], Any]) -> int | None:
+    """For a text parser: the length up to which a non-empty ``str`` not starting with an
+    apostrophe parses to itself, so a caller with many cells may skip the call; None for any
+    other parser."""
+    return getattr(parse, "as_is_up_to", None)
 
 
 def _text_of(raw: Any) -> str:
@@ -659,11 +695,19 @@ def choice_parser(choices: tuple[tuple[str, str], ...]) -> Callable[[Any], str]:
         table.setdefault(label.casefold(), value)
         table.setdefault(value.replace("_", " ").casefold(), value)
     allowed = ", ".join(label for _, label in choices)
+    # Spellings met so far, as written ("Lead", "lead "): a column repeats a handful of them.
+    seen: dict[str, str] = {}
 
     def parse(raw: Any) -> str:
+        if raw.__class__ is str:
+            found = seen.get(raw)
+            if found is not None:
+                return found
         found = table.get(str(raw).strip().casefold())
         if found is None:
             raise ParseError(f"{quote(raw)} is not one of: {allowed}")
+        if raw.__class__ is str and len(seen) < MEMO_LIMIT:
+            seen[raw] = found
         return found
 
     return parse

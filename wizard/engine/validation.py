@@ -23,6 +23,7 @@ from wizard.parsing import (
     date_format_guess,
     human_format,
     parser_for,
+    text_as_is_limit,
     value_map_lookup,
 )
 
@@ -280,25 +281,42 @@ class PlanList(list):
 
 
 def _flatten(plans: Sequence[FieldPlan]) -> list[tuple]:
-    return [
-        (
-            p.index,
-            p.attname,
-            p.parse,
-            p.default,
-            p.value_map,
-            p.required,
-            p.blank,
-            p.column,
-            bool(p.rules) or p.regex is not None,
-            p,
+    """Per plan: (cell index, attname, parser, as-is limit, required, blank, column, plan).
+
+    The cell index is given only to plans the common path serves whole: one cell, no default,
+    value map or rules. Any other plan (index None) takes ``_cell_parse``, the general path.
+    """
+    out = []
+    for p in plans:
+        simple = (
+            p.index is not None
+            and p.default is None
+            and p.value_map is None
+            and not p.rules
+            and p.regex is None
         )
-        for p in plans
-    ]
+        out.append(
+            (
+                p.index if simple else None,
+                p.attname,
+                p.parse,
+                text_as_is_limit(p.parse),
+                p.required,
+                p.blank,
+                p.column,
+                p,
+            )
+        )
+    return out
 
 
 def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
-    """Fill ``row.values`` from ``row.raw``; problems go to ``row.errors``."""
+    """Fill ``row.values`` from ``row.raw``; problems go to ``row.errors``.
+
+    Every cell of a file passes here. The common cell (text, from a column of its own, with
+    nothing but its parser) is served inline; a text parser is not even called for a value it
+    would return as is (``text_as_is_limit``). Everything else goes through ``_cell_parse``.
+    """
     raw = row.raw
     if len(raw) != width:
         if len(raw) > width and not any(_cell_text(v) for v in raw[width:]):
@@ -312,56 +330,81 @@ def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
             return
     values = row.values
     flat = plans.flat if isinstance(plans, PlanList) else _flatten(plans)
-    for index, attname, parse, default, value_map, required, blank, column, checks, p in flat:
+    for index, attname, parse, as_is, required, blank, column, p in flat:
         if index is not None:
             value = raw[index]
-        elif p.constant is not None:
-            value = p.constant
-        else:
-            value = p.join_with.join(t for t in (_cell_text(raw[i]) for i in p.join) if t)
-        if value.__class__ is str:
-            value = value.strip()
-            if not value:
-                if default is not None:
-                    value = default
-                else:
-                    if required:
-                        row.error(column, "", "a value is required", "required")
-                    else:
-                        values[attname] = blank
+            if value.__class__ is str:
+                value = value.strip()
+                if value:
+                    if as_is is not None and len(value) <= as_is and value[0] != "'":
+                        values[attname] = value
+                        continue
+                    try:
+                        values[attname] = parse(value)
+                    except ParseError as exc:
+                        _parse_failed(row, p, value, exc)
                     continue
-        elif value is None:
-            if default is None:
                 if required:
                     row.error(column, "", "a value is required", "required")
                 else:
                     values[attname] = blank
                 continue
-            value = default
-        if value_map is not None and value.__class__ is str:
-            value = value_map(value)
-            if value == "" or value is None:
-                if required:
-                    row.error(column, "", "a value is required", "required")
-                else:
-                    values[attname] = blank
-                continue
-        try:
-            parsed = parse(value)
-        except ParseError as exc:
-            kind = PARSE_KINDS.get(p.field.type, "") if exc.kind == "invalid" else exc.kind
-            row.error(column, value, exc.message, kind)
-            if exc.kind != "invalid":
-                p.tally[exc.kind] += 1
-                if exc.kind not in p.examples:
-                    p.examples[exc.kind] = value
-            continue
-        if checks:
-            problem = rule_problem(pattern=p.regex, rules=p.rules, raw=value, value=parsed)
-            if problem:
-                row.error(column, value, problem)
-                continue
-        values[attname] = parsed
+        _cell_parse(p, raw, row, values)
+
+
+def _cell_parse(p: FieldPlan, raw: Sequence[Any], row: Row, values: dict[str, Any]) -> None:
+    """One plan's value from one row, whatever the plan has (constant, joined columns,
+    default, value map, rules) and whatever the cell holds (a spreadsheet's numbers, None)."""
+    if p.index is not None:
+        value = raw[p.index]
+    elif p.constant is not None:
+        value = p.constant
+    else:
+        value = p.join_with.join(t for t in (_cell_text(raw[i]) for i in p.join) if t)
+    if value.__class__ is str:
+        value = value.strip()
+        if not value:
+            if p.default is None:
+                _blank(p, row, values)
+                return
+            value = p.default
+    elif value is None:
+        if p.default is None:
+            _blank(p, row, values)
+            return
+        value = p.default
+    if p.value_map is not None and value.__class__ is str:
+        value = p.value_map(value)
+        if value == "" or value is None:
+            _blank(p, row, values)
+            return
+    try:
+        parsed = p.parse(value)
+    except ParseError as exc:
+        _parse_failed(row, p, value, exc)
+        return
+    if p.rules or p.regex is not None:
+        problem = rule_problem(pattern=p.regex, rules=p.rules, raw=value, value=parsed)
+        if problem:
+            row.error(p.column, value, problem)
+            return
+    values[p.attname] = parsed
+
+
+def _blank(p: FieldPlan, row: Row, values: dict[str, Any]) -> None:
+    if p.required:
+        row.error(p.column, "", "a value is required", "required")
+    else:
+        values[p.attname] = p.blank
+
+
+def _parse_failed(row: Row, p: FieldPlan, value: Any, exc: ParseError) -> None:
+    kind = PARSE_KINDS.get(p.field.type, "") if exc.kind == "invalid" else exc.kind
+    row.error(p.column, value, exc.message, kind)
+    if exc.kind != "invalid":
+        p.tally[exc.kind] += 1
+        if exc.kind not in p.examples:
+            p.examples[exc.kind] = value
 
 
 def _cell_text(value: Any) -> str:
