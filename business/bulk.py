@@ -63,7 +63,6 @@ class TableInserter:
         qn = connection.ops.quote_name
         self.columns = ", ".join(qn(c) for c in [self.pk_column, *(f.column for f in self.fields)])
         self.qtable = qn(self.table)
-        self._sequence: str | None = None
 
     def insert(
         self, rows: Sequence[dict[str, Any]], *, now, defaults: dict[str, Any] | None = None
@@ -197,16 +196,13 @@ class TableInserter:
     def _reserve(self, n: int) -> list[int]:
         with connection.cursor() as cursor:
             if self.vendor == "postgresql":
-                if self._sequence is None:
-                    cursor.execute(
-                        "SELECT pg_get_serial_sequence(%s, %s)", [self.table, self.pk_column]
-                    )
-                    self._sequence = cursor.fetchone()[0]
-                # The sequence by name, looked up once: inside the query pg_get_serial_sequence
-                # ran (catalog look-ups) for every key, which cost more than the keys.
+                # The sequence looked up once (a materialised CTE): called inside the select
+                # list, pg_get_serial_sequence ran its catalog look-ups for every key, which
+                # cost PostgreSQL more than the keys themselves.
                 cursor.execute(
-                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
-                    [self._sequence, n],
+                    "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+                    "SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
+                    [self.table, self.pk_column, n],
                 )
                 return [r[0] for r in cursor.fetchall()]
             cursor.execute(f"SELECT COALESCE(MAX({self.pk_column}), 0) FROM {self.qtable}")
