@@ -109,12 +109,16 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
             if line:
                 lines.append(line)
             line = word
-            while len(line) > 1 and measure(line, font, size) > width:
-                cut = len(line) - 1
-                while cut > 1 and measure(line[:cut], font, size) > width:
-                    cut -= 1
-                lines.append(line[:cut])
-                line = line[cut:]
+            if measure(word, font, size) > width:
+                # Character by character: one measure per character, however long the word.
+                line, used = "", 0.0
+                for char in word:
+                    advance = measure(char, font, size)
+                    if line and used + advance > width:
+                        lines.append(line)
+                        line, used = "", 0.0
+                    line += char
+                    used += advance
         lines.append(line)
     return lines
 

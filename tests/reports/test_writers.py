@@ -406,3 +406,15 @@ def test_it_prints_any_languages_text_and_numbers_landscape_pages_at_their_own_w
         assert page.mediabox.width > page.mediabox.height
         assert text in page.extract_text()
         assert f"Page {number} of {len(reader.pages)}" in page.extract_text()
+
+
+def test_it_breaks_a_word_longer_than_its_column_inside_the_column(tmp_path):
+    from business.writers.pdf import fonts, wrap
+
+    word = "x" * 3000 + "@example.com"
+    regular, _ = fonts()
+    lines = wrap(word, regular, 8, 100)
+    assert "".join(lines) == word and len(lines) > 10
+    path = write("pdf", tmp_path / "l.pdf", [[word]], columns=[Column("t", "T")])
+    text = "".join(p.extract_text() for p in PdfReader(path).pages).replace("\n", "")
+    assert word in text
