@@ -225,3 +225,16 @@ def test_it_takes_the_fixed_file_through_the_api(
     assert job.summary["reruns"][-1]["created"] == 4
     # The download still answers GET.
     assert api.get(url).status_code == 404  # nothing failed any more: no file
+
+
+def test_it_refuses_undo_while_fixed_rows_are_on_their_way(org, owner, tmp_path):
+    from wizard.services.draft import ImportStateError
+
+    job = first_pass(org, owner, tmp_path, rows=30)
+    run = start(job, fixed_file(job))  # queued; no worker runs in this test
+    with pytest.raises(ImportStateError, match="Fixed rows are being imported"):
+        import_undo(job=job, user=owner)
+    assert Contact.objects.filter(organization=org).count() == 27  # nothing taken back
+    DataJob.objects.filter(pk=run.pk).update(status="completed")
+    import_undo(job=job, user=owner)
+    assert not Contact.objects.filter(organization=org).exists()

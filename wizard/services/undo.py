@@ -17,6 +17,14 @@ def _undoable(job: DataJob) -> None:
         raise ImportStateError("This job is not an import.")
     if not job.is_finished:
         raise ImportStateError("An import can be undone once it has finished.")
+    from wizard.rerun import failed_rows_passes  # rerun builds on the services package
+
+    # A pass of fixed rows writes into this import's change log: undo waits until it is in,
+    # so it takes back both passes and nothing is written after it.
+    if failed_rows_passes(job=job).filter(status__in=DataJob.ACTIVE).exists():
+        raise ImportStateError(
+            "Fixed rows are being imported into this import: undo it once they are in."
+        )
     if not ImportChange.objects.filter(job=job).exists():
         if (job.summary or {}).get("undo"):
             raise ImportStateError("This import has already been undone.")
