@@ -49,6 +49,8 @@ class KeySet:
     attnames: tuple[str, ...]  # the model attributes (references resolved) to look it up by
     column: str  # the column a message about this key points at
     primary: bool
+    # Whether the looked-up key is the key as read (no part is a reference resolved later).
+    as_read: bool = False
 
     @property
     def count_name(self) -> str:
@@ -93,7 +95,7 @@ class Repeats:
         return self._rows[i], self._hashes[i], self._flags[i]
 
     def first_or_put(
-        self, h: int, *, values_hash: int, row: int, values: tuple
+        self, h: int, values_hash: int, row: int, values: tuple, /
     ) -> tuple[int, int, int] | None:
         """``find``, and when the key is new, ``put`` — with one probe (most keys are new)."""
         keys, mask = self._keys, self._mask
@@ -151,22 +153,9 @@ def _values_hash(parts: tuple) -> int:
 
 
 def _reader(names: Sequence[str]):
-    """A function reading ``names`` out of a row's values as a tuple, in one C call where it
-    can: every name is there in a parsed row, but a missing one reads as None."""
-    if not names:
-        return lambda values: ()
-    take = itemgetter(*names)
-    if len(names) == 1:
-        name = names[0]
-        return lambda values: (values.get(name),)
-
-    def read(values: dict[str, Any]) -> tuple:
-        try:
-            return take(values)
-        except KeyError:
-            return tuple(map(values.get, names))
-
-    return read
+    """An ``itemgetter`` reading ``names`` out of a row's values as a tuple in one C call, or
+    None where it would not give a tuple (fewer than two names)."""
+    return itemgetter(*names) if len(names) > 1 else None
 
 
 def _capacity_for(rows: int | None) -> int:
@@ -228,6 +217,7 @@ class Identity:
                 attnames=tuple(attnames),
                 column=column,
                 primary=primary,
+                as_read=names == attnames,
             )
 
         sets = [keyset(resource.key, True)]
@@ -243,7 +233,7 @@ class Identity:
         estimate = getattr(run, "row_estimate", None)
         self.repeats = Repeats(_capacity_for(estimate))
         run.seen[resource.name].reserve(estimate)
-        self.compare_read = _reader(self.compare)
+        self.compare_take = _reader(self.compare)
         self.counting = True
 
     # --- per batch, after parsing ------------------------------------------------------------
@@ -270,7 +260,8 @@ class Identity:
         no_key = 0
         seen_add = self.run.seen[self.resource.name].add_hash
         first_or_put = self.repeats.first_or_put
-        compare_read = self.compare_read
+        compare = self.compare
+        take = self.compare_take
         numbered = self.numbered is not None
         last = self.policy == "last"
         in_batch: dict[int, Row] = {}
@@ -296,9 +287,19 @@ class Identity:
             h = hash(key) or 1  # keys.key_hash, inline: it runs once per row
             if keyset.primary:
                 seen_add(h)
-            parts = compare_read(values)
-            vh = _values_hash(parts)
-            found = first_or_put(h, values_hash=vh, row=row.number, values=parts)
+            # The values the row's repeats are compared on, and their hash (both inline).
+            if take is not None:
+                try:
+                    parts = take(values)
+                except KeyError:  # a parsed row has every name; anything else reads None
+                    parts = tuple(map(values.get, compare))
+            else:
+                parts = tuple(map(values.get, compare))
+            try:
+                vh = hash(parts) or 1
+            except TypeError:
+                vh = _values_hash(parts)
+            found = first_or_put(h, vh, row.number, parts)
             if found is None:
                 if last:
                     in_batch[h] = row
@@ -462,8 +463,11 @@ class Identity:
             if group is None:
                 group = by_set[id(keyset)] = (keyset, [], [])
             group[1].append(row)
-            # Read again, not ``row.key``: references are resolved by now (account_id).
-            group[2].append(tuple(map(row.values.get, keyset.attnames)))
+            if keyset.as_read:
+                group[2].append(row.key if keyset.primary else row.key[1:])
+            else:
+                # Read again: its references are resolved by now (account_id).
+                group[2].append(tuple(map(row.values.get, keyset.attnames)))
         for keyset, group, keys in by_set.values():
             found = existing_lookup(
                 organization=run.organization,

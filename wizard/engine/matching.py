@@ -21,6 +21,7 @@ from wizard.engine.validation import FieldPlan, Row
 UNRESOLVED_TALLY_LIMIT = 500
 # At most this many resolved keys are remembered per reference field between batches.
 REFERENCE_CACHE_LIMIT = 100_000
+_ABSENT = object()
 
 
 def references_lookup(
@@ -110,9 +111,9 @@ class ReferenceResolver:
         pks = {**created, **found} if created else found
         for row in live:
             values = row.values
-            if name not in values:
+            value = values.pop(name, _ABSENT)
+            if value is _ABSENT:
                 continue
-            value = values.pop(name)
             if not value:
                 values[attname] = None
                 continue
