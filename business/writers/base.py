@@ -39,6 +39,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # at worst a spreadsheet reads it as a number, it cannot call anything, so it is left as is.
 # The whole rule as one pattern: a formula character first, and not a plain number.
 FORMULA_RISK = re.compile(rf"(?![0-9 ().,+-]+\Z)[{re.escape(''.join(FORMULA_PREFIXES))}]")
+# Every formula character sorts before this one ("A"): a text that does not sort before it
+# needs no look at all, which is most names, e-mails and codes (one comparison per cell).
+FORMULA_BELOW = chr(ord(max(FORMULA_PREFIXES)) + 1)
 NUMERIC_TYPES = (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY)
 
 FORMATS: dict[str, str] = {
@@ -106,7 +109,7 @@ def row_function(
     if result == "tuple":
         body = f"({joined},)" if cells else "()"
     else:
-        body = f"{result!r} % ({joined},)" if cells else repr(result)
+        body = f"{result!r} % ({joined},)" if cells else f"{result!r} % ()"
     source = "def convert(values):\n" + "".join(f"{line}\n" for line in lines)
     source += f"    return {body}\n"
     exec(source, namespace)  # noqa: S102  see the docstring: no data in the source

@@ -7,7 +7,7 @@ from typing import Any
 
 from business.resources import FieldType
 from business.writers.base import (
-    FORMULA_PREFIXES,
+    FORMULA_BELOW,
     FORMULA_RISK,
     Column,
     Converters,
@@ -27,14 +27,14 @@ def row_converter(columns: list[Column], converters: Converters | None = None):
 
     With ``converters``, the row is as the database returned it and each column's converter runs
     first (``Writer.chunk``). Any string is neutralised whatever the column's type. Only a
-    string starting with a formula character is matched against the rule (``FORMULA_RISK``),
-    and ``neutralize`` only called for those it matches: a phone number (+33 …) costs one match,
-    not two calls.
+    string sorting before ``FORMULA_BELOW`` is matched against the rule (``FORMULA_RISK``),
+    and ``neutralize`` only called for those it matches: a name costs one comparison, a phone
+    number (+33 …) one match.
     """
     cells = []
     for index, column in enumerate(columns):
         name = f"v{index}"
-        text = f"N({name}) if {name}.__class__ is str and {name} and {name}[0] in P and R({name})"
+        text = f"N({name}) if {name}.__class__ is str and {name} < B and R({name})"
         if column.type == FieldType.BOOLEAN:
             other = f'{name} if {name} is None else ("true" if {name} else "false")'
         elif column.type in CONVERTED_TYPES:
@@ -43,7 +43,7 @@ def row_converter(columns: list[Column], converters: Converters | None = None):
             other = name
         cells.append(f"({text} else {other})")
     namespace = {
-        "P": "".join(FORMULA_PREFIXES),
+        "B": FORMULA_BELOW,
         "R": FORMULA_RISK.match,
         "N": neutralize,
         "tv": text_value,

@@ -1,4 +1,8 @@
-"""JSON (an array written incrementally) and JSON Lines (one object per line)."""
+"""JSON (an array written incrementally) and JSON Lines (one object per line).
+
+Each row's object is one compiled function (``object_converter``): a million-row export pays
+no loop over its cells and no call per cell for the usual types.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from business.writers.base import Column, Writer, naive_local
+from business.resources import FieldType
+from business.writers.base import Column, Converters, Writer, naive_local, row_function
 
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -25,6 +30,32 @@ def json_value(value: Any) -> str:
     return _dumps(str(value))
 
 
+def object_converter(
+    columns: list[Column], converters: Converters | None = None, *, prefix="{", suffix="}"
+):
+    """A function turning one row into its JSON object's text, compiled for these columns
+    (``row_function``): the keys encoded once, the usual cell types of each column (text, None,
+    booleans, dates, integers) written inline and anything else through ``json_value``, which
+    decides every case the same way. With ``converters``, the row is as the database returned
+    it (``Writer.chunk``)."""
+    cells = []
+    for index, column in enumerate(columns):
+        v = f"v{index}"
+        if column.type == FieldType.BOOLEAN:
+            cell = f'"true" if {v} is True else "false" if {v} is False else'
+        elif column.type == FieldType.DATE:
+            cell = f"'\"' + {v}.isoformat() + '\"' if {v}.__class__ is D else"
+        elif column.type == FieldType.INTEGER:
+            cell = f"repr({v}) if {v}.__class__ is int else"
+        else:
+            cell = f"E({v}) if {v}.__class__ is str else"
+        cells.append(f'({cell} "null" if {v} is None else J({v}))')
+    keys = ", ".join(_dumps(c.name).replace("%", "%%") + ": %s" for c in columns)
+    template = prefix.replace("%", "%%") + keys + suffix.replace("%", "%%")
+    namespace = {"E": json.encoder.encode_basestring, "J": json_value, "D": dt.date}
+    return row_function(cells, namespace, converters=converters, result=template)
+
+
 class JsonWriter(Writer):
     extension = "json"
     content_type = "application/json"
@@ -32,7 +63,7 @@ class JsonWriter(Writer):
     def __init__(self, path, **kwargs):
         super().__init__(path, **kwargs)
         self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115  closed in close()
-        self._keys: list[str] = []
+        self._object = self._object_db = None
         self._first_row = True
         self._object_open = False  # the {"summary": ..., "<section>": [...]} wrapper
         self._array_open = False
@@ -63,14 +94,24 @@ class JsonWriter(Writer):
         self._fh.write("[")
         self._array_open = True
         self._first_row = True
-        # Keys are encoded once per section, not per row.
-        self._keys = [_dumps(c.name) + ": " for c in columns]
+        self._object = object_converter(columns)
+        self._object_db = None  # with the section's converters, compiled on the first chunk
 
     def row(self, values: list) -> None:
-        body = ", ".join(k + json_value(v) for k, v in zip(self._keys, values, strict=True))
-        self._fh.write(("\n" if self._first_row else ",\n") + "{" + body + "}")
+        self._fh.write(("\n" if self._first_row else ",\n") + self._object(values))
         self._first_row = False
         self.rows_written += 1
+
+    def chunk(self, rows: list) -> int:
+        if not rows:
+            return 0
+        if self._object_db is None:
+            self._object_db = object_converter(self.columns, self.converters)
+        objects = ",\n".join(map(self._object_db, rows))
+        self._fh.write(("\n" if self._first_row else ",\n") + objects)
+        self._first_row = False
+        self.rows_written += len(rows)
+        return len(rows)
 
     def _close(self) -> None:
         if not self.sections and not self._object_open:
@@ -94,26 +135,35 @@ class JsonLinesWriter(Writer):
     def __init__(self, path, **kwargs):
         super().__init__(path, **kwargs)
         self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115  closed in close()
-        self._keys: list[str] = []
         self._prefix = ""
         self._suffix = ""
+        self._object = self._object_db = None
 
     def _summary(self, title: str, items: list[tuple[str, Any]]) -> None:
         body = ", ".join(f"{_dumps(str(label))}: {json_value(value)}" for label, value in items)
         self._fh.write(f'{{"summary": {{{body}}}}}\n')
 
     def _section(self, title: str, columns: list[Column]) -> None:
-        self._keys = [_dumps(c.name) + ": " for c in columns]
         if self.multi:
             self._prefix = f'{{"section": {_dumps(title)}, "row": {{'
             self._suffix = "}}\n"
         else:
             self._prefix, self._suffix = "{", "}\n"
+        self._object = object_converter(columns, prefix=self._prefix, suffix=self._suffix)
+        self._object_db = None  # with the section's converters, compiled on the first chunk
 
     def row(self, values: list) -> None:
-        body = ", ".join(k + json_value(v) for k, v in zip(self._keys, values, strict=True))
-        self._fh.write(self._prefix + body + self._suffix)
+        self._fh.write(self._object(values))
         self.rows_written += 1
+
+    def chunk(self, rows: list) -> int:
+        if self._object_db is None:
+            self._object_db = object_converter(
+                self.columns, self.converters, prefix=self._prefix, suffix=self._suffix
+            )
+        self._fh.write("".join(map(self._object_db, rows)))
+        self.rows_written += len(rows)
+        return len(rows)
 
     def _close(self) -> None:
         self._fh.close()

@@ -63,8 +63,7 @@ def export_chunks(
     source = queryset_chunks(queryset.values_list(*paths), chunk_size=CHUNK_SIZE)
     for index, field in enumerate(fields):
         if labels and field.type == FieldType.CHOICE and field.choices:
-            choice_labels = dict(field.choices)
-            source.then(index, lambda v, m=choice_labels: v if v is None else m.get(v, v))
+            source.then(index, _Labels(field.choices).__getitem__)
         elif field.type == FieldType.JSON:
             source.then(index, _json_text)
     return source
@@ -75,6 +74,14 @@ def export_rows(
 ) -> Iterator[tuple]:
     """Rows as tuples of values, streamed from the database in chunks (``export_chunks``)."""
     return export_chunks(queryset=queryset, fields=fields, labels=labels).rows()
+
+
+class _Labels(dict):
+    """Choice code → label; a code without one (None, a retired code) is kept as it is. Run
+    per row: a code found costs a dictionary lookup, no Python call."""
+
+    def __missing__(self, key):
+        return key
 
 
 def _json_text(value: Any) -> Any:
