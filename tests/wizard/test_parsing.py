@@ -1,6 +1,8 @@
 """Type parsers and field options: each turns a cell into its field's value or a clear message."""
 
 import datetime as dt
+import gc
+import weakref
 from decimal import Decimal
 
 import pytest
@@ -188,6 +190,30 @@ def test_it_validates_emails_and_lowercases_only_the_domain():
     assert fails(parse, "ada@") == "'ada@' is not a valid e-mail address"
     assert fails(parse, "ada.example.com") == "'ada.example.com' is not a valid e-mail address"
     assert "too long" in fails(parse, "a" * 250 + "@example.com")
+
+
+def test_it_lets_a_refused_email_free_what_its_caller_holds_at_once():
+    # The engine parses a batch of rows in one frame: a refused address must not keep that
+    # frame (and the batch) alive until the cyclic garbage collector happens to run.
+    class Batch:
+        pass
+
+    parse = email_parser()
+
+    def caller() -> weakref.ref:
+        batch = Batch()
+        try:
+            parse("not an address")
+        except ParseError as exc:
+            assert exc.message == "'not an address' is not a valid e-mail address"
+        return weakref.ref(batch)
+
+    gc.collect()
+    gc.disable()
+    try:
+        assert caller()() is None
+    finally:
+        gc.enable()
 
 
 def test_it_reads_choices_by_value_or_label_ignoring_case():
