@@ -519,6 +519,24 @@ def test_it_reports_in_file_duplicate_keys(org, owner, tmp_path):
     assert Contact.objects.get(email="a@x.com").first_name == "One"
 
 
+def test_it_compares_repeats_on_the_fallback_keys_fields_too(org, owner, tmp_path):
+    # First name + last name + company is the contacts' fallback key; a row keyed by its e-mail
+    # still conflicts when those differ, instead of being merged into the first row silently.
+    rows = [
+        ["Email", "First name", "Last name", "Company"],
+        ["a@x.com", "Ann", "Lee", "Acme"],
+        ["a@x.com", "Anne", "Lee", "Acme"],
+        ["b@x.com", "Bo", "Ek", "Acme"],
+        ["b@x.com", "Bo", "Ek", "Acme"],
+    ]
+    job = run_import(org, owner, "contacts", tmp_path, rows, create_missing={"account": True})
+    assert log_messages(job) == [
+        "Row 3, column 'First name': email 'a@x.com' is also on row 2 with another first name: "
+        "'Ann' there, 'Anne' here (choose which row wins: repeats first or last)"
+    ]
+    assert (job.summary["created"], job.summary["repeats_merged"]) == (2, 1)
+
+
 def test_it_reports_in_file_duplicates_across_batches(org, owner, tmp_path, settings):
     settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 2}
     rows = [

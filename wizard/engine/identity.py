@@ -227,7 +227,10 @@ class Identity:
             " + ".join(_label(resource.get_field(n)) for n in fields)
             for fields in (resource.key, *resource.fallback_keys)
         ]
-        key_names = {n for k in self.keysets for n in k.value_names}
+        # Repeats are compared on everything but the natural key's own fields (equal by
+        # definition, up to the key's normalising). A fallback key's fields are compared too:
+        # two rows with one e-mail and two different names are a conflict, not one record.
+        key_names = {n for k in self.keysets if k.primary for n in k.value_names}
         self.compare = [p.attname for p in plans if p.attname not in key_names]
         self.compare_plans = {p.attname: p for p in plans}
         estimate = getattr(run, "row_estimate", None)
