@@ -448,6 +448,8 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         """Keys, numbers and repeats of the natural key (see ``Identity``), and in-file
         duplicates of fields with a 'unique' rule."""
         self.identity.check(rows, replay=replay)
+        if not self.unique_plans:  # the common case: no pass over the rows at all
+            return
         for row in rows:
             if row.errors or row.status == ImportRow.Status.MERGED:
                 continue
