@@ -165,6 +165,11 @@ class Heartbeat:
                 if time.monotonic() - last < heartbeat_interval():
                     continue
                 last = time.monotonic()
+                with self._lock:
+                    idle = not self._jobs and not self._worker
+                if idle:
+                    # Nothing to say (a web process between jobs): no connection opened at all.
+                    continue
                 try:
                     close_old_connections()
                     if connection.vendor == "sqlite":
