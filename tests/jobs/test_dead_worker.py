@@ -34,19 +34,20 @@ BATCH = 200
 
 @pytest.fixture
 def consumers(transactional_db, tmp_path, settings):
-    """Start consumer processes with short heartbeat and stalled times; stop them after."""
+    """Start consumer processes with short heartbeat and stalled times (each with its batch
+    size); stop them after."""
     from huey.contrib.djhuey import HUEY
 
     HUEY.flush()
     settings.FERRY = {**settings.FERRY, "JOB_STALLED_AFTER_SECONDS": STALLED_AFTER}
     started: list[subprocess.Popen] = []
 
-    def start() -> subprocess.Popen:
+    def start(batch: int = BATCH) -> subprocess.Popen:
         env = consumer_env()
         env.update(
             FERRY_JOB_STALLED_AFTER_SECONDS=str(STALLED_AFTER),
             FERRY_JOB_HEARTBEAT_SECONDS="1",
-            FERRY_IMPORT_BATCH_SIZE=str(BATCH),
+            FERRY_IMPORT_BATCH_SIZE=str(batch),
         )
         log_path = tmp_path / f"consumer-{len(started) + 1}.log"
         with open(log_path, "wb") as log:

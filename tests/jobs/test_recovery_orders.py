@@ -7,18 +7,15 @@ told apart. Real consumer processes, as in test_dead_worker.
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 
 import pytest
 from django.db.models import Count
 
 from business.models import SalesOrder, SalesOrderLine
-from conftest import ROOT, consumer_env
 from jobs.models import DataJob, JobLogEntry
 from tests.factories import CustomerFactory, ProductFactory
-from tests.jobs.test_dead_worker import (
-    STALLED_AFTER,
+from tests.jobs.test_dead_worker import (  # noqa: F401 (consumers is a fixture)
+    consumers,
     kill,
     logs,
     wait_done,
@@ -35,45 +32,6 @@ BATCH = 200
 ORDERS = 5_000
 BAD_EVERY = 97  # every 97th order has a line whose product does not exist: the whole order fails
 REPEATED = "SO-00002"  # committed before the kill; appears again at the end of the file
-
-
-@pytest.fixture
-def consumers(transactional_db, tmp_path, settings):
-    """Consumer processes with short heartbeat and stalled times, each with its batch size."""
-    from huey.contrib.djhuey import HUEY
-
-    HUEY.flush()
-    settings.FERRY = {**settings.FERRY, "JOB_STALLED_AFTER_SECONDS": STALLED_AFTER}
-    started: list[subprocess.Popen] = []
-
-    def start(batch: int) -> subprocess.Popen:
-        env = consumer_env()
-        env.update(
-            FERRY_JOB_STALLED_AFTER_SECONDS=str(STALLED_AFTER),
-            FERRY_JOB_HEARTBEAT_SECONDS="1",
-            FERRY_IMPORT_BATCH_SIZE=str(batch),
-        )
-        log_path = tmp_path / f"consumer-{len(started) + 1}.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "manage.py", "run_huey", "--workers", "2"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        proc.log_path = log_path
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def orders_file(tmp_path):
@@ -98,7 +56,11 @@ def orders_file(tmp_path):
 
 
 def test_it_resumes_an_orders_import_whose_worker_was_killed(
-    org, owner, consumers, tmp_path, settings
+    org,
+    owner,
+    consumers,  # noqa: F811 (the fixture imported above)
+    tmp_path,
+    settings,
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     for i in range(5):
