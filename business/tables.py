@@ -5,10 +5,9 @@ export gives them; a reference column shows the related record's natural key (an
 customer code, a contact's account name), read through a join rather than a query per row.
 
 django-tables2 declares the columns, sorts and paginates; the body rows are written by
-``RecordsTable.rows_html`` instead of its per-cell machinery, which resolved each cell's
-accessor, attributes and render signature (``inspect.signature``) anew and cost ~60 % of the
-page's CPU (bench/bench_web.py --cpu). Every column's cell is worked out once per table and
-then applied to each record: same values, same escaping, same ``<td>`` attributes.
+``FastRowsTable.rows_html`` (jobs/fast_rows.py) instead of its per-cell machinery, which cost
+~60 % of the page's CPU (bench/bench_web.py --cpu); ``_value_getter`` reads a cell's value as
+django-tables2 would.
 """
 
 from __future__ import annotations
@@ -22,14 +21,11 @@ import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db import models
 from django.template import Context
-from django.template.base import render_value_in_context
-from django.template.loader import get_template
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 from django_tables2 import A, RequestConfig
 
 from business.resources.base import Field, FieldType, Resource
+from jobs.fast_rows import CellWriter, FastRowsTable, value_cell_writer
 
 T = FieldType
 
@@ -134,70 +130,17 @@ def _value_getter(accessor: str, model: type[models.Model]) -> Callable[[Any], A
     return get
 
 
-class RecordsTable(tables.Table):
+class RecordsTable(FastRowsTable):
     """A records table whose body rows skip django-tables2's per-cell work (module docstring)."""
 
-    def _cell_writers(self, context: Context) -> list[Callable[[Any, int], str]]:
-        writers = []
-        for bound in self.columns:
-            column = bound.column
-            # The records columns' attributes are static (no callables): read them once.
-            td = mark_safe(f"<td {bound.attrs['td'].as_html()}>")
-            if isinstance(column, tables.TemplateColumn):
-                writers.append(self._template_writer(bound, td, context))
-                continue
-            get = _value_getter(str(bound.accessor), self.data.model)
-            empty = column.empty_values
-            default = render_value_in_context(bound.default, context)
-            # Column.render is the identity; our subclasses format the value (money, dates...).
-            render = None if type(column).render is tables.Column.render else column.render
-
-            def write(
-                record, _counter, get=get, empty=empty, default=default, render=render, td=td
-            ):
-                value = get(record)
-                if value in empty:
-                    return f"{td}{default}</td>"
-                if render is not None:
-                    value = render(value)
-                return f"{td}{render_value_in_context(value, context)}</td>"
-
-            writers.append(write)
-        return writers
-
-    @staticmethod
-    def _template_writer(bound, td: str, context: Context) -> Callable[[Any, int], str]:
-        # Rendered in the page's own context (as an {% include %} is), not in a new
-        # RequestContext per cell that would run the context processors again.
-        template = get_template(bound.column.template_name).template
-        default = bound.default
-
-        def write(record, counter):
-            with context.push(
-                record=record, value=None, column=bound, default=default, row_counter=counter
-            ):
-                return f"{td}{template.render(context)}</td>"
-
-        return write
-
-    def rows_html(self) -> SafeString:
-        """The ``<tr>`` rows of the current page (or the empty-table row)."""
-        # render_table lends the table the page's context while it renders (TemplateColumn's
-        # way too); outside it, a plain autoescaping context.
-        context = getattr(self, "context", None) or Context()
-        writers = self._cell_writers(context)
-        out = []
-        for record in self.paginated_rows.data:
-            # Numbered from the table's counter, as django-tables2's even/odd classes are.
-            counter = next(self._counter)
-            parity = "odd" if counter % 2 else "even"
-            cells = "".join(write(record, counter) for write in writers)
-            out.append(f'<tr class="{parity}">{cells}</tr>')
-        if not out and self.empty_text:
-            out.append(
-                format_html('<tr><td colspan="{}">{}</td></tr>', len(self.columns), self.empty_text)
-            )
-        return mark_safe("".join(out))
+    def cell_writer(self, bound, context: Context) -> CellWriter:
+        column = bound.column
+        if isinstance(column, tables.TemplateColumn):
+            return super().cell_writer(bound, context)
+        # Column.render is the identity; our subclasses format the value (money, dates...).
+        render = None if type(column).render is tables.Column.render else column.render
+        get = _value_getter(str(bound.accessor), self.data.model)
+        return value_cell_writer(get, bound=bound, context=context, render=render)
 
 
 _TABLES: dict[str, type[RecordsTable]] = {}
