@@ -16,17 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from business.audit import audit_record
-from business.models import AuditEvent
 from business.resources import Resource, resource_get
 from business.resources.base import registry
 from jobs.errors import FerryError
 from jobs.models import DataJob
-from jobs.services import JobProgress, job_create, job_queue
+from jobs.services import JobProgress, job_queue
 from wizard.engine import run_class_for
 from wizard.engine.collector import fewer_collections
 from wizard.engine.params import ImportParams
 from wizard.mapping import SIMILAR, mapping_from_suggestions, mapping_suggest, mapping_targets
+from wizard.services.run import import_audit, import_job_reading
 
 # A target is proposed when its key column and at least this many of its fields are mapped.
 MIN_FIELDS = 2
@@ -256,11 +255,8 @@ def multi_import_work(*, job: DataJob, progress) -> dict[str, Any]:
         **totals,
     }
     if not params.dry_run:
-        audit_record(
-            organization=job.organization,
-            user=job.user,
-            event_type=AuditEvent.Type.IMPORT,
-            obj=job,
+        import_audit(
+            job=job,
             details={
                 "targets": {n: {k: t[k] for k in SUMMARY_COUNTS} for n, t in per_target.items()},
                 "on_duplicate": params.on_duplicate,
@@ -373,24 +369,10 @@ def import_multi_start(
 
 
 def _job_reading(source: DataJob, *, user) -> DataJob:
-    """A new job reading ``source``'s stored file as it was read (retention deletes a file
-    only once no job points at it)."""
+    """A new job reading ``source``'s stored file as it was read (same read options)."""
     old = ImportParams.from_job(source)
-    job = job_create(
-        organization=source.organization,
-        user=user,
-        job_type=DataJob.Type.IMPORT,
-        target=source.target,
-        target_label=source.target_label,
-        format=source.format,
-        params=ImportParams(
-            resource=old.resource, read=dict(old.read), file_info=dict(old.file_info)
-        ).as_dict(),
-    )
-    job.input_file.name = source.input_file.name
-    job.input_filename = source.input_filename
-    job.save(update_fields=["input_file", "input_filename"])
-    return job
+    params = ImportParams(resource=old.resource, read=dict(old.read), file_info=dict(old.file_info))
+    return import_job_reading(source=source, user=user, params=params.as_dict())
 
 
 def _multi_prepare(

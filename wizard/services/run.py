@@ -45,33 +45,47 @@ def import_preview_start(*, job: DataJob) -> DataJob:
         old = old.first()
         if old is not None and old.is_active:
             job_cancel(job=old)
-    child = job_create(
-        organization=job.organization,
-        user=job.user,
-        job_type=DataJob.Type.IMPORT,
-        target=job.target,
-        target_label=job.target_label,
-        format=job.format,
-        params=params.preview_copy(draft=job).as_dict(),
+    child = import_job_reading(
+        source=job, user=job.user, params=params.preview_copy(draft=job).as_dict()
     )
-    # The preview reads the draft's stored file; no copy.
-    child.input_file.name = job.input_file.name
-    child.input_filename = job.input_filename
-    child.save(update_fields=["input_file", "input_filename"])
     ImportParams.update(job, preview_job_id=child.pk)
     job_queue(job=child, task=import_task)
     return child
+
+
+def import_job_reading(*, source: DataJob, user, params: dict[str, Any]) -> DataJob:
+    """A new import job reading ``source``'s stored file where it is, no copy (retention deletes
+    a file only once no job points at it): a preview of a draft, a multi-target run again."""
+    job = job_create(
+        organization=source.organization,
+        user=user,
+        job_type=DataJob.Type.IMPORT,
+        target=source.target,
+        target_label=source.target_label,
+        format=source.format,
+        params=params,
+    )
+    job.input_file.name = source.input_file.name
+    job.input_filename = source.input_filename
+    job.save(update_fields=["input_file", "input_filename"])
+    return job
+
+
+def _run_checked(job: DataJob) -> ImportParams:
+    """The checks before a draft's real run, queued or in this process; its params."""
+    _require_draft(job)
+    params = ImportParams.from_job(job)
+    params.settings()
+    _missing_required(params)
+    _concurrency_check(job)
+    return params
 
 
 def import_start(*, job: DataJob) -> DataJob:
     """Queue the real run of a draft (or a dry run when its params say so)."""
     from wizard.tasks import import_task
 
-    _require_draft(job)
-    params = ImportParams.from_job(job)
-    params.settings()
-    _missing_required(params)
-    _concurrency_check(job)
+    params = _run_checked(job)
     if params.template_id:
         template_mark_used(template=params.template_id, organization=job.organization)
     learned_record(job=job)  # the person's corrections are suggested next time (not dry runs)
@@ -95,11 +109,7 @@ def import_run_now(*, job: DataJob, progress_wrap=None) -> DataJob:
     """Run a draft in this process (the command line), with the same checks as import_start."""
     from jobs.services import job_run
 
-    _require_draft(job)
-    params = ImportParams.from_job(job)
-    params.settings()
-    _missing_required(params)
-    _concurrency_check(job)
+    _run_checked(job)
     learned_record(job=job)
 
     def work(j, progress):
@@ -168,11 +178,8 @@ def import_run(*, job: DataJob, progress) -> dict:
 
         summary.update(problems_sum(preview=job))
     elif not settings.dry_run:
-        audit_record(
-            organization=job.organization,
-            user=job.user,
-            event_type=AuditEvent.Type.IMPORT,
-            obj=job,
+        import_audit(
+            job=job,
             details={
                 k: summary.get(k)
                 for k in (
@@ -201,3 +208,14 @@ def import_run(*, job: DataJob, progress) -> dict:
             summary,
         )
     return summary
+
+
+def import_audit(*, job: DataJob, details: dict[str, Any]) -> None:
+    """The audit trail's entry for an import job that wrote (one target or several)."""
+    audit_record(
+        organization=job.organization,
+        user=job.user,
+        event_type=AuditEvent.Type.IMPORT,
+        obj=job,
+        details=details,
+    )
