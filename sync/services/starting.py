@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TypedDict, Unpack
 
 from django.db import IntegrityError
 from django.db.models import Q
@@ -25,7 +26,25 @@ logger = logging.getLogger(__name__)
 DIRECTIONS = ("both", "import", "export")
 
 
-def _job_for(*, connection, user, direction, dry_run, keys, limit, automatic) -> DataJob:
+class SyncOptions(TypedDict, total=False):
+    """What a sync does, the same whether it is queued or run here (defaults: ``_job_for``)."""
+
+    direction: str  # "both", "import" (import only) or "export" (write-back only)
+    dry_run: bool
+    keys: list[str] | None  # import only these external keys
+    limit: int | None
+
+
+def _job_for(
+    *,
+    connection: SyncConnection,
+    user,
+    automatic: bool,
+    direction: str = "both",
+    dry_run: bool = False,
+    keys: list[str] | None = None,
+    limit: int | None = None,
+) -> DataJob:
     if direction not in DIRECTIONS:
         raise SyncError(f"Unknown direction '{direction}'; use one of {', '.join(DIRECTIONS)}.")
     if limit is not None and int(limit) < 1:
@@ -53,14 +72,7 @@ def _job_for(*, connection, user, direction, dry_run, keys, limit, automatic) ->
 
 
 def sync_start(
-    *,
-    connection: SyncConnection,
-    user,
-    direction: str = "both",
-    dry_run: bool = False,
-    keys: list[str] | None = None,
-    limit: int | None = None,
-    automatic: bool = False,
+    *, connection: SyncConnection, user, automatic: bool = False, **options: Unpack[SyncOptions]
 ) -> DataJob:
     """Queue a sync as a background job. Refused at once if one is already running."""
     from sync.tasks import sync_task
@@ -72,40 +84,16 @@ def sync_start(
         and DataJob.objects.filter(pk=connection.running_job_id, status__in=DataJob.ACTIVE).exists()
     ):
         raise SyncBusy(f"A sync of '{connection.name}' is already running.")
-    job = _job_for(
-        connection=connection,
-        user=user,
-        direction=direction,
-        dry_run=dry_run,
-        keys=keys,
-        limit=limit,
-        automatic=automatic,
-    )
+    job = _job_for(connection=connection, user=user, automatic=automatic, **options)
     # A sync has no input file and is idempotent on both sides (matched by key; the write-back
     # is one transaction, refused on changed rows): a dead worker's sync is run again from the
     # start by sync_task, never resumed from the engine's checkpoint.
     return job_queue(job=job, task=sync_task, on_stall=DataJob.OnStall.RERUN)
 
 
-def sync_run_now(
-    *,
-    connection: SyncConnection,
-    user,
-    direction: str = "both",
-    dry_run: bool = False,
-    keys: list[str] | None = None,
-    limit: int | None = None,
-) -> DataJob:
+def sync_run_now(*, connection: SyncConnection, user, **options: Unpack[SyncOptions]) -> DataJob:
     """Run a sync in this process (the command line), as the same kind of job."""
-    job = _job_for(
-        connection=connection,
-        user=user,
-        direction=direction,
-        dry_run=dry_run,
-        keys=keys,
-        limit=limit,
-        automatic=False,
-    )
+    job = _job_for(connection=connection, user=user, automatic=False, **options)
     job_run(job.pk, lambda j, progress: sync_job_work(job=j, progress=progress))
     job.refresh_from_db()
     return job
