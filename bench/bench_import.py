@@ -15,7 +15,7 @@ interleaved round by round, from the same starting state:
 
 - ``ferry``: the engine end to end (read, map, validate, dedupe, resolve accounts, write, row log
   and change log for undo) with skip-invalid and update-on-duplicate.
-- ``ferry-serial``: the same with FERRY_IMPORT_READ_AHEAD=0: each batch read and parsed on the
+- ``ferry-serial``: the same with FERRY_IMPORT_OVERLAP=0: each batch read and parsed on the
   run's thread between two writes, instead of on the read-ahead thread while the database
   writes (what the overlap is worth; not run unless asked with --only).
 - ``django-import-export``: a minimal ModelResource for contacts (e-mail as the id field, the
@@ -258,7 +258,7 @@ def parent(args) -> None:
                     argv.append("--profile")
                 side_env = {
                     **env,
-                    "FERRY_IMPORT_READ_AHEAD": "0" if side == "ferry-serial" else "1",
+                    "FERRY_IMPORT_OVERLAP": "0" if side == "ferry-serial" else "1",
                 }
                 sample = measure.child_run(__file__, argv, side_env)
                 results[side].append(sample)

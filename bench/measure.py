@@ -3,7 +3,7 @@
 Each side of a comparison runs in its own fresh process (``child_run``), so its peak RSS is its
 own; sides are interleaved round by round (A B C, B C A, ...) so a busy machine hurts them all
 alike, and the table shows medians. Per side: rows/s, wall, CPU of the Python process (its
-worker processes included), CPU of its PostgreSQL backend (read from /proc: the server runs on
+worker processes included), CPU of its PostgreSQL backends (read from /proc: the server runs on
 this machine), peak RSS, and ratios against a chosen side.
 """
 
@@ -69,6 +69,59 @@ def backend_pid(connection) -> int | None:
         return cursor.fetchone()[0]
 
 
+class Backends:
+    """CPU of every PostgreSQL backend this process uses while measured: the main connection's
+    and those other threads open (an import's writer thread), read from /proc before each
+    closes (its process is gone after)."""
+
+    def __init__(self):
+        self.start_cpu: dict[int, float] = {}
+        self.spent = 0.0
+        self.active = False
+
+    def start(self, connection) -> None:
+        if connection.vendor != "postgresql":
+            return
+        from django.db.backends.postgresql.base import DatabaseWrapper
+        from django.db.backends.signals import connection_created
+
+        self.active = True
+        self._note(backend_pid(connection))
+        connection_created.connect(self._opened, weak=False)
+        close = DatabaseWrapper.close
+        backends = self
+
+        def closing(wrapper):
+            if backends.active and wrapper.connection is not None:
+                backends._settle(wrapper.connection.info.backend_pid)
+            return close(wrapper)
+
+        DatabaseWrapper.close = closing
+
+    def _note(self, pid: int | None) -> None:
+        cpu = process_cpu(pid)
+        if pid is not None and cpu is not None and pid not in self.start_cpu:
+            self.start_cpu[pid] = cpu
+
+    def _opened(self, sender, connection, **kwargs) -> None:
+        if self.active and connection.vendor == "postgresql":
+            self._note(connection.connection.info.backend_pid)
+
+    def _settle(self, pid: int) -> None:
+        cpu0 = self.start_cpu.pop(pid, None)
+        cpu = process_cpu(pid)
+        if cpu0 is not None and cpu is not None:
+            self.spent += cpu - cpu0
+
+    def stop(self) -> float | None:
+        if not self.active:
+            return None
+        for pid in list(self.start_cpu):
+            self._settle(pid)
+        self.active = False
+        return self.spent
+
+
 @dataclass
 class Sample:
     rows: int = 0
@@ -87,8 +140,9 @@ class Meter:
         self.sample = Sample()
 
     def __enter__(self) -> Meter:
-        self._pid = backend_pid(self.connection) if self.connection is not None else None
-        self._db0 = process_cpu(self._pid)
+        self._backends = Backends() if self.connection is not None else None
+        if self._backends is not None:
+            self._backends.start(self.connection)
         self._wall0 = time.perf_counter()
         self._cpu0 = time.process_time()
         self._children0 = self._children()
@@ -104,8 +158,8 @@ class Meter:
         s.wall = time.perf_counter() - self._wall0
         # Worker processes (PDF renders) count: they are part of what the work costs.
         s.cpu = time.process_time() - self._cpu0 + self._children() - self._children0
-        if self._db0 is not None:
-            s.db_cpu = process_cpu(self._pid) - self._db0
+        if self._backends is not None:
+            s.db_cpu = self._backends.stop()
         s.rss_mb = vm_hwm_mb()
 
     def emit(self) -> None:

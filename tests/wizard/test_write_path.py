@@ -220,7 +220,7 @@ def test_it_gives_the_same_result_without_reading_ahead(org, owner, tmp_path, se
             settings=params.settings(),
             headers=info.headers,
             source=rows_read(path, options=ReadOptions.from_dict(params.read), info=info),
-            read_ahead=read_ahead,
+            overlap=read_ahead,
         )
         summary = run.execute()
         run.failed.close()

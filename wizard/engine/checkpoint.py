@@ -22,26 +22,37 @@ class CheckpointMixin:
         return not self.simulate and not self.atomic and self.preview_job is None
 
     def checkpoint_save(self, rows: list[Row]) -> None:
-        c = self.counts
+        self.checkpoint_write(self.checkpoint_state(rows))
+
+    def checkpoint_state(
+        self, rows: list[Row], *, counts: dict | None = None, unresolved: dict | None = None
+    ) -> dict:
+        """How far the run got, once ``rows`` (the last batch) are written. ``counts`` and
+        ``unresolved``: the run's, less what a batch prepared but not written yet added
+        (see pipeline.py)."""
+        c = self.counts if counts is None else counts
+        unresolved = self.unresolved if unresolved is None else unresolved
         job_counts = {
             "processed": self.processed,
-            "succeeded": c["created"] + c["updated"],
-            "failed": c["failed"],
-            "skipped": c["skipped"] + c["merged"],
+            "succeeded": c.get("created", 0) + c.get("updated", 0),
+            "failed": c.get("failed", 0),
+            "skipped": c.get("skipped", 0) + c.get("merged", 0),
         }
-        checkpoint = {
+        return {
             "rows": self.processed,
             "last_row": rows[-1].number,
             "counts": dict(c),
-            "unresolved": {f: dict(t) for f, t in self.unresolved.items() if t},
+            "unresolved": {f: dict(t) for f, t in unresolved.items() if t},
             "references_created": dict(self.references_created),
-            "errors": self.errors_sample,
+            "errors": list(self.errors_sample),
             "job_counts": job_counts,
         }
+
+    def checkpoint_write(self, checkpoint: dict) -> None:
         # Only while this run's attempt is the job's: if the job was given to another worker
         # (this one was taken for dead), the batch rolls back instead of being written twice.
         saved = DataJob.objects.filter(pk=self.job.pk, attempt=self.job.attempt).update(
-            checkpoint=checkpoint, heartbeat_at=timezone.now(), **job_counts
+            checkpoint=checkpoint, heartbeat_at=timezone.now(), **checkpoint["job_counts"]
         )
         if not saved:
             raise JobTakenOver()

@@ -41,6 +41,7 @@ from wizard.engine.matching import (
     ReferenceResolver,
     references_lookup,
 )
+from wizard.engine.pipeline import BatchLog, BatchWriter, counts_added, counts_minus
 from wizard.engine.problems import excel_date_candidates
 from wizard.engine.progress import SideProgress
 from wizard.engine.readahead import ReadAhead
@@ -55,9 +56,10 @@ from wizard.parsing import EXCEL_DATE_FORMATS, quote
 
 logger = logging.getLogger(__name__)
 
-# FERRY_IMPORT_READ_AHEAD=0 reads and parses each batch on the run's thread, between its writes
-# (bench/bench_import.py compares both).
-READ_AHEAD = os.environ.get("FERRY_IMPORT_READ_AHEAD", "1") != "0"
+# FERRY_IMPORT_OVERLAP=0 does everything on the run's thread, one batch after the other: no
+# read-ahead thread (readahead.py), no writer thread (pipeline.py). For comparing
+# (bench/bench_import.py), or a machine with one core.
+OVERLAP = os.environ.get("FERRY_IMPORT_OVERLAP", "1") != "0"
 
 
 class ImportRolledBack(FerryError):
@@ -94,7 +96,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         failed_rows: bool = True,
         log_rows: bool = True,
         resume: dict[str, Any] | None = None,
-        read_ahead: bool | None = None,
+        overlap: bool | None = None,
     ):
         self.job = job
         # The checkpoint of a run whose worker died: its rows are skipped, its counts kept.
@@ -133,10 +135,14 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         self.key_plans: list[FieldPlan] = []
         self.date_formats: dict[str, str] = {}
         self.now = timezone.now()
-        # Rows are read (and parsed) one batch ahead on a thread (``ReadAhead``); set when
-        # every batch reaching ``process`` was parsed there.
-        self.read_ahead = READ_AHEAD if read_ahead is None else read_ahead
+        # Rows are read (and parsed) one batch ahead on a thread (``ReadAhead``), and written
+        # on another (``BatchWriter``) where the run allows it (``overlap_allowed``).
+        self.overlap = OVERLAP if overlap is None else overlap
+        # Set when every batch reaching ``process`` was parsed on the read-ahead thread.
         self.parsed_ahead = False
+        # While batches are written on the writer thread: the unresolved keys the batch being
+        # prepared tallied, taken back if the database refuses that batch.
+        self.tallied: list[tuple[str, str]] | None = None
 
     # --- set-up ----------------------------------------------------------------------------
 
@@ -224,6 +230,8 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         tally = self.unresolved[field]
         if value in tally or len(tally) < UNRESOLVED_TALLY_LIMIT:
             tally[value] += 1
+            if self.tallied is not None:
+                self.tallied.append((field, value))
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -276,7 +284,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         first = next(batches, [])
         self.compile([r.raw for r in first])
         ahead = None
-        if first and self.read_ahead:
+        if first and self.overlap:
             parse = self._parse_ahead() if type(self).process is ImportRun.process else None
             if parse is not None:
                 parse(first)
@@ -338,9 +346,117 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                 if side is not None:
                     side.close()
                     self.progress = side.inner
+        elif self.overlap_allowed():
+            self._execute_overlapped(all_batches)
         else:
             for batch in all_batches:
                 self._batch(batch)
+
+    def overlap_allowed(self) -> bool:
+        """Whether batches may be written on the writer thread (pipeline.py) while the next
+        is prepared: only where preparing a batch needs nothing of an earlier batch's writes
+        but what this run keeps in memory, and the run has its own transactions."""
+        if not (self.overlap and self.checkpointing and type(self) is ImportRun):
+            return False
+        if connection.in_atomic_block or (
+            connection.vendor == "sqlite" and connection.is_in_memory_db()
+        ):
+            # Inside someone else's transaction (tests), or an in-memory database another
+            # connection would not see (or would lock): one connection only.
+            return False
+        if self.identity.policy == "last" or self.variants is not None:
+            return False  # a later row updates a record an earlier batch created
+        for plan in self.plans:
+            ref = plan.field.ref if plan.is_ref else None
+            if ref is None:
+                continue
+            if ref.resource == self.resource.name:
+                return False  # rows refer to records earlier batches create
+            if ref.creatable and self.settings.create_missing.get(plan.field.name):
+                return False  # created references belong to their batch's transaction
+        return True
+
+    def _execute_overlapped(self, batches: Iterator[list[Row]]) -> None:
+        """Each batch prepared here while the one before is written on the writer thread.
+
+        Per batch, in this order: prepare N+1 (reads) | the writer writes N → N's outcome →
+        record N (counts, row log, failed rows) → N's row log and checkpoint commit with it.
+        If reading or preparing N+1 fails (a reading error, the row limit, a cancel), N is
+        still committed first, as it would be one batch after the other.
+        """
+        writer = BatchWriter(self)
+        sink, self.log = self.log, BatchLog()
+        pending = None  # (rows, what preparing them added to counts, unresolved keys tallied)
+        try:
+            batches = iter(batches)
+            while True:
+                counts_before = Counter(self.counts)
+                self.tallied = []
+                try:
+                    rows = next(batches, None)
+                    if rows is None:
+                        break
+                    if self.progress is not None:
+                        self.progress.check_cancel()
+                    self.prepare_stage(rows)
+                except BaseException:
+                    if pending is not None:
+                        partial = (None, counts_added(counts_before, self.counts), self.tallied)
+                        self._hand_over(writer, pending, partial)
+                        pending = None
+                    writer.close()
+                    raise
+                finally:
+                    tallied, self.tallied = self.tallied, None
+                prepared = (rows, counts_added(counts_before, self.counts), tallied)
+                if pending is not None:
+                    self._hand_over(writer, pending, prepared)
+                writer.write(rows)
+                pending = prepared
+            if pending is not None:
+                self._hand_over(writer, pending, None)
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            self.log = sink
+
+    def _hand_over(self, writer: BatchWriter, pending: tuple, prepared: tuple | None) -> None:
+        """Batch ``pending`` is written: record it and give the writer what commits with it.
+        ``prepared``: the next batch, prepared meanwhile, whose counts are not this one's."""
+        rows, _, tallied = pending
+        if writer.written():
+            # As in ``write_guarded``: the unresolved keys of a refused batch are not counted.
+            for field, value in tallied:
+                tally = self.unresolved[field]
+                tally[value] -= 1
+                if tally[value] <= 0:
+                    del tally[value]
+        self.identity.after(rows)
+        self.record(rows)
+        self.processed += len(rows)
+        counts, unresolved = self.counts, self.unresolved
+        if prepared is not None:
+            counts = counts_minus(self.counts, prepared[1])
+            unresolved = {f: Counter(t) for f, t in self.unresolved.items()}
+            for field, value in prepared[2]:
+                tally = unresolved[field]
+                tally[value] -= 1
+                if tally[value] <= 0:
+                    del tally[value]
+        checkpoint = self.checkpoint_state(rows, counts=counts, unresolved=unresolved)
+        job_counts = checkpoint["job_counts"]
+        writer.finish(
+            entries=self.log.take(),
+            checkpoint=checkpoint,
+            progress={
+                "processed": job_counts["processed"],
+                "succeeded": job_counts["succeeded"],
+                "failed": job_counts["failed"],
+                "skipped": job_counts["skipped"],
+            },
+        )
 
     def _batch(self, rows: list[Row]) -> None:
         if self.progress is not None:
@@ -368,11 +484,37 @@ class ImportRun(CheckpointMixin, ResultsMixin):
 
     # --- one batch -------------------------------------------------------------------------
 
-    def process(self, rows: list[Row]) -> None:
+    def prepare_stage(self, rows: list[Row]) -> None:
+        """What the run's thread does for a batch the writer thread will write: parse, keys,
+        references and existing records (reads only)."""
+        self.parse(rows)
+        self.keys_check(rows)
+        self.prepare(rows)
+
+    def write_stage(self, rows: list[Row]) -> bool:
+        """The writer thread's part of a batch prepared by ``prepare_stage``, in the batch's
+        transaction: its writes, or, if the database refuses them, the reason on every row
+        (then True)."""
+        self.now = timezone.now()
+        try:
+            with transaction.atomic():
+                self.write_fallback(rows)
+        except DatabaseError as exc:
+            logger.warning(
+                "import job %s: a batch was refused by the database: %s", self.job.pk, exc
+            )
+            self.batch_refused(rows, exc)
+            return True
+        return False
+
+    def parse(self, rows: list[Row]) -> None:
         if not self.parsed_ahead:
             plans, width = self.plans, self.width
             for row in rows:
                 row_parse(plans, row, width)
+
+    def process(self, rows: list[Row]) -> None:
+        self.parse(rows)
         self.keys_check(rows)
         if self.simulate:
             self.prepare(rows)
@@ -385,18 +527,21 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             if self.atomic:
                 self.write(rows)
                 return
-            _relaxed_commit()
-            try:
-                with transaction.atomic():
-                    self.write(rows)
-            except IntegrityError:
-                # Someone wrote the same keys meanwhile: fall back to one row at a time to
-                # find the rows that clash; the others are written.
-                self.write_one_by_one(rows)
+            self.write_fallback(rows)
 
         self.write_guarded(rows, work)
         self.identity.after(rows)
         self.record(rows)
+
+    def write_fallback(self, rows: list[Row]) -> None:
+        """A skip-invalid batch's writes; if someone wrote the same keys meanwhile, one row at
+        a time to find the rows that clash (the others are written)."""
+        _relaxed_commit()
+        try:
+            with transaction.atomic():
+                self.write(rows)
+        except IntegrityError:
+            self.write_one_by_one(rows)
 
     def prepare(self, rows: list[Row]) -> None:
         """References resolved (missing ones created unless simulating), rows classified."""
@@ -434,15 +579,20 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             for resolver in (self.resolver, getattr(self, "line_resolver", None)):
                 if resolver is not None:
                     resolver.cache.clear()
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            for row in rows:
-                if row.status in (ImportRow.Status.NEW, ImportRow.Status.UPDATE) or (
-                    not row.status and not row.errors
-                ):
-                    row.error("", "", f"could not be saved: {reason}")
-                if row.errors:
-                    row.status = ImportRow.Status.INVALID
-                row.obj = None
+            self.batch_refused(rows, exc)
+
+    @staticmethod
+    def batch_refused(rows: list[Row], exc: DatabaseError) -> None:
+        """Every row of a batch the database refused fails with its reason."""
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        for row in rows:
+            if row.status in (ImportRow.Status.NEW, ImportRow.Status.UPDATE) or (
+                not row.status and not row.errors
+            ):
+                row.error("", "", f"could not be saved: {reason}")
+            if row.errors:
+                row.status = ImportRow.Status.INVALID
+            row.obj = None
 
     def keys_check(self, rows: list[Row], *, replay: bool = False) -> None:
         """Keys, numbers and repeats of the natural key (see ``Identity``), and in-file

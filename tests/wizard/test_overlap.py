@@ -1,0 +1,299 @@
+"""Batches written on the writer thread (wizard/engine/pipeline.py) while the run prepares the
+next: the outcome is the one of a run that does one batch after the other, down to each
+batch's checkpoint, and a failure anywhere leaves exactly the batches before it.
+
+These tests run outside a test transaction (the writer has a connection of its own, which
+would not see the rows of a transaction the test holds open).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import DatabaseError
+
+from business.models import Account, Contact
+from jobs.errors import JobCancelled
+from jobs.models import DataJob, JobLogEntry
+from tests.wizard.test_engine import csv_text, draft, media_in_tmp  # noqa: F401
+from wizard.engine import ImportRun, pipeline
+from wizard.engine.params import ImportParams
+from wizard.engine.writing import InstanceFactory
+from wizard.models import ImportChange
+from wizard.readers import FileInfo, ReadOptions, rows_read
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ENGINE_THREADS = ("ferry-writer", "ferry-read-ahead")
+HEADERS = ["Email", "First name", "Company", "Birth date"]
+
+
+def _rows(n: int = 40) -> list[list[str]]:
+    rows = [HEADERS]
+    for i in range(n):
+        email = f"p{i}@x.com" if i % 7 else f"bad{i}"
+        company = f"Co {i % 3}" if i % 11 else "Nowhere Ltd"  # not an account: unresolved
+        birth = "2001-02-03" if i % 9 else "2001-02-31"
+        first = f"F{i}"
+        if i % 13 == 12:  # repeats the row before: merged when equal, else a conflict
+            email, company, birth = rows[-1][0], rows[-1][2], rows[-1][3]
+            first = rows[-1][1] if i % 2 else "Other"
+        rows.append([email, first, company, birth])
+    return rows
+
+
+@pytest.fixture
+def accounts(org):
+    Account.objects.bulk_create(Account(organization=org, name=f"Co {n}") for n in range(3))
+
+
+class _Writers:
+    """Counts the writer threads started, and keeps each checkpoint the run commits."""
+
+    def __init__(self, monkeypatch):
+        self.started = 0
+        self.checkpoints: list[dict] = []
+        real_init = pipeline.BatchWriter.__init__
+        real_write = ImportRun.checkpoint_write
+
+        def init(writer, run):
+            self.started += 1
+            real_init(writer, run)
+
+        def write(run, checkpoint):
+            # A count at zero is no count (a resumed run reads them into a Counter).
+            counts = {k: v for k, v in checkpoint["counts"].items() if v}
+            self.checkpoints.append({**checkpoint, "counts": counts})
+            real_write(run, checkpoint)
+
+        monkeypatch.setattr(pipeline.BatchWriter, "__init__", init)
+        monkeypatch.setattr(ImportRun, "checkpoint_write", write)
+
+
+def _run(org, owner, tmp_path, rows, *, overlap, name, settings=None, limit=None, **configure):
+    path = tmp_path / f"{name}.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    job = draft(org, owner, "contacts", path, **configure)
+    if limit is not None:  # the file grew past the limit after it was checked on upload
+        settings.FERRY = {**settings.FERRY, "MAX_IMPORT_ROWS": limit}
+    params = ImportParams.from_job(job)
+    info = FileInfo.from_dict(params.file_info)
+    run = ImportRun(
+        job=job,
+        settings=params.settings(),
+        headers=info.headers,
+        source=rows_read(path, options=ReadOptions.from_dict(params.read), info=info),
+        overlap=overlap,
+    )
+    try:
+        summary = run.execute()
+        error = None
+    except Exception as exc:  # noqa: BLE001 - compared between the two ways
+        summary, error = None, exc
+    failed = run.failed.close()
+    failed_text = open(failed, encoding="utf-8").read() if failed else ""  # noqa: SIM115
+    return job, summary, error, failed_text
+
+
+def _outcome(org, job) -> dict:
+    job.refresh_from_db()
+    return {
+        "table": sorted(
+            Contact.objects.filter(organization=org).values_list(
+                "email", "first_name", "account__name", "birth_date"
+            )
+        ),
+        "log": sorted(
+            JobLogEntry.objects.filter(job=job).values_list(
+                "row_number", "column", "value", "message", "level"
+            )
+        ),
+        "changes": sorted(
+            (c.action, c.resource, len(c.ids or []) or 1)
+            for c in ImportChange.objects.filter(job=job)
+        ),
+        "job": (job.processed, job.succeeded, job.failed, job.skipped),
+    }
+
+
+def _reset(org):
+    """Every fifth contact is there already, with another first name: updated."""
+    Contact.objects.filter(organization=org).delete()
+    Contact.objects.bulk_create(
+        Contact(organization=org, email=f"p{i}@x.com", first_name="Old") for i in range(0, 40, 5)
+    )
+
+
+def _both(org, owner, tmp_path, settings, monkeypatch, rows, limit=None, **configure):
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    results = []
+    for overlap in (True, False):
+        _reset(org)
+        writers = _Writers(monkeypatch)
+        job, summary, error, failed = _run(
+            org,
+            owner,
+            tmp_path,
+            rows,
+            overlap=overlap,
+            name=f"o{overlap}",
+            settings=settings,
+            limit=limit,
+            **configure,
+        )
+        settings.FERRY = {**settings.FERRY, "MAX_IMPORT_ROWS": 10**6}
+        results.append(
+            {
+                "writers": writers.started,
+                "checkpoints": writers.checkpoints,
+                "summary": summary,
+                "error": repr(error),
+                "failed": failed,
+                **_outcome(org, job),
+            }
+        )
+        monkeypatch.undo()
+    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+    return results
+
+
+def test_it_writes_on_the_writer_thread_with_the_outcome_of_one_batch_after_the_other(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    overlapped, serial = _both(
+        org, owner, tmp_path, settings, monkeypatch, _rows(), on_duplicate="update"
+    )
+    assert (overlapped["writers"], serial["writers"]) == (1, 0)
+    for key in ("summary", "error", "failed", "table", "log", "changes", "job"):
+        assert overlapped[key] == serial[key], key
+    # Each batch's checkpoint counts that batch and the ones before, never the next one the
+    # run had prepared meanwhile (a resumed run would count it twice).
+    assert overlapped["checkpoints"] == serial["checkpoints"]
+    assert len(serial["checkpoints"]) == 10
+    s = serial["summary"]
+    assert s["created"] and s["updated"] and s["failed"] and s["repeats_merged"]
+    assert s["unresolved"], "the unresolved company is tallied"
+
+
+def test_a_batch_the_database_refuses_fails_its_rows_alike(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    real = InstanceFactory.insert
+
+    def insert(self, rows, *, now):
+        if any(r.get("email") == "p17@x.com" for r in rows):
+            raise DatabaseError("value too long for type character varying(1)")
+        return real(self, rows, now=now)
+
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    results = []
+    for overlap in (True, False):
+        _reset(org)
+        monkeypatch.setattr(InstanceFactory, "insert", insert)
+        writers = _Writers(monkeypatch)
+        job, summary, error, failed = _run(
+            org, owner, tmp_path, _rows(), overlap=overlap, name=f"r{overlap}"
+        )
+        results.append((writers.started, writers.checkpoints, summary, failed, _outcome(org, job)))
+        monkeypatch.undo()
+    overlapped, serial = results
+    assert (overlapped[0], serial[0]) == (1, 0)
+    assert overlapped[1:] == serial[1:]
+    assert "could not be saved: value too long" in overlapped[3]
+    assert not Contact.objects.filter(email="p17@x.com").exists()
+    assert Contact.objects.filter(email="p23@x.com").exists()  # the next batch is written
+
+
+def test_a_reading_error_commits_the_batches_before_it_alike(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    overlapped, serial = _both(org, owner, tmp_path, settings, monkeypatch, _rows(20), limit=10)
+    assert "more than 10 data rows" in overlapped["error"]
+    for key in ("error", "table", "log", "changes", "job", "checkpoints"):
+        assert overlapped[key] == serial[key], key
+    assert len(overlapped["checkpoints"]) == 2  # two batches of four, then the limit
+
+
+def test_a_cancel_commits_the_batch_in_flight_and_stops(org, owner, tmp_path, settings, accounts):
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    path = tmp_path / "cancel.csv"
+    path.write_text(csv_text(_rows()), encoding="utf-8")
+    job = draft(org, owner, "contacts", path)
+    params = ImportParams.from_job(job)
+    info = FileInfo.from_dict(params.file_info)
+
+    class Progress:
+        checks = 0
+
+        def set_total(self, total):
+            pass
+
+        def update(self, **counts):
+            pass
+
+        def check_cancel(self, force=False):
+            self.checks += 1
+            if self.checks == 4:
+                raise JobCancelled()
+
+    run = ImportRun(
+        job=job,
+        settings=params.settings(),
+        headers=info.headers,
+        source=rows_read(path, options=ReadOptions.from_dict(params.read), info=info),
+        progress=Progress(),
+        overlap=True,
+    )
+    with pytest.raises(JobCancelled):
+        run.execute()
+    run.failed.close()
+    job.refresh_from_db()
+    # Three batches were read and prepared before the fourth's cancel: all three committed.
+    assert job.checkpoint["rows"] == 12
+    assert job.processed == 12
+    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+
+
+def test_a_failure_while_writing_rolls_back_that_batch_only(
+    org, owner, tmp_path, settings, accounts
+):
+    """A writer that fails (here: the job was given to another worker) leaves the batches it
+    committed and nothing of the one it was writing; the run raises the writer's error."""
+    from jobs.errors import JobTakenOver
+
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    path = tmp_path / "taken.csv"
+    path.write_text(csv_text(_rows()), encoding="utf-8")
+    job = draft(org, owner, "contacts", path)
+    params = ImportParams.from_job(job)
+    info = FileInfo.from_dict(params.file_info)
+    Contact.objects.all().delete()
+    calls = {"n": 0}
+    real = ImportRun.checkpoint_write
+
+    def checkpoint_write(run, checkpoint):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            DataJob.objects.filter(pk=run.job.pk).update(attempt=run.job.attempt + 1)
+        real(run, checkpoint)
+
+    ImportRun.checkpoint_write = checkpoint_write
+    try:
+        run = ImportRun(
+            job=job,
+            settings=params.settings(),
+            headers=info.headers,
+            source=rows_read(path, options=ReadOptions.from_dict(params.read), info=info),
+            overlap=True,
+        )
+        with pytest.raises(JobTakenOver):
+            run.execute()
+        run.failed.close()
+    finally:
+        ImportRun.checkpoint_write = real
+    job.refresh_from_db()
+    assert job.checkpoint["rows"] == 8
+    written = set(Contact.objects.values_list("email", flat=True))
+    assert written and all(int(e[1:].split("@")[0]) < 8 for e in written if e.startswith("p"))
+    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]

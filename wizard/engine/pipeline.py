@@ -1,0 +1,142 @@
+"""Writing each batch on a thread of its own while the run prepares the next one.
+
+A skip-invalid import spends about as long waiting for the database (COPY, updates, change
+log, row log, checkpoint, commit) as it spends in Python (parsing, keys, lookups). Done one
+after the other, the two add up and one of the machine's cores idles. Here the run's thread
+prepares batch N+1 (parse, keys, references, existing records: reads only) while this thread
+writes batch N on a connection of its own; psycopg and sqlite3 let go of the GIL while the
+database works, so the two overlap.
+
+The order of what a person sees is kept: a batch's outcome (written, or refused by the
+database with its reason on every row) is known before the run records it; its records,
+change log, row log and checkpoint commit together, in one transaction on this thread, as
+``ImportRun._batch`` does; the checkpoint counts exactly the batches it commits, so a run
+resumed after a dead worker counts nothing twice.
+
+What a later batch's preparation would need from an earlier batch's uncommitted writes is
+never split this way (``ImportRun.overlap_allowed``): references created for missing keys,
+records of the same file referenced by later rows, variants, "last row wins" repeats,
+all-or-nothing runs (one transaction, one connection), previews, and runs inside an outer
+transaction (tests): those run on one thread, one batch after the other.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import Counter
+from typing import Any
+
+from django.db import connection
+
+_STOP = object()
+
+
+class BatchLog:
+    """The run's row log while batches are written on the writer thread: each batch's entries
+    are held until the batch is handed over, then written in the batch's transaction."""
+
+    deferred = False
+
+    def __init__(self):
+        self.entries: list[dict] = []
+
+    def add(self, entries: list[dict]) -> None:
+        self.entries.extend(entries)
+
+    def take(self) -> list[dict]:
+        entries, self.entries = self.entries, []
+        return entries
+
+
+class BatchWriter:
+    """The writer thread of one run: ``write(rows)`` starts a batch's transaction and writes
+    its records; ``written()`` waits for that outcome; ``finish(...)`` hands over the batch's
+    row log, checkpoint and progress, which commit with it."""
+
+    def __init__(self, run):
+        self.run = run
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="ferry-writer", daemon=True)
+        self._thread.start()
+
+    # --- the run's side -----------------------------------------------------------------
+
+    def write(self, rows: list) -> None:
+        self._inbox.put(rows)
+
+    def written(self) -> bool:
+        """Wait until the batch last given to ``write`` is written (not yet committed); True
+        if the database refused it (its rows say why)."""
+        item = self._outbox.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def finish(self, *, entries: list[dict], checkpoint: dict[str, Any], progress: dict) -> None:
+        self._inbox.put((entries, checkpoint, progress))
+
+    def close(self) -> None:
+        """After the last ``finish``: wait for its commit; raise what stopped the writer."""
+        self._inbox.put(_STOP)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        """The run failed: roll back the batch in flight and end the thread."""
+        self._inbox.put(_STOP)
+        self._inbox.put(_STOP)
+        self._thread.join()
+
+    # --- the thread ---------------------------------------------------------------------
+
+    def _work(self) -> None:
+        from django.db import transaction
+
+        from jobs.services import job_log
+
+        run = self.run
+        try:
+            while True:
+                rows = self._inbox.get()
+                if rows is _STOP:
+                    return
+                with transaction.atomic():
+                    self._outbox.put(run.write_stage(rows))
+                    handed = self._inbox.get()
+                    if handed is _STOP:
+                        raise _Stopped()
+                    entries, checkpoint, progress = handed
+                    if entries:
+                        job_log(job=run.job, entries=entries)
+                    run.checkpoint_write(checkpoint)
+                if run.progress is not None:
+                    run.progress.update(**progress)
+        except _Stopped:
+            return
+        except BaseException as exc:  # raised again on the run's thread
+            self._error = exc
+            self._outbox.put(exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+
+class _Stopped(Exception):
+    pass
+
+
+def counts_minus(counts: Counter, delta: Counter) -> dict[str, int]:
+    """``counts`` without what ``delta`` added (a batch prepared but not yet committed)."""
+    out = {}
+    for key, value in counts.items():
+        left = value - delta.get(key, 0)
+        if left or key not in delta:
+            out[key] = left
+    return out
+
+
+def counts_added(before: Counter, after: Counter) -> Counter:
+    return Counter({k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)})
