@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from business.resources import Resource, resource_get
 from business.resources.base import registry
@@ -299,16 +299,17 @@ def multi_progress(*, job: DataJob) -> list[dict[str, Any]]:
     return out
 
 
+class MultiOptions(TypedDict, total=False):
+    """How a multi-target import runs, queued or run here (defaults: ``_multi_prepare``)."""
+
+    targets: Sequence[MultiTarget | dict] | None  # None: the suggestion
+    on_duplicate: str
+    dry_run: bool
+    read: dict | None
+
+
 def import_multi_run(
-    *,
-    organization,
-    user,
-    file,
-    filename: str,
-    targets: Sequence[MultiTarget | dict] | None = None,
-    on_duplicate: str = "skip",
-    dry_run: bool = False,
-    read: dict | None = None,
+    *, organization, user, file, filename: str, **options: Unpack[MultiOptions]
 ) -> DataJob:
     """Import one file as several record types in one job, in this process (the command line).
 
@@ -318,14 +319,7 @@ def import_multi_run(
     from jobs.services import job_run
 
     job = _multi_prepare(
-        organization=organization,
-        user=user,
-        file=file,
-        filename=filename,
-        targets=targets,
-        on_duplicate=on_duplicate,
-        dry_run=dry_run,
-        read=read,
+        organization=organization, user=user, file=file, filename=filename, **options
     )
     job_run(job.pk, lambda j, progress: multi_import_work(job=j, progress=progress))
     job.refresh_from_db()
@@ -339,10 +333,7 @@ def import_multi_start(
     file=None,
     filename: str = "",
     source: DataJob | None = None,
-    targets: Sequence[MultiTarget | dict] | None = None,
-    on_duplicate: str = "skip",
-    dry_run: bool = False,
-    read: dict | None = None,
+    **options: Unpack[MultiOptions],
 ) -> DataJob:
     """The same job as ``import_multi_run``, queued for the worker (the pages).
 
@@ -357,13 +348,11 @@ def import_multi_start(
         file=file,
         filename=filename,
         source=source,
-        targets=targets,
-        on_duplicate=on_duplicate,
-        dry_run=dry_run,
-        read=read,
+        **options,
     )
     # A preview wrote nothing and runs again from the start; a real run whose worker died
     # keeps what its passes committed (its undo takes it back) and is failed.
+    dry_run = ImportParams.from_job(job).dry_run
     on_stall = DataJob.OnStall.RERUN if dry_run else DataJob.OnStall.FAIL
     return job_queue(job=job, task=multi_import_task, on_stall=on_stall)
 
@@ -381,10 +370,10 @@ def _multi_prepare(
     user,
     file,
     filename: str,
-    targets: Sequence[MultiTarget | dict] | None,
-    on_duplicate: str,
-    dry_run: bool,
-    read: dict | None,
+    targets: Sequence[MultiTarget | dict] | None = None,
+    on_duplicate: str = "skip",
+    dry_run: bool = False,
+    read: dict | None = None,
     source: DataJob | None = None,
 ) -> DataJob:
     """The job of a multi-target import, checked and set up, not started."""
