@@ -27,18 +27,40 @@ def _session_org_id(request):
     return session.get(SESSION_KEY) if session is not None else None
 
 
+def _member_named(username):
+    """The user of ``username`` and their first membership, or None when it names no member
+    (the rule for failed and locked-out logins: module docstring)."""
+    User = get_user_model()
+    user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
+    membership = membership_for(user) if user is not None else None
+    return (user, membership) if membership is not None else None
+
+
+def _account_event(*, organization, event_type, account, request, actor=None, details=None):
+    """An audit event whose object is a user account. ``actor`` is the signed-in user, if any:
+    after a failed attempt nobody is, and the event names the account tried, not an actor."""
+    audit_record(
+        organization=organization,
+        event_type=event_type,
+        user=actor,
+        object_type="auth.User",
+        object_id=str(account.pk),
+        object_repr=account.get_username(),
+        details=details,
+        request=request,
+    )
+
+
 @receiver(user_logged_in, dispatch_uid="business.audit_login")
 def audit_login(sender, request, user, **kwargs):
     membership = membership_for(user, _session_org_id(request))
     if membership is None:
         return
-    audit_record(
+    _account_event(
         organization=membership.organization,
         event_type=AuditEvent.Type.LOGIN,
-        user=user,
-        object_type="auth.User",
-        object_id=str(user.pk),
-        object_repr=user.get_username(),
+        account=user,
+        actor=user,
         request=request,
     )
 
@@ -53,31 +75,25 @@ def audit_logout(sender, request, user, **kwargs):
         organization = membership.organization if membership is not None else None
     if organization is None:
         return
-    audit_record(
+    _account_event(
         organization=organization,
         event_type=AuditEvent.Type.LOGOUT,
-        user=user,
-        object_type="auth.User",
-        object_id=str(user.pk),
-        object_repr=user.get_username(),
+        account=user,
+        actor=user,
         request=request,
     )
 
 
 @receiver(login_locked_out, dispatch_uid="business.audit_login_locked_out")
 def audit_login_locked_out(sender, username, address, scope, failures, seconds, request, **kwargs):
-    # Same rule as a failed login: recorded only for a member's username, in their organization.
-    User = get_user_model()
-    user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
-    membership = membership_for(user) if user is not None else None
-    if membership is None:
+    member = _member_named(username)
+    if member is None:
         return
-    audit_record(
+    user, membership = member
+    _account_event(
         organization=membership.organization,
         event_type=AuditEvent.Type.LOGIN_FAILED,
-        object_type="auth.User",
-        object_id=str(user.pk),
-        object_repr=user.get_username(),
+        account=user,
         details={
             "username": user.get_username(),
             "locked_out": True,
@@ -95,19 +111,14 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     username = (credentials or {}).get(User.USERNAME_FIELD) or (credentials or {}).get("username")
     if not username:
         return
-    user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
-    if user is None:
+    member = _member_named(username)
+    if member is None:
         return
-    membership = membership_for(user)
-    if membership is None:
-        return
-    # The user is not signed in: the event names the account tried, not an actor.
-    audit_record(
+    user, membership = member
+    _account_event(
         organization=membership.organization,
         event_type=AuditEvent.Type.LOGIN_FAILED,
-        object_type="auth.User",
-        object_id=str(user.pk),
-        object_repr=user.get_username(),
+        account=user,
         details={"username": user.get_username()},
         request=request,
     )
