@@ -273,15 +273,20 @@ def template_validate(*, template_type: str, mapping: Any, options: Any, rules: 
         _field_rules(field, rule)
 
 
+def template_shape_check(template) -> None:
+    """``template_validate`` of a stored template's own fields (TemplateShapeError if bad)."""
+    template_validate(
+        template_type=template.template_type,
+        mapping=template.mapping,
+        options=template.options,
+        rules=template.rules,
+    )
+
+
 def template_problem(template) -> str:
     """Why a stored template cannot be used as it is ("" when it can). Never raises."""
     try:
-        template_validate(
-            template_type=template.template_type,
-            mapping=template.mapping,
-            options=template.options,
-            rules=template.rules,
-        )
+        template_shape_check(template)
     except TemplateShapeError as exc:
         return exc.message
     return ""

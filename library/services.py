@@ -91,15 +91,10 @@ def _resource_check(name: str) -> None:
 
 
 def _shape_check(template: DataTemplate) -> None:
-    from library.schema import TemplateShapeError, template_validate
+    from library.schema import TemplateShapeError, template_shape_check
 
     try:
-        template_validate(
-            template_type=template.template_type,
-            mapping=template.mapping,
-            options=template.options,
-            rules=template.rules,
-        )
+        template_shape_check(template)
     except TemplateShapeError as exc:
         raise TemplateError(exc.message, code="shape", field=exc.field) from exc
 
