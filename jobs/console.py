@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
@@ -124,6 +125,20 @@ class JsonCommand(BaseCommand):
             logger.exception("%s failed", type(self).__module__)
             self.json_error("An unexpected error stopped the command.", code="internal")
             sys.exit(self.EXIT_UNUSABLE)
+
+    def exit_with(self, options, work: Callable[[], int]) -> None:
+        """Run ``work`` and exit with the status it answers (0: none). Without ``--json``, a
+        CommandError is its bare message on stderr and EXIT_UNUSABLE, not Django's
+        "CommandError: ..." line."""
+        try:
+            code = work()
+        except CommandError as exc:
+            if options["json"]:
+                raise  # answered as one JSON object by execute()
+            self.stderr.write(str(exc))
+            code = self.EXIT_UNUSABLE
+        if code:
+            sys.exit(code)
 
     def json_error(self, message: str, *, code: str) -> None:
         self.stdout.write(json.dumps({"status": "error", "code": code, "message": message}))

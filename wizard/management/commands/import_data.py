@@ -8,7 +8,6 @@ on stderr; with --json it is the "message" of the one JSON object printed on std
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -105,15 +104,7 @@ class Command(JsonCommand):
         parser.add_argument("--queue", action="store_true", help="send the job to the worker")
 
     def handle(self, *args, **options):
-        try:
-            code = self._handle(options)
-        except CommandError as exc:
-            if options["json"]:
-                raise  # answered as one JSON object by JsonCommand
-            self.stderr.write(str(exc))
-            code = self.EXIT_UNUSABLE
-        if code:
-            sys.exit(code)
+        self.exit_with(options, lambda: self._handle(options))
 
     def fail(self, message: str) -> CommandError:
         return CommandError(message, returncode=self.EXIT_UNUSABLE)

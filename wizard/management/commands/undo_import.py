@@ -13,7 +13,6 @@ errors included, is one JSON object on stdout.
 from __future__ import annotations
 
 import json
-import sys
 
 from django.core.management.base import CommandError
 
@@ -43,15 +42,7 @@ class Command(JsonCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **o):
-        try:
-            kept = self._undo(o)
-        except CommandError as exc:
-            if o["json"]:
-                raise  # answered as one JSON object by JsonCommand
-            self.stderr.write(str(exc))
-            sys.exit(self.EXIT_UNUSABLE)
-        if kept:
-            sys.exit(EXIT_KEPT)
+        self.exit_with(o, lambda: EXIT_KEPT if self._undo(o) else 0)
 
     def _undo(self, o) -> int:
         from wizard.services import import_undo, import_undo_plan
