@@ -131,18 +131,23 @@ def _import_mapping(mapping: Any) -> None:
             )
 
 
+def _known_keys(part: str, field: str, given: dict, allowed, noun: str) -> None:
+    """Refuse keys of a field's options or rules that Ferry does not know, naming the known."""
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        _fail(
+            part,
+            f"Unknown {noun} {', '.join(map(str, unknown))} for '{field}'. "
+            f"Use: {', '.join(allowed)}.",
+            field,
+        )
+
+
 def _field_options(field: str, opts: Any) -> None:
     part = "options"
     if not isinstance(opts, dict):
         _fail(part, f"The options of '{field}' must be an object {{…}}, not {_kind(opts)}.", field)
-    unknown = sorted(set(opts) - set(OPTION_KEYS))
-    if unknown:
-        _fail(
-            part,
-            f"Unknown option {', '.join(map(str, unknown))} for '{field}'. "
-            f"Use: {', '.join(OPTION_KEYS)}.",
-            field,
-        )
+    _known_keys(part, field, opts, OPTION_KEYS, "option")
     _scalar(part, field, opts.get("default"), f"The default of '{field}'")
     _scalar(part, field, opts.get("constant"), f"The constant of '{field}'")
     join = opts.get("join")
@@ -196,14 +201,7 @@ def _field_rules(field: str, rule: Any) -> None:
             f"{_kind(rule)}.",
             field,
         )
-    unknown = sorted(set(rule) - set(RULE_KEYS))
-    if unknown:
-        _fail(
-            part,
-            f"Unknown rule {', '.join(map(str, unknown))} for '{field}'. "
-            f"Use: {', '.join(RULE_KEYS)}.",
-            field,
-        )
+    _known_keys(part, field, rule, RULE_KEYS, "rule")
     _flag(part, field, rule.get("required"), f"The required rule of '{field}'")
     _flag(part, field, rule.get("unique"), f"The unique rule of '{field}'")
     _bound(field, "min", rule.get("min"))
