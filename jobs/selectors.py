@@ -211,26 +211,21 @@ def job_files(*, job: DataJob) -> list[JobFile]:
     """Every file of the job: input, output and each ``summary["files"]`` kind."""
     storage = job.output_file.storage
     files: list[JobFile] = []
-    if job.input_file and job.input_file.name:
-        files.append(
-            JobFile(
-                kind=INPUT,
-                label=_KIND_LABELS[INPUT],
-                name=job.input_file.name,
-                filename=job.input_filename or _basename(job.input_file.name),
-                storage=storage,
+    own = (
+        (INPUT, job.input_file, job.input_filename),
+        (OUTPUT, job.output_file, job.output_filename),
+    )
+    for kind, stored, filename in own:
+        if stored and stored.name:
+            files.append(
+                JobFile(
+                    kind=kind,
+                    label=_KIND_LABELS[kind],
+                    name=stored.name,
+                    filename=filename or _basename(stored.name),
+                    storage=storage,
+                )
             )
-        )
-    if job.output_file and job.output_file.name:
-        files.append(
-            JobFile(
-                kind=OUTPUT,
-                label=_KIND_LABELS[OUTPUT],
-                name=job.output_file.name,
-                filename=job.output_filename or _basename(job.output_file.name),
-                storage=storage,
-            )
-        )
     extra = job.summary.get("files") if isinstance(job.summary, dict) else None
     for kind, spec in (extra or {}).items():
         if kind in (INPUT, OUTPUT):
