@@ -17,11 +17,10 @@ from business.models import Account, Contact
 from jobs.errors import JobCancelled
 from jobs.models import DataJob, JobLogEntry
 from tests.wizard.test_engine import csv_text, draft, media_in_tmp  # noqa: F401
+from tests.wizard.test_write_path import engine_run
 from wizard.engine import ImportRun, pipeline
-from wizard.engine.params import ImportParams
 from wizard.engine.writing import InstanceFactory
 from wizard.models import ImportChange
-from wizard.readers import FileInfo, ReadOptions, rows_read
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,15 +76,7 @@ def _run(org, owner, tmp_path, rows, *, overlap, name, settings=None, limit=None
     job = draft(org, owner, "contacts", path, **configure)
     if limit is not None:  # the file grew past the limit after it was checked on upload
         settings.FERRY = {**settings.FERRY, "MAX_IMPORT_ROWS": limit}
-    params = ImportParams.from_job(job)
-    info = FileInfo.from_dict(params.file_info)
-    run = ImportRun(
-        job=job,
-        settings=params.settings(),
-        headers=info.headers,
-        source=rows_read(path, options=ReadOptions.from_dict(params.read), info=info),
-        overlap=overlap,
-    )
+    run = engine_run(job, path, overlap=overlap)
     try:
         summary = run.execute()
         error = None
@@ -220,8 +211,6 @@ def test_a_cancel_commits_the_batch_in_flight_and_stops(org, owner, tmp_path, se
     path = tmp_path / "cancel.csv"
     path.write_text(csv_text(_rows()), encoding="utf-8")
     job = draft(org, owner, "contacts", path)
-    params = ImportParams.from_job(job)
-    info = FileInfo.from_dict(params.file_info)
 
     class Progress:
         checks = 0
@@ -237,14 +226,7 @@ def test_a_cancel_commits_the_batch_in_flight_and_stops(org, owner, tmp_path, se
             if self.checks == 4:
                 raise JobCancelled()
 
-    run = ImportRun(
-        job=job,
-        settings=params.settings(),
-        headers=info.headers,
-        source=rows_read(path, options=ReadOptions.from_dict(params.read), info=info),
-        progress=Progress(),
-        overlap=True,
-    )
+    run = engine_run(job, path, progress=Progress(), overlap=True)
     with pytest.raises(JobCancelled):
         run.execute()
     run.failed.close()
@@ -266,8 +248,6 @@ def test_a_failure_while_writing_rolls_back_that_batch_only(
     path = tmp_path / "taken.csv"
     path.write_text(csv_text(_rows()), encoding="utf-8")
     job = draft(org, owner, "contacts", path)
-    params = ImportParams.from_job(job)
-    info = FileInfo.from_dict(params.file_info)
     Contact.objects.all().delete()
     calls = {"n": 0}
     real = ImportRun.checkpoint_write
@@ -280,13 +260,7 @@ def test_a_failure_while_writing_rolls_back_that_batch_only(
 
     ImportRun.checkpoint_write = checkpoint_write
     try:
-        run = ImportRun(
-            job=job,
-            settings=params.settings(),
-            headers=info.headers,
-            source=rows_read(path, options=ReadOptions.from_dict(params.read), info=info),
-            overlap=True,
-        )
+        run = engine_run(job, path, overlap=True)
         with pytest.raises(JobTakenOver):
             run.execute()
         run.failed.close()
