@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any
 
 from business.resources import Resource
-from wizard.engine.keys import key_hash
+from wizard.engine.keys import Spill, records_read, records_write
 from wizard.engine.validation import FieldPlan, Row
 from wizard.engine.writing import bulk_update_changed
 from wizard.models import ImportRow
@@ -26,12 +26,12 @@ from wizard.parsing import quote
 
 S = ImportRow.Status
 REPEATS = ("fail", "first", "last")
-# The first row's values are kept to name the differing columns of a conflict; past this many
-# distinct keys only their hashes are (memory stays flat), and a conflict names no column.
+# The first row's values are kept (pickled to a spill file) to name the differing columns of a
+# conflict; past this many distinct keys they are not (pickling costs ~4 µs a key), and a
+# conflict names no column.
 REPEAT_DETAIL_LIMIT = 50_000
 NO_KEY = "none"
 KEY_COUNT = "key:"  # run counts (checkpointed with the rest) of the rows each key recognised
-_EMPTY = 0
 
 
 def _label(field) -> str:
@@ -58,91 +58,72 @@ class KeySet:
 
 
 class Repeats:
-    """The first row of each key seen in this file, with a hash of its values.
-
-    Parallel arrays of machine integers (key hash, values hash, row number, flags) in an
-    open-addressing table, like ``SeenKeys``: a million keys cost ~64 MB at most, never a
-    Python object per key.
+    """For each key of this file (numbered by the run's ``SeenKeys``): its first row, a hash
+    of that row's values and flags, in arrays of machine integers (13 bytes a key, never a
+    Python object per key). The first ``REPEAT_DETAIL_LIMIT`` keys' compared values are kept
+    too, pickled into a spill file (read back only to word a conflict).
     """
 
     CREATED = 1  # the first row's record is one this run creates
 
-    def __init__(self, capacity: int = 1 << 12):
-        self._alloc(capacity)
-        self._count = 0
-        # The first row's compared values, in ``Identity.compare`` order.
-        self.detail: dict[int, tuple] = {}
-
-    def _alloc(self, capacity: int) -> None:
-        self._keys = array("q", bytes(8 * capacity))
-        self._hashes = array("q", bytes(8 * capacity))
-        self._rows = array("q", bytes(8 * capacity))
-        self._flags = bytearray(capacity)
-        self._mask = capacity - 1
-
-    def _slot(self, h: int) -> int:
-        keys, mask = self._keys, self._mask
-        i = h & mask
-        while keys[i] != _EMPTY and keys[i] != h:
-            i = (i + 1) & mask
-        return i
-
-    def find(self, h: int) -> tuple[int, int, int] | None:
-        """(row number, values hash, flags) of the key's first row, or None."""
-        i = self._slot(h)
-        if self._keys[i] == _EMPTY:
-            return None
-        return self._rows[i], self._hashes[i], self._flags[i]
+    def __init__(self):
+        self._hashes = array("q")  # values hash; 0: no row yet
+        self._rows = array("i")  # row numbers fit 31 bits (MAX_IMPORT_ROWS is millions)
+        self._flags = bytearray()
+        self._detail = Spill()
+        self._detail_at = array("q")  # per key number below the limit: (offset, length)
 
     def first_or_put(
-        self, h: int, values_hash: int, row: int, values: tuple, /
+        self, number: int, values_hash: int, row: int, values: tuple, /
     ) -> tuple[int, int, int] | None:
-        """``find``, and when the key is new, ``put`` — with one probe (most keys are new)."""
-        keys, mask = self._keys, self._mask
-        i = h & mask
-        while True:
-            current = keys[i]
-            if current == h:
-                return self._rows[i], self._hashes[i], self._flags[i]
-            if current == _EMPTY:
-                break
-            i = (i + 1) & mask
-        keys[i] = h
-        self._hashes[i] = values_hash
-        self._rows[i] = row
-        self._count += 1
-        detail = self.detail
-        if len(detail) < REPEAT_DETAIL_LIMIT:
-            detail[h] = values
-        if self._count * 2 > mask:
-            self._grow()
+        """(row number, values hash, flags) of the key's first row; when there is none yet,
+        this row is put as the key's first, and None."""
+        hashes = self._hashes
+        if number < len(hashes):
+            if hashes[number]:
+                return self._rows[number], hashes[number], self._flags[number]
+        elif number == len(hashes):  # the usual case: the key the table numbered last
+            hashes.append(values_hash)
+            self._rows.append(row)
+            self._flags.append(0)
+            if number < REPEAT_DETAIL_LIMIT:
+                self._detail_put(number, values)
+            return None
+        self.put(number, values_hash=values_hash, row=row, values=values)
         return None
 
-    def put(self, h: int, *, values_hash: int, row: int, values: tuple | None) -> None:
-        i = self._slot(h)
-        if self._keys[i] == _EMPTY:
-            self._keys[i] = h
-            self._count += 1
-        self._hashes[i] = values_hash
-        self._rows[i] = row
-        self._flags[i] = 0
-        if values is not None and (h in self.detail or len(self.detail) < REPEAT_DETAIL_LIMIT):
-            self.detail[h] = values
-        if self._count * 2 > self._mask:
-            self._grow()
+    def put(self, number: int, *, values_hash: int, row: int, values: tuple | None) -> None:
+        hashes = self._hashes
+        if number >= len(hashes):
+            more = number + 1 - len(hashes)
+            hashes.extend([0] * more)
+            self._rows.extend([0] * more)
+            self._flags.extend(bytes(more))
+        hashes[number] = values_hash
+        self._rows[number] = row
+        self._flags[number] = 0
+        if values is not None and number < REPEAT_DETAIL_LIMIT:
+            self._detail_put(number, values)
 
-    def flag(self, h: int, flag: int) -> None:
-        i = self._slot(h)
-        if self._keys[i] != _EMPTY:
-            self._flags[i] |= flag
+    def flag(self, number: int, flag: int) -> None:
+        if 0 <= number < len(self._hashes) and self._hashes[number]:
+            self._flags[number] |= flag
 
-    def _grow(self) -> None:
-        old = (self._keys, self._hashes, self._rows, self._flags)
-        self._alloc((self._mask + 1) * 2)
-        for h, vh, row, flags in zip(*old, strict=True):
-            if h != _EMPTY:
-                i = self._slot(h)
-                self._keys[i], self._hashes[i], self._rows[i], self._flags[i] = h, vh, row, flags
+    def detail(self, number: int) -> tuple | None:
+        """The compared values of the key's first row, when kept."""
+        at = self._detail_at
+        if 2 * number + 1 >= len(at) or at[2 * number] < 0:
+            return None
+        return records_read(self._detail, at[2 * number], at[2 * number + 1])
+
+    def _detail_put(self, number: int, values: tuple) -> None:
+        at = self._detail_at
+        if 2 * number >= len(at):
+            at.extend([-1, 0] * (number + 1 - len(at) // 2))
+        try:
+            at[2 * number], at[2 * number + 1] = records_write(self._detail, values)
+        except Exception:  # noqa: BLE001 - a value pickle refuses: the conflict names no column
+            at[2 * number] = -1
 
 
 def _values_hash(parts: tuple) -> int:
@@ -156,16 +137,6 @@ def _reader(names: Sequence[str]):
     """An ``itemgetter`` reading ``names`` out of a row's values as a tuple in one C call, or
     None where it would not give a tuple (fewer than two names)."""
     return itemgetter(*names) if len(names) > 1 else None
-
-
-def _capacity_for(rows: int | None) -> int:
-    """A table size that holds ``rows`` keys without growing (each growth rehashes every key
-    in Python), within reason: a wrong estimate costs at most 32 MB up front."""
-    capacity = 1 << 12
-    limit = 1 << 20
-    while rows and capacity < limit and capacity < 2 * rows + 2:
-        capacity <<= 1
-    return capacity
 
 
 class Identity:
@@ -233,9 +204,14 @@ class Identity:
         key_names = {n for k in self.keysets if k.primary for n in k.value_names}
         self.compare = [p.attname for p in plans if p.attname not in key_names]
         self.compare_plans = {p.attname: p for p in plans}
-        estimate = getattr(run, "row_estimate", None)
-        self.repeats = Repeats(_capacity_for(estimate))
-        run.seen[resource.name].reserve(estimate)
+        # The run's table of this file's keys numbers them for ``Repeats``. It holds the
+        # fallback keys too, led by their key set's name: no natural key equals one, so
+        # "is this natural key in the file" (``ImportRun.pending_keys``) reads it as before.
+        self.keys = run.seen[resource.name]
+        self.keys.reserve(getattr(run, "row_estimate", None))
+        self.repeats = Repeats()
+        # Key numbers of the batch's keyed rows, for ``after`` (read where the last repeat wins).
+        self.numbers: dict[int, int] = {}
         self.compare_take = _reader(self.compare)
         self.counting = True
 
@@ -261,13 +237,14 @@ class Identity:
         )
         used = [0] * len(keysets)
         no_key = 0
-        seen_add = self.run.seen[self.resource.name].add_hash
+        index = self.keys.index
         first_or_put = self.repeats.first_or_put
         compare = self.compare
         take = self.compare_take
         numbered = self.numbered is not None
         last = self.policy == "last"
         in_batch: dict[int, Row] = {}
+        numbers = self.numbers = {} if last and counting else None
         for row in rows:
             if row.errors:
                 continue
@@ -287,9 +264,7 @@ class Identity:
                     continue
             row.key = key
             row.keyset = keyset
-            h = hash(key) or 1  # keys.key_hash, inline: it runs once per row
-            if keyset.primary:
-                seen_add(h)
+            number = index(key, hash(key) or 1)  # keys.key_hash, inline: once per row
             # The values the row's repeats are compared on, and their hash (both inline).
             if take is not None:
                 try:
@@ -302,12 +277,22 @@ class Identity:
                 vh = hash(parts) or 1
             except TypeError:
                 vh = _values_hash(parts)
-            found = first_or_put(h, vh, row.number, parts)
+            if number < 0:  # a key not seen before: this row is its first
+                number = ~number
+                first_or_put(number, vh, row.number, parts)
+                if last:
+                    in_batch[number] = row
+                    if numbers is not None:
+                        numbers[row.number] = number
+                continue
+            if numbers is not None:
+                numbers[row.number] = number
+            found = first_or_put(number, vh, row.number, parts)
             if found is None:
                 if last:
-                    in_batch[h] = row
+                    in_batch[number] = row
                 continue
-            self._repeat(row, key, keyset, h, vh, parts, found, in_batch)
+            self._repeat(row, key, keyset, number, vh, parts, found, in_batch)
         if counting:
             counts = self.run.counts
             for keyset, n in zip(keysets, used, strict=True):
@@ -352,7 +337,7 @@ class Identity:
         row: Row,
         key: tuple,
         keyset: KeySet,
-        h: int,
+        number: int,
         vh: int,
         parts: tuple,
         found: tuple[int, int, int],
@@ -373,7 +358,7 @@ class Identity:
             # numbering mistake, said as such.
             self._constant_number(row, key, first_row)
             return
-        earlier = self.repeats.detail.get(h)
+        earlier = self.repeats.detail(number)
         differs = self._differences(earlier, parts)
         shown = ", ".join(str(part) for part in key[0 if keyset.primary else 1 :])
         head = f"{keyset.words} {quote(shown)} is also on row {first_row}"
@@ -400,10 +385,10 @@ class Identity:
             return
         # last: this row's values win from now on.
         self._tell(row, keyset, head, differs, "(this row's values win: repeats last)", row.warn)
-        self.repeats.put(h, values_hash=vh, row=row.number, values=parts)
-        self.repeats.flag(h, flags)
-        before = in_batch.get(h)
-        in_batch[h] = row
+        self.repeats.put(number, values_hash=vh, row=row.number, values=parts)
+        self.repeats.flag(number, flags)
+        before = in_batch.get(number)
+        in_batch[number] = row
         if before is not None:
             # The earlier row is in this same batch and not written yet: it simply gives way.
             before.status = S.MERGED
@@ -505,9 +490,14 @@ class Identity:
         (read only where the last repeat wins)."""
         if self.policy != "last":
             return
+        numbers = self.numbers or {}
         for row in rows:
             if row.status == S.NEW and row.key is not None:
-                self.repeats.flag(key_hash(row.key), Repeats.CREATED)
+                number = numbers.get(row.number)
+                if number is None:  # not keyed by ``check`` just now: look it up
+                    number = self.keys.find(row.key)
+                self.repeats.flag(number, Repeats.CREATED)
+        self.numbers = {}
 
     def write(self, rows: list[Row]) -> None:
         objs, used = [], set()
