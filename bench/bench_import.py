@@ -15,9 +15,10 @@ interleaved round by round, from the same starting state:
 
 - ``ferry``: the engine end to end (read, map, validate, dedupe, resolve accounts, write, row log
   and change log for undo) with skip-invalid and update-on-duplicate.
-- ``ferry-serial``: the same with FERRY_IMPORT_OVERLAP=0: each batch read and parsed on the
-  run's thread between two writes, instead of on the read-ahead thread while the database
-  writes (what the overlap is worth; not run unless asked with --only).
+- ``ferry-serial``: the same with FERRY_IMPORT_OVERLAP=0: each batch read, prepared and written
+  on the run's thread, one after the other, instead of read ahead on one thread and written on
+  another while the next is prepared (what the overlap is worth; not run unless asked with
+  --only).
 - ``django-import-export``: a minimal ModelResource for contacts (e-mail as the id field, the
   account by name through ForeignKeyWidget, dates and booleans through its widgets),
   ``use_bulk``, the whole file as a tablib Dataset: what a Django developer would reach for.
