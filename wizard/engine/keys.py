@@ -17,7 +17,6 @@ import pickle
 import tempfile
 from array import array
 from itertools import accumulate
-from typing import Any
 
 _EMPTY = 0  # a free slot; a used one holds its key's number + 1
 _PICKLED = 0x80  # a pickle's first byte, never the first byte of UTF-8 text
@@ -235,13 +234,3 @@ class SeenKeys:
     def close(self) -> None:
         """Let go of the spill file now rather than when the run is collected."""
         self._spill.close()
-
-
-def records_write(spill: Spill, value: Any) -> tuple[int, int]:
-    """``value`` pickled into ``spill``: (offset, length) to read it back with."""
-    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-    return spill.append(data), len(data)
-
-
-def records_read(spill: Spill, offset: int, length: int) -> Any:
-    return pickle.loads(spill.read(offset, length))
