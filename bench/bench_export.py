@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -38,11 +40,36 @@ import time
 import measure
 
 SIDES = {
-    "csv": ["csv-writer", "ferry-csv", "die-csv"],
+    "csv": ["csv-writer", "csv-writer-same", "ferry-csv", "die-csv"],
     "xlsx": ["xlsxwriter", "ferry-xlsx", "die-xlsx"],
-    "json": ["ferry-json"],
+    "json": ["json-dumps", "ferry-json"],
 }
-LIMIT = {"csv": "csv-writer", "xlsx": "xlsxwriter"}
+LIMIT = {"csv": "csv-writer", "xlsx": "xlsxwriter", "json": "json-dumps"}
+# Printed above each table, so the figures say what they compare. Every side reads the same
+# 10 columns of the same rows (one query, the account's name through a join), in chunks of
+# 2000 (a server-side cursor on PostgreSQL), and writes its file to disk; the time is from the
+# first query to the file closed, in a process that has already loaded Django and the models.
+SIDE_DOES = {
+    "csv-writer": "values_list().iterator() -> csv.writer, values as Python prints them "
+    "(True/False, choice codes, no formula guard): the limit",
+    "csv-writer-same": "the same loop written by hand to give Ferry's bytes (choice labels, "
+    "true/false, formula guard per cell)",
+    "ferry-csv": "export_render: count() for progress, choice labels, true/false, formula "
+    "guard, progress and cancel checks per chunk",
+    "die-csv": "django-import-export ModelResource.export() then Dataset.csv",
+    "xlsxwriter": "values_list().iterator() -> XlsxWriter constant_memory write_row, no "
+    "formats: the limit",
+    "ferry-xlsx": "export_render: XlsxWriter constant_memory, bold frozen header, column "
+    "widths and number/date formats, autofilter",
+    "die-xlsx": "django-import-export ModelResource.export() then Dataset.xlsx",
+    "json-dumps": "values_list().iterator() -> json.dumps of a dict per row (default=str), "
+    "joined into one array: the limit",
+    "ferry-csv-serial": "ferry-csv with the chunks fetched in the caller's thread (A/B)",
+    "ferry-json-serial": "ferry-json with the chunks fetched in the caller's thread (A/B)",
+    "ferry-xlsx-serial": "ferry-xlsx with the chunks fetched in the caller's thread (A/B)",
+    "ferry-json": "export_render: one JSON array of objects, same keys and values as "
+    "json-dumps' file but choice labels",
+}
 
 
 # --- parent: database, seeds, orchestration --------------------------------------------------
@@ -104,6 +131,9 @@ def drop() -> None:
 
 def measure_group(title, sides, *, repeat, against, argv_of) -> None:
     results: dict[str, list] = {side: [] for side in sides}
+    print(f"\n{title}:")
+    for side in sides:
+        print(f"  {side:<16} {SIDE_DOES.get(side, '')}")
     for _r, order in measure.rounds(sides, repeat):
         for side in order:
             results[side].append(measure.child_run(__file__, argv_of(side)))
@@ -133,6 +163,8 @@ def parent(args) -> None:
         for n in sizes:
             for fmt in args.formats.split(","):
                 sides = [s for s in SIDES[fmt] if not (s.startswith("die-") and n > args.die_max)]
+                if args.serial:
+                    sides.append(f"ferry-{fmt}-serial")
                 measure_group(
                     f"export {n:,} contacts to {fmt.upper()}",
                     sides,
@@ -230,6 +262,31 @@ def reportlab_pdf(path, labels, rows_iter) -> int:
     return rows
 
 
+def csv_same(path, labels, fields, rows_iter) -> int:
+    """csv.writer written by hand to give Ferry's CSV byte for byte on these columns: choice
+    labels, true/false, formula guard (``neutralize``) on every text cell."""
+    from business.resources import FieldType
+    from business.writers.base import neutralize
+
+    rows = 0
+    choice = [dict(f.choices) if f.type == FieldType.CHOICE else None for f in fields]
+    boolean = [f.type == FieldType.BOOLEAN for f in fields]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([neutralize(label) for label in labels])
+        for row in rows_iter:
+            cells = []
+            for value, labels_of, is_bool in zip(row, choice, boolean, strict=True):
+                if labels_of is not None:
+                    value = labels_of.get(value, value)
+                if is_bool and value is not None:
+                    value = "true" if value else "false"
+                cells.append(neutralize(value))
+            writer.writerow(cells)
+            rows += 1
+    return rows
+
+
 def child(args) -> None:
     measure.django_setup()
     from django.db import connection
@@ -256,6 +313,20 @@ def child(args) -> None:
                 for row in qs.values_list(*paths).iterator(chunk_size=2000):
                     writer.writerow(row)
                     rows += 1
+        elif side == "csv-writer-same":
+            rows = csv_same(out, labels, fields, qs.values_list(*paths).iterator(chunk_size=2000))
+        elif side == "json-dumps":
+            rows = 0
+            names = [f.name for f in fields]
+            dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+            with open(out, "w", encoding="utf-8") as fh:
+                fh.write("[")
+                for row in qs.values_list(*paths).iterator(chunk_size=2000):
+                    fh.write(
+                        ("\n" if not rows else ",\n") + dumps(dict(zip(names, row, strict=True)))
+                    )
+                    rows += 1
+                fh.write("\n]\n")
         elif side == "xlsxwriter":
             import xlsxwriter
 
@@ -287,16 +358,24 @@ def child(args) -> None:
                 progress=NullProgress(),
             )["rows"]
         else:
+            if side.endswith("-serial"):
+                import reports.exporters.base as exporters_base
+
+                exporters_base.chunks_ahead = lambda chunks: chunks
             rows = export_render(
                 organization=org,
                 exporter=resource.name,
-                format=side.removeprefix("ferry-"),
+                format=side.removeprefix("ferry-").removesuffix("-serial"),
                 params={},
                 path=out,
                 progress=NullProgress(),
             )["rows"]
     meter.sample.rows = rows
     meter.sample.extra = {"file MB": round(os.path.getsize(out) / 1e6, 1)}
+    if side.startswith(("csv", "ferry-csv")):
+        # Equal digests: the two sides wrote the same bytes.
+        with open(out, "rb") as fh:
+            meter.sample.extra["sha1"] = hashlib.sha1(fh.read()).hexdigest()[:10]  # noqa: S324
     os.unlink(out)
     meter.emit()
 
@@ -309,6 +388,11 @@ def main() -> None:
     parser.add_argument("--sales-scale", type=int, default=0, help="sales report PDF at scale N")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--die-max", type=int, default=200_000, help="django-import-export ≤ N")
+    parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="also Ferry with the rows fetched serially (no fetch-ahead thread), for A/B",
+    )
     parser.add_argument("--drop", action="store_true", help="remove the bench organizations")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--org", help=argparse.SUPPRESS)
