@@ -1,6 +1,20 @@
 from accounts.models import Membership
 
 
+def _other_memberships(request, membership) -> list[Membership]:
+    # OrganizationMiddleware read them with the page's membership (one query for both); a
+    # request that did not pass through it (a test's RequestFactory) reads them here.
+    memberships = getattr(request, "memberships", None)
+    if memberships and any(m.pk == membership.pk for m in memberships):
+        return [m for m in memberships if m.pk != membership.pk]
+    return list(
+        Membership.objects.filter(user=request.user)
+        .exclude(pk=membership.pk)
+        .select_related("organization")
+        .order_by("organization__name", "pk")
+    )
+
+
 def organization(request):
     # django-tables2 renders every TemplateColumn cell with the request, which runs context
     # processors again per cell: compute once per request, not once per table cell.
@@ -8,13 +22,7 @@ def organization(request):
     if cached is not None:
         return cached
     membership = getattr(request, "membership", None)
-    others = []
-    if membership is not None:
-        others = list(
-            Membership.objects.filter(user=request.user)
-            .exclude(pk=membership.pk)
-            .select_related("organization")
-        )
+    others = _other_memberships(request, membership) if membership is not None else []
     cached = {
         "current_organization": getattr(request, "organization", None),
         "current_membership": membership,
