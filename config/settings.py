@@ -128,12 +128,25 @@ TEMPLATES = [
 ]
 
 # Database: SQLite under var/ unless DATABASE_URL says otherwise.
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'ferry.sqlite3'}",
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{VAR_DIR / 'ferry.sqlite3'}")}
+# Persistent connections on PostgreSQL: a new connection per request costs the web process a
+# connect and PostgreSQL a new backend process that reads its catalog again (measured with
+# bench/bench_web.py, README: benchmarks). Each sync gunicorn worker and each worker thread
+# keeps one; the health check replaces one the server dropped (a restart) before a request
+# uses it. SQLite opens a file, which costs next to nothing: one connection per request there.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int(
+    "DB_CONN_MAX_AGE", 0 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 300
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No parallel query unless asked for (DB_PARALLEL_WORKERS): PostgreSQL would answer a
+    # records page's COUNT(*) over a large table with two extra worker processes, which on a
+    # small server take the cores the other requests and the import need (measured: 55 ms of
+    # database CPU per records page instead of ~15, bench/bench_web.py). A DATABASE_URL that
+    # sets ?options= itself keeps its own.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
     )
-}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; the timeout rides out short locks.
     DATABASES["default"]["OPTIONS"] = {
