@@ -13,11 +13,17 @@ starts the Procfile's ``web`` (gunicorn, as deployed: DEBUG off, collected stati
 and ``worker`` commands, queues an import of ``--import-rows`` generated contacts and, while it
 runs, lets ``--users`` threads (http.client, keep-alive, one session each) click through the
 jobs dashboard, the contacts records page and the export builder, each waiting ``--think``
-seconds (uniformly 0 to 2x) between clicks. Then ``--api`` requests to the REST API at once.
+seconds (uniformly 0 to 2x) between clicks; while a user reads the dashboard, their browser
+polls the import's status row every second, as htmx does ("status poll"). Then ``--api``
+requests to the REST API at once.
 
-Per page: what the client waited (p50/p95/max, loopback: connection and queueing included)
-and what the server spent (gunicorn's access log, %(M)s: from the worker taking the request to
-the response), and errors. Figures only: nothing passes or fails.
+The load stops when the import has finished (``--min-seconds`` keeps it going longer), so
+every request measured overlaps the import. Per page: what the client waited (p50/p95/max,
+loopback: connection and queueing included) and what the server spent (gunicorn's access log,
+%(M)s: from the worker taking the request to the response), and errors; the CPU seconds of
+gunicorn's processes per request and, on a local PostgreSQL, of all of the server's processes
+(the import's backend included, so compare it between runs of the same import). Figures only:
+nothing passes or fails.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ PAGES = {
     "contacts records": "/records/contacts/",
     "export builder": "/export/?resource=contacts",
 }
+# The dashboard's status row of a running job, polled by the browser every second.
+POLL = "status poll"
 ORG_SLUG = "bench-web"
 DEPLOYED_ENV = {
     # As deployed (README: deployment), over plain HTTP on the loopback.
@@ -73,10 +81,14 @@ def procfile_command(kind: str, port: int, extra: list[str]) -> list[str]:
             )
             argv = shlex.split(command)
             venv_bin = Path(sys.executable).parent
-            if argv[0] == "python":
-                argv[0] = sys.executable
-            elif (venv_bin / argv[0]).exists():
-                argv[0] = str(venv_bin / argv[0])
+            # The program may follow a wrapper (``nice -n 10 python …``).
+            for i, word in enumerate(argv):
+                if word == "python":
+                    argv[i] = sys.executable
+                    break
+                if "/" not in word and (venv_bin / word).exists():
+                    argv[i] = str(venv_bin / word)
+                    break
             return argv + extra
     raise SystemExit(f"Procfile has no {kind!r} line")
 
@@ -222,38 +234,59 @@ def import_queue(*, org, user, rows: int, folder: Path):
 
 
 class User(threading.Thread):
-    def __init__(self, port, session, think, stop, results):
+    """One person clicking through the pages. While they read the jobs dashboard, their browser
+    polls the running import's status row every second (htmx, templates/jobs/dashboard_status.html)."""
+
+    def __init__(self, port, session, think, stop, results, poll_path=None):
         super().__init__(daemon=True)
         self.port, self.session, self.think = port, session, think
-        self.stop, self.results = stop, results
+        self.stop, self.results, self.poll_path = stop, results, poll_path
         self.rng = random.Random()
+        self.conn = None
+
+    def get(self, name: str, path: str) -> None:
+        started = time.perf_counter()
+        status = 0
+        try:
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self.conn.request("GET", path, headers={"Cookie": f"sessionid={self.session}"})
+            response = self.conn.getresponse()
+            response.read()
+            status = response.status
+            if response.getheader("Connection", "").lower() == "close":
+                self.conn.close()
+                self.conn = None
+        except (OSError, http.client.HTTPException):
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = None
+        self.results.append((name, status, time.perf_counter() - started))
 
     def run(self):
-        conn = None
         pages = list(PAGES.items())
         i = self.rng.randrange(len(pages))
+        if self.think:
+            # People arrive at their own pace, not all in the same millisecond: a first click
+            # after a random share of the reading time (with no think time, all at once).
+            self.stop.wait(self.rng.uniform(0, 2 * self.think))
         while not self.stop.is_set():
             name, path = pages[i % len(pages)]
             i += 1
-            started = time.perf_counter()
-            status = 0
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                conn.request("GET", path, headers={"Cookie": f"sessionid={self.session}"})
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-                if response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = None
-            except (OSError, http.client.HTTPException):
-                if conn is not None:
-                    conn.close()
-                conn = None
-            self.results.append((name, status, time.perf_counter() - started))
-            if self.think:
-                self.stop.wait(self.rng.uniform(0, 2 * self.think))
+            self.get(name, path)
+            if not self.think:
+                continue
+            reading = time.perf_counter() + self.rng.uniform(0, 2 * self.think)
+            while not self.stop.is_set():
+                left = reading - time.perf_counter()
+                if name != "jobs dashboard" or not self.poll_path:
+                    self.stop.wait(max(left, 0))
+                    break
+                if left <= 0:
+                    break
+                self.stop.wait(min(1.0, left))
+                if time.perf_counter() < reading and not self.stop.is_set():
+                    self.get(POLL, self.poll_path)
 
 
 def web_cpu(pid: int) -> float:
@@ -266,9 +299,34 @@ def web_cpu(pid: int) -> float:
     return sum(measure.process_cpu(int(p)) or 0.0 for p in [pid, *children])
 
 
-def access_log_times(path: Path) -> dict[str, list[float]]:
+def database_cpu() -> float | None:
+    """CPU seconds of the local PostgreSQL server so far: its live processes, plus the backends
+    that have exited (the postmaster reaps them, so their time is in its children's total).
+    A connection per request shows here: each one is a new backend process."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW data_directory")
+            folder = Path(cursor.fetchone()[0])
+        postmaster = int((folder / "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    except Exception:  # a remote server, or a file this user may not read
+        return None
+    finally:
+        connection.close()
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    return reaped + sum(measure.process_cpu(int(p)) or 0.0 for p in [postmaster, *children])
+
+
+def access_log_times(path: Path, poll_path: str = "") -> dict[str, list[float]]:
     """Server milliseconds per page from gunicorn's access log (format '%(U)s %(s)s %(M)s')."""
     by_path = {v.split("?")[0]: k for k, v in PAGES.items()}
+    if poll_path:
+        by_path[poll_path.split("?")[0]] = POLL
     times: dict[str, list[float]] = {}
     for line in path.read_text().splitlines():
         m = re.match(r"(\S+) (\d+) (\d+)$", line.strip())
@@ -330,7 +388,9 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000, help="contacts already there")
     parser.add_argument("--jobs", type=int, default=100, help="finished jobs already there")
     parser.add_argument("--import-rows", type=int, default=100_000)
-    parser.add_argument("--min-seconds", type=float, default=20, help="load at least this long")
+    parser.add_argument(
+        "--min-seconds", type=float, default=0, help="load at least this long (default: the import)"
+    )
     parser.add_argument("--api", type=int, default=50, help="concurrent API requests")
     parser.add_argument("--gunicorn", default="", help="extra gunicorn options, e.g. '--threads 4'")
     args = parser.parse_args()
@@ -378,8 +438,10 @@ def main() -> None:
         access_log.write_text("")
         results: list = []
         stop = threading.Event()
-        users = [User(port, s, args.think, stop, results) for s in sessions]
+        poll_path = f"/jobs/{job.pk}/status/?view=row"
+        users = [User(port, s, args.think, stop, results, poll_path) for s in sessions]
         started = time.time()
+        db_before = database_cpu()
         cpu_before = web_cpu(web.pid)
         for u in users:
             u.start()
@@ -396,6 +458,7 @@ def main() -> None:
             u.join(timeout=35)
         elapsed = time.time() - started
         cpu_used = web_cpu(web.pid) - cpu_before
+        db_after = database_cpu()
         job = DataJob.objects.get(pk=job.pk)
         print(
             f"\n{args.users} users, think {args.think:g} s, {elapsed:.1f} s of load; import "
@@ -409,15 +472,22 @@ def main() -> None:
             f"(gunicorn's processes, {cpu_used:.1f} s for {len(results)} requests)",
             flush=True,
         )
+        if db_before is not None and db_after is not None:
+            print(
+                f"PostgreSQL CPU: {db_after - db_before:.1f} s (every backend: the import's and "
+                f"the pages')",
+                flush=True,
+            )
         time.sleep(1)  # the access log is written after the response
-        server = access_log_times(access_log)
+        server = access_log_times(access_log, poll_path)
         print(
             f"{'page':<18} {'requests':>8} {'errors':>6}   client p50/p95/max ms   server p50/p95/max ms"
         )
-        for name in PAGES:
+        for name in [*PAGES, POLL]:
             mine = [r for r in results if r[0] == name]
             client = [1000 * r[2] for r in mine]
-            errors = sum(1 for r in mine if r[1] != 200)
+            # 286 tells htmx to stop polling: the job has finished.
+            errors = sum(1 for r in mine if r[1] not in ((200, 286) if name == POLL else (200,)))
             srv = server.get(name, [])
             print(
                 f"{name:<18} {len(mine):>8} {errors:>6}   "
