@@ -141,9 +141,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", T
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No parallel query unless asked for (DB_PARALLEL_WORKERS): PostgreSQL would answer a
     # records page's COUNT(*) over a large table with two extra worker processes, which on a
-    # small server take the cores the other requests and the import need (measured: 55 ms of
-    # database CPU per records page instead of ~15, bench/bench_web.py). A DATABASE_URL that
-    # sets ?options= itself keeps its own.
+    # small server take the cores the other requests and the import need (measured on 198k
+    # contacts: ~100 ms of process time per count instead of 20 ms; README: deployment). A
+    # DATABASE_URL that sets ?options= itself keeps its own.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
     )
