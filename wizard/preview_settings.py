@@ -49,7 +49,7 @@ def preview_settings_context(*, job: DataJob, preview: DataJob | None) -> dict[s
                 "field": "",
                 "title": "Rows that repeat a key with other values",
                 "text": (
-                    f"{conflicting:,} row{'s' if conflicting != 1 else ''} repeat an earlier row's "
+                    f"{conflicting:,} {'row repeats' if conflicting == 1 else 'rows repeat'} an earlier row's "
                     "key with other values (the rows show which columns differ)."
                     if conflicting
                     else "Rows repeating a key with other values."
