@@ -93,6 +93,9 @@ def parse_boolean(raw: Any) -> bool:
     raise ParseError(f"{quote(raw)} is not yes or no (use yes/no, true/false or 1/0)")
 
 
+parse_boolean.memo = _BOOLEAN_WORDS  # type: ignore[attr-defined]
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -506,6 +509,7 @@ def date_parser(
             return day
         return read(raw)
 
+    parse.memo = seen  # type: ignore[attr-defined]
     fromiso = dt.date.fromisoformat
     iso = _ISO_DATE.match
 
@@ -644,6 +648,13 @@ def text_as_is_limit(parse: Callable[[Any], Any]) -> int | None:
     return getattr(parse, "as_is_up_to", None)
 
 
+def parser_memo(parse: Callable[[Any], Any]) -> dict[str, Any] | None:
+    """For a parser that remembers what it read: its memo, the values (never None) it returns
+    for ``str`` cells it has read before, so a caller with many cells may look them up instead
+    of calling it; None for a parser without one."""
+    return getattr(parse, "memo", None)
+
+
 def _text_of(raw: Any) -> str:
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))  # spreadsheets store 11400 as 11400.0
@@ -723,6 +734,7 @@ def choice_parser(choices: tuple[tuple[str, str], ...]) -> Callable[[Any], str]:
             seen[raw] = found
         return found
 
+    parse.memo = seen  # type: ignore[attr-defined]
     return parse
 
 

@@ -8,6 +8,7 @@ indexes, strips and calls.
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from wizard.parsing import (
     date_format_guess,
     human_format,
     parser_for,
+    parser_memo,
     text_as_is_limit,
     value_map_lookup,
 )
@@ -270,24 +272,39 @@ def date_formats_guess(
 
 
 class PlanList(list):
-    """Plans, plus the flat tuples the per-row loop reads (attribute lookups add up)."""
+    """Plans, plus the row parsers compiled for them (``row_parse``, ``rows_parse``)."""
 
-    @property
-    def flat(self) -> list[tuple]:
-        cached = self.__dict__.get("_flat")
-        if cached is None or len(cached) != len(self):
-            cached = self.__dict__["_flat"] = _flatten(self)
-        return cached
+    def row_parser(self) -> Callable[[Row, Sequence[Any], dict[str, Any]], None]:
+        cached = self.__dict__.get("_parsers")
+        if cached is None or cached[0] != len(self):
+            cached = self.__dict__["_parsers"] = (len(self), *_parsers_compile(self))
+        return cached[1]
+
+    def rows_parser(self) -> Callable[[Sequence[Row], int], None]:
+        self.row_parser()
+        return self.__dict__["_parsers"][2]
 
 
-def _flatten(plans: Sequence[FieldPlan]) -> list[tuple]:
-    """Per plan: (cell index, attname, parser, as-is limit, required, blank, column, plan).
+def _parsers_compile(plans: Sequence[FieldPlan]) -> tuple[Callable, Callable]:
+    """Two functions that parse rows for these plans, written out plan by plan: one for a row
+    (``row, raw, values``), one for a batch of rows (``rows, width``).
 
-    The cell index is given only to plans the common path serves whole: one cell, no default,
-    value map or rules. Any other plan (index None) takes ``_cell_parse``, the general path.
+    Every cell of a file passes here, so what can be decided per column is decided once: the
+    common cell (text, from a column of its own, with nothing but its parser) is served by
+    straight-line code for its column, without a loop, a tuple to unpack or a test of options
+    per cell. A text parser is not even called for a value it would return as is
+    (``text_as_is_limit``), nor a parser with a memo for a value it has read before
+    (``parser_memo``). Any other plan, or a cell that is not text, takes ``_cell_parse``.
     """
-    out = []
-    for p in plans:
+    env: dict[str, Any] = {
+        "ParseError": ParseError,
+        "_parse_failed": _parse_failed,
+        "_cell_parse": _cell_parse,
+        "_width_fit": _width_fit,
+    }
+    body = []
+    for i, p in enumerate(plans):
+        env[f"P{i}"] = p
         simple = (
             p.index is not None
             and p.default is None
@@ -295,61 +312,100 @@ def _flatten(plans: Sequence[FieldPlan]) -> list[tuple]:
             and not p.rules
             and p.regex is None
         )
-        out.append(
-            (
-                p.index if simple else None,
-                p.attname,
-                p.parse,
-                text_as_is_limit(p.parse),
-                p.required,
-                p.blank,
-                p.column,
-                p,
-            )
-        )
-    return out
+        if not simple:
+            body.append(f"_cell_parse(P{i}, raw, row, values)")
+            continue
+        env[f"p{i}"] = p.parse
+        env[f"b{i}"] = p.blank
+        attname = repr(p.attname)
+        as_is = text_as_is_limit(p.parse)
+        memo = parser_memo(p.parse)
+        call = [
+            "try:",
+            f"    values[{attname}] = p{i}(v)",
+            "except ParseError as exc:",
+            f"    _parse_failed(row, P{i}, v, exc)",
+        ]
+        if as_is is not None:
+            short = "" if as_is >= sys.maxsize else f" and len(v) <= {as_is}"
+            found = [f'if v[0] != "\'"{short}:', f"    values[{attname}] = v", "else:"]
+            found += ["    " + line for line in call]
+        elif memo is not None:
+            env[f"m{i}"] = memo.get
+            found = [
+                f"x = m{i}(v)",
+                "if x is not None:",
+                f"    values[{attname}] = x",
+                "else:",
+            ]
+            found += ["    " + line for line in call]
+        else:
+            found = call
+        if p.required:
+            blank = f"row.error({p.column!r}, '', 'a value is required', 'required')"
+        else:
+            blank = f"values[{attname}] = b{i}"
+        body += [
+            f"v = raw[{p.index}]",
+            "if v.__class__ is str:",
+            "    v = v.strip()",
+            "    if v:",
+            *("        " + line for line in found),
+            "    else:",
+            f"        {blank}",
+            "else:",
+            f"    _cell_parse(P{i}, raw, row, values)",
+        ]
+    body.append("pass")
+    lines = [
+        "def row_parser(row, raw, values):",
+        *("    " + line for line in body),
+        "def rows_parser(rows, width):",
+        "    for row in rows:",
+        "        raw = row.raw",
+        "        if len(raw) != width:",
+        "            raw = _width_fit(row, width)",
+        "            if raw is None:",
+        "                continue",
+        "        values = row.values",
+        *("        " + line for line in body),
+        "return row_parser, rows_parser",
+    ]
+    # The names above are closed over (fast to read), not globals.
+    source = f"def make({', '.join(env)}):\n" + "\n".join("    " + line for line in lines)
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<row_parser>", "exec"), namespace)  # noqa: S102
+    return namespace["make"](**env)
 
 
 def row_parse(plans: Sequence[FieldPlan], row: Row, width: int) -> None:
     """Fill ``row.values`` from ``row.raw``; problems go to ``row.errors``.
 
-    Every cell of a file passes here. The common cell (text, from a column of its own, with
-    nothing but its parser) is served inline; a text parser is not even called for a value it
-    would return as is (``text_as_is_limit``). Everything else goes through ``_cell_parse``.
+    Pass the ``PlanList`` of ``plans_compile``: its compiled parsers are made once and kept.
     """
     raw = row.raw
     if len(raw) != width:
-        if len(raw) > width and not any(_cell_text(v) for v in raw[width:]):
-            raw = raw[:width]  # trailing empty cells (a stray delimiter) are harmless
-        else:
-            row.error(
-                "",
-                "",
-                f"the row has {len(raw)} values but the header has {width} columns",
-            )
+        raw = _width_fit(row, width)
+        if raw is None:
             return
-    values = row.values
-    flat = plans.flat if isinstance(plans, PlanList) else _flatten(plans)
-    for index, attname, parse, as_is, required, blank, column, p in flat:
-        if index is not None:
-            value = raw[index]
-            if value.__class__ is str:
-                value = value.strip()
-                if value:
-                    if as_is is not None and len(value) <= as_is and value[0] != "'":
-                        values[attname] = value
-                        continue
-                    try:
-                        values[attname] = parse(value)
-                    except ParseError as exc:
-                        _parse_failed(row, p, value, exc)
-                    continue
-                if required:
-                    row.error(column, "", "a value is required", "required")
-                else:
-                    values[attname] = blank
-                continue
-        _cell_parse(p, raw, row, values)
+    parser = plans.row_parser() if isinstance(plans, PlanList) else _parsers_compile(plans)[0]
+    parser(row, raw, row.values)
+
+
+def rows_parse(plans: Sequence[FieldPlan], rows: Sequence[Row], width: int) -> None:
+    """``row_parse`` for each of ``rows``, in one call (no call per row)."""
+    parser = plans.rows_parser() if isinstance(plans, PlanList) else _parsers_compile(plans)[1]
+    parser(rows, width)
+
+
+def _width_fit(row: Row, width: int) -> Sequence[Any] | None:
+    """A row's cells when they are not as many as the header's columns: without trailing empty
+    cells (a stray delimiter is harmless), else None and the row has the error."""
+    raw = row.raw
+    if len(raw) > width and not any(_cell_text(v) for v in raw[width:]):
+        return raw[:width]
+    row.error("", "", f"the row has {len(raw)} values but the header has {width} columns")
+    return None
 
 
 def _cell_parse(p: FieldPlan, raw: Sequence[Any], row: Row, values: dict[str, Any]) -> None:
