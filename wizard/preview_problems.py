@@ -93,6 +93,9 @@ KINDS: tuple[Kind, ...] = (
         ("skip_rows",),
     ),
     Kind("exists", "already exists", ("already exists",), ("skip_rows",)),
+    # A row whose key an earlier row has, with other values (identity.py words it); the
+    # settings' "repeats: first / last" settles all of them at once.
+    Kind("repeat_conflict", "repeats an earlier row", (" is also on row ",), ("skip_rows",)),
     Kind(
         "decimal_places",
         "too many decimals",

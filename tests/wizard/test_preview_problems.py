@@ -259,6 +259,9 @@ def test_it_names_the_kind_of_a_message_the_way_the_database_does():
         "missing_reference"
     )
     assert kind_of("a value is required").name == "required"
+    # A repeat with other values has its own heading, not the catch-all "problem".
+    repeat = "e-mail 'a@x.com' is also on row 2 with another first name: 'Ann' there, 'Bo' here"
+    assert kind_of(repeat).name == "repeat_conflict"
 
 
 def test_it_sums_the_panel_when_the_preview_finishes_and_recounts_only_the_rows_fixed_by_hand(
