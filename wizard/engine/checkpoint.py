@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from jobs.errors import JobTakenOver
 from jobs.models import DataJob, JobLogEntry
-from wizard.engine.validation import Row, row_parse
+from wizard.engine.validation import Row, rows_parse
 
 
 class CheckpointMixin:
@@ -86,9 +86,7 @@ class CheckpointMixin:
     def replay_parse(self, rows: list[Row]) -> None:
         """Parse committed rows again and note their keys, as ``process`` would, without any
         database work (a run that checks keys its own way, such as orders', overrides it)."""
-        plans, width = self.plans, self.width
-        for row in rows:
-            row_parse(plans, row, width)
+        rows_parse(self.plans, rows, self.width)
         self.keys_check(rows, replay=True)
 
     def _replay(self, rows: list[Row]) -> None:

@@ -48,7 +48,7 @@ from wizard.engine.readahead import ReadAhead
 from wizard.engine.results import ResultsMixin
 from wizard.engine.settings import ImportSettings
 from wizard.engine.sinks import FailedRows, LogSink, NullLogSink
-from wizard.engine.validation import FieldPlan, Row, date_formats_guess, plans_compile, row_parse
+from wizard.engine.validation import FieldPlan, Row, date_formats_guess, plans_compile, rows_parse
 from wizard.engine.variants import VariantLinker
 from wizard.engine.writing import InstanceFactory, bulk_update_changed, changes_record, jsonable
 from wizard.models import ImportRow
@@ -313,8 +313,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             nonlocal seen
             start = min(len(rows), max(0, skip - seen))
             seen += len(rows)
-            for row in rows[start:]:
-                row_parse(plans, row, width)
+            rows_parse(plans, rows[start:] if start else rows, width)
 
         return parse
 
@@ -509,9 +508,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
 
     def parse(self, rows: list[Row]) -> None:
         if not self.parsed_ahead:
-            plans, width = self.plans, self.width
-            for row in rows:
-                row_parse(plans, row, width)
+            rows_parse(self.plans, rows, self.width)
 
     def process(self, rows: list[Row]) -> None:
         self.parse(rows)
