@@ -153,3 +153,21 @@ def test_it_numbers_keys_like_a_dict_on_few_hashes(monkeypatch):
             expected[key] = len(expected)
     for key, number in expected.items():
         assert seen.find(key, hash(key) % 8 or 1) == number
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("a", 1, None, True, 1.5),
+        ("a", dt.date(2020, 1, 2), None, False, 0),
+        ("a", dt.datetime(2020, 1, 2, 3), Decimal("1.50"), {"x": [1]}, [2]),
+        (dt.date(1, 1, 1),),
+        (),
+    ],
+)
+def test_a_first_rows_values_read_back_as_they_were(values):
+    repeats = Repeats()
+    repeats.first_or_put(0, 1, 2, values)
+    back = repeats.detail(0)
+    assert back == values
+    assert [type(v) for v in back] == [type(v) for v in values]
