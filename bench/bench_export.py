@@ -14,11 +14,13 @@ sales report as a PDF.
 
 The sides, each in a fresh process (its own peak RSS), interleaved round by round, medians:
 
-- CSV: ``csv.writer`` fed by ``values_list(...).iterator()`` (the limit), Ferry, and
+- CSV: ``csv.writer`` fed by ``values_list(...).iterator()`` (the limit, Python's own text of
+  each value), the same loop written by hand to give Ferry's bytes (``csv-writer-same``: choice
+  labels, true/false, formula guard; the sha1 of both files is printed), Ferry, and
   django-import-export (a ModelResource's ``export()`` then ``Dataset.csv``).
 - XLSX: XlsxWriter with ``constant_memory`` fed the same way (the limit), Ferry, and
   django-import-export's XLSX.
-- JSON: Ferry only.
+- JSON: ``json.dumps`` of a dict per row into one array (the limit), and Ferry.
 - PDF: Ferry (WeasyPrint, its render workers' CPU included) and ReportLab's platypus tables in
   chunks of 500 rows (the alternative: not a Ferry dependency).
 
@@ -64,9 +66,6 @@ SIDE_DOES = {
     "die-xlsx": "django-import-export ModelResource.export() then Dataset.xlsx",
     "json-dumps": "values_list().iterator() -> json.dumps of a dict per row (default=str), "
     "joined into one array: the limit",
-    "ferry-csv-serial": "ferry-csv with the chunks fetched in the caller's thread (A/B)",
-    "ferry-json-serial": "ferry-json with the chunks fetched in the caller's thread (A/B)",
-    "ferry-xlsx-serial": "ferry-xlsx with the chunks fetched in the caller's thread (A/B)",
     "ferry-json": "export_render: one JSON array of objects, same keys and values as "
     "json-dumps' file but choice labels",
 }
@@ -163,8 +162,6 @@ def parent(args) -> None:
         for n in sizes:
             for fmt in args.formats.split(","):
                 sides = [s for s in SIDES[fmt] if not (s.startswith("die-") and n > args.die_max)]
-                if args.serial:
-                    sides.append(f"ferry-{fmt}-serial")
                 measure_group(
                     f"export {n:,} contacts to {fmt.upper()}",
                     sides,
@@ -358,14 +355,10 @@ def child(args) -> None:
                 progress=NullProgress(),
             )["rows"]
         else:
-            if side.endswith("-serial"):
-                import reports.exporters.base as exporters_base
-
-                exporters_base.chunks_ahead = lambda chunks: chunks
             rows = export_render(
                 organization=org,
                 exporter=resource.name,
-                format=side.removeprefix("ferry-").removesuffix("-serial"),
+                format=side.removeprefix("ferry-"),
                 params={},
                 path=out,
                 progress=NullProgress(),
@@ -388,11 +381,6 @@ def main() -> None:
     parser.add_argument("--sales-scale", type=int, default=0, help="sales report PDF at scale N")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--die-max", type=int, default=200_000, help="django-import-export ≤ N")
-    parser.add_argument(
-        "--serial",
-        action="store_true",
-        help="also Ferry with the rows fetched serially (no fetch-ahead thread), for A/B",
-    )
     parser.add_argument("--drop", action="store_true", help="remove the bench organizations")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--org", help=argparse.SUPPRESS)
