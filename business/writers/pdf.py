@@ -47,6 +47,10 @@ WIDE_COLUMNS = 6
 WIDE_CHARS = 110
 # Rows of each table looked at to share the page width between its columns.
 WIDTH_SAMPLE_ROWS = 50
+# A text column is sized to at most this (points; ~36 characters), longer text wraps; and no
+# column is narrower than MIN_TEXT.
+TEXT_CAP = 150.0
+MIN_TEXT = 20.0
 
 # The print design, in points.
 MARGIN_TOP, MARGIN_RIGHT, MARGIN_BOTTOM, MARGIN_LEFT = 14 * mm, 12 * mm, 16 * mm, 12 * mm
@@ -94,7 +98,8 @@ def fonts() -> tuple[str, str]:
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """``text`` in lines no wider than ``width``: broken at spaces, and inside a word only when
-    the word alone is wider (an e-mail address in a narrow column)."""
+    the word alone is wider (an e-mail address in a narrow column): after "@", ".", "-", "/"
+    or "_" when one is on the line, anywhere otherwise."""
     measure = pdfmetrics.stringWidth
     if "\n" not in text and measure(text, font, size) <= width:
         return [text]
@@ -110,17 +115,51 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
                 lines.append(line)
             line = word
             if measure(word, font, size) > width:
-                # Character by character: one measure per character, however long the word.
-                line, used = "", 0.0
-                for char in word:
-                    advance = measure(char, font, size)
-                    if line and used + advance > width:
-                        lines.append(line)
-                        line, used = "", 0.0
-                    line += char
-                    used += advance
+                line = _break_word(word, font, size, width, lines)
         lines.append(line)
     return lines
+
+
+BREAK_AFTER = frozenset("@.-/_")
+
+
+def _break_word(word: str, font: str, size: float, width: float, lines: list[str]) -> str:
+    """Appends to ``lines`` the full lines of a word wider than ``width``; returns the rest.
+    One measure per character, however long the word."""
+    measure = pdfmetrics.stringWidth
+    advances: list[float] = []
+    line, used, cut = "", 0.0, 0  # cut: where the line may break (after a separator)
+    for char in word:
+        advance = measure(char, font, size)
+        if line and used + advance > width:
+            if 0 < cut < len(line):
+                lines.append(line[:cut])
+                line, advances = line[cut:], advances[cut:]
+                used = sum(advances)
+            if line and used + advance > width:
+                lines.append(line)
+                line, advances, used = "", [], 0.0
+            cut = max((i + 1 for i, ch in enumerate(line) if ch in BREAK_AFTER), default=0)
+        line += char
+        advances.append(advance)
+        used += advance
+        if char in BREAK_AFTER:
+            cut = len(line)
+    return line
+
+
+def _two_lines(label: str, font: str, size: float) -> float:
+    """The width a header needs on at most two lines broken at a space (its longest word if
+    that is wider): "Available credit (GBP)" -> "Available credit" / "(GBP)"."""
+    measure = pdfmetrics.stringWidth
+    words = label.split(" ")
+    best = measure(label, font, size)
+    for i in range(1, len(words)):
+        best = min(
+            best,
+            max(measure(" ".join(words[:i]), font, size), measure(" ".join(words[i:]), font, size)),
+        )
+    return max([best] + [measure(word, font, size) for word in words])
 
 
 class PdfRenderError(FerryError):
@@ -209,6 +248,9 @@ class PdfWriterTable(Writer):
             locale=self.options.get("locale"), currency=self.options.get("currency")
         )
         self.currency = self.options.get("currency") or ""
+        # "Amounts in GBP" under the title only when the document shows amounts: a money
+        # column in the first table, or key figures with decimals (both known by the first page).
+        self._amounts = False
         self._canvas: Canvas | None = None
         self._pages = 0
         self._page_widths: list[float] = []
@@ -303,7 +345,7 @@ class PdfWriterTable(Writer):
         self._y -= 2
         meta = [self.organization_name] if self.organization_name else []
         meta.append(f"Generated {self.generated_at:%Y-%m-%d %H:%M}")
-        if self.currency:
+        if self.currency and self._amounts:
             meta.append(f"Amounts in {self.currency}")
         for line in wrap(" · ".join(meta), self.font, FONT_SIZE, width):
             self._y -= LEADING
@@ -336,6 +378,7 @@ class PdfWriterTable(Writer):
         # Key figures are mostly amounts: decimals print with two places; pass a string for
         # anything else (e.g. "23.4 %").
         texts = [(str(k), self._display(v, FieldType.MONEY)) for k, v in items]
+        self._amounts |= any(isinstance(v, Decimal | float) for _, v in items)
         if self._canvas is None:
             self._waiting.append((title, texts))
         else:
@@ -388,6 +431,7 @@ class PdfWriterTable(Writer):
     def _section(self, title: str, columns: list[Column]) -> None:
         self._finish_table()
         num = [c.type in NUMERIC_TYPES for c in columns]
+        self._amounts |= any(c.type == FieldType.MONEY for c in columns)
         estimates = self._estimates(columns)
         wide = len(columns) > WIDE_COLUMNS or sum(estimates) > WIDE_CHARS
         self._table = {
@@ -400,7 +444,6 @@ class PdfWriterTable(Writer):
             "wide": wide,
             # The first rows wait until they show how wide each column's text is.
             "sample": [],
-            "lengths": [len(c.label) for c in columns],
             "widths": None,
             "rows": 0,
             "summed": [i for i, c in enumerate(columns) if c.summed],
@@ -423,23 +466,30 @@ class PdfWriterTable(Writer):
         return [max(len(c.label), typical.get(c.type, 14)) for c in columns]
 
     def _start_table(self) -> None:
-        """Share the width by the longest text of each column in its first rows (capped, so one
-        long note does not squeeze the rest; longer text wraps), then print the sample."""
+        """Size the columns from what they hold (see _column_widths), then print the sample."""
         t = self._table
-        # A code keeps its whole length (it never wraps); other columns give way.
-        estimates = [
-            (min(max(n, 4), 24) if nowrap else min(max(n, 4), 36)) + 2
-            for n, nowrap in zip(t["lengths"], t["nowrap"], strict=True)
-        ]
         if self._canvas is None or self._landscape != t["wide"]:
             self._new_page(t["wide"])
-        total = sum(estimates)
-        t["widths"] = [self._width * e / total for e in estimates]
-        head_size = self.style["head_size"]
         pad = self.style["pad_x"]
+        n = len(t["num"])
+        # A right-aligned number followed by left-aligned text gets twice the gap, so "3" and
+        # "29/11/2026" in neighbouring columns do not read as one value.
+        t["left"] = [pad] * n
+        t["right"] = [
+            2 * pad if num and i + 1 < n and not t["num"][i + 1] else pad
+            for i, num in enumerate(t["num"])
+        ]
+        t["widths"] = self._column_widths()
+        t["rooms"] = [
+            w - left - right
+            for w, left, right in zip(t["widths"], t["left"], t["right"], strict=True)
+        ]
+        head_size = self.style["head_size"]
         t["head"] = [
-            wrap(label, self.bold, head_size, w - 2 * pad)
-            for label, w in zip(t["labels"], t["widths"], strict=True)
+            wrap(label, self.bold, head_size, w - left - right)
+            for label, w, left, right in zip(
+                t["labels"], t["widths"], t["left"], t["right"], strict=True
+            )
         ]
         t["head_height"] = max(len(h) for h in t["head"]) * head_size * 1.3 + 2 * HEAD_PAD_Y
         first = self._height(t["sample"][0]) if t["sample"] else 24
@@ -456,13 +506,68 @@ class PdfWriterTable(Writer):
         for index, texts in enumerate(sample):
             self._draw_row(texts, alt=index % 2 == 1)
 
-    def _height(self, texts: list[str]) -> float:
+    def _column_widths(self) -> list[float]:
+        """Each column as wide as its widest value in the first rows (measured with the font),
+        text capped at TEXT_CAP so one long note does not squeeze the rest (it wraps). Headers
+        never set a column's width beyond their longest word or a balanced two-line break, so
+        every header longer than its column wraps the same way; when all headers fit on one
+        line, they all get one and every column shares the room left over; otherwise only text
+        columns take it (a number's header stays wrapped like its neighbours'). Codes and
+        numbers keep their whole width; text columns give way when the page is too narrow. A value wider than its
+        column (a longer one after the first rows) wraps inside it: cells never overlap."""
         t = self._table
-        pad = self.style["pad_x"]
+        measure = pdfmetrics.stringWidth
+        font, bold, head_size = self.font, self.bold, self.style["head_size"]
+        page = self._width
+        insets = [left + right for left, right in zip(t["left"], t["right"], strict=True)]
+        fixed = [num or nowrap for num, nowrap in zip(t["num"], t["nowrap"], strict=True)]
+        natural = [0.0] * len(insets)
+        for texts in t["sample"]:
+            for i, text in enumerate(texts):
+                if text:
+                    natural[i] = max(natural[i], measure(text, font, FONT_SIZE))
+        # A totals row prints in bold and sums many rows: room for three more digits.
+        for i in t["summed"]:
+            natural[i] = natural[i] * measure("0", bold, FONT_SIZE) / measure(
+                "0", font, FONT_SIZE
+            ) + measure("0,000", bold, FONT_SIZE)
+        heads = [_two_lines(label, bold, head_size) for label in t["labels"]]
+        one_line = [measure(label, bold, head_size) for label in t["labels"]]
+        desired = [
+            max(value if is_fixed else min(value, TEXT_CAP), head, MIN_TEXT) + inset
+            for value, head, inset, is_fixed in zip(natural, heads, insets, fixed, strict=True)
+        ]
+        everything = list(range(len(desired)))
+        flexible = [i for i, is_fixed in enumerate(fixed) if not is_fixed] or everything
+        unwrapped = [max(d, h + i) for d, h, i in zip(desired, one_line, insets, strict=True)]
+        if sum(unwrapped) <= page:
+            # Every header on one line; the room left is shared by all columns.
+            desired, flexible = unwrapped, everything
+        spare = page - sum(desired)
+        widths = list(desired)
+        if spare >= 0:
+            share = sum(desired[i] for i in flexible)
+            for i in flexible:
+                widths[i] += spare * desired[i] / share
+            return widths
+        # Too wide: text columns shrink towards their header's width, then everything scales.
+        floors = [
+            d if is_fixed else max(h, MIN_TEXT) + inset
+            for d, h, inset, is_fixed in zip(desired, heads, insets, fixed, strict=True)
+        ]
+        give = sum(desired[i] - floors[i] for i in flexible)
+        if give > 0 and -spare <= give:
+            for i in flexible:
+                widths[i] -= -spare * (desired[i] - floors[i]) / give
+            return widths
+        total = sum(floors)
+        return [page * f / total for f in floors]
+
+    def _height(self, texts: list[str]) -> float:
         lines = 1
-        for text, width, nowrap in zip(texts, t["widths"], t["nowrap"], strict=True):
-            if text and not nowrap:
-                lines = max(lines, len(wrap(text, self.font, FONT_SIZE, width - 2 * pad)))
+        for text, room in zip(texts, self._table["rooms"], strict=True):
+            if text:
+                lines = max(lines, len(wrap(text, self.font, FONT_SIZE, room)))
         return lines * LEADING + 2 * CELL_PAD_Y
 
     def _draw_header(self) -> None:
@@ -472,15 +577,16 @@ class PdfWriterTable(Writer):
         c.setFillColor(BLUE)
         c.rect(MARGIN_LEFT, self._y - height, self._width, height, stroke=0, fill=1)
         head_size = self.style["head_size"]
-        pad = self.style["pad_x"]
         x = MARGIN_LEFT
-        for lines, width, num in zip(t["head"], t["widths"], t["num"], strict=True):
+        for lines, width, num, left, right in zip(
+            t["head"], t["widths"], t["num"], t["left"], t["right"], strict=True
+        ):
             # Labels sit at the bottom of the header row, as the tables they head.
             y = self._y - height + HEAD_PAD_Y + (len(lines) - 1) * head_size * 1.3 + 2.2
             for line in lines:
                 if num:
                     self._text(
-                        x + width - pad,
+                        x + width - right,
                         y,
                         line,
                         font=self.bold,
@@ -489,7 +595,7 @@ class PdfWriterTable(Writer):
                         right=True,
                     )
                 else:
-                    self._text(x + pad, y, line, font=self.bold, size=head_size, color=white)
+                    self._text(x + left, y, line, font=self.bold, size=head_size, color=white)
                 y -= head_size * 1.3
             x += width
         self._y -= height
@@ -498,11 +604,23 @@ class PdfWriterTable(Writer):
     def _draw_row(self, texts: list[str], *, alt: bool, font: str | None = None) -> None:
         t = self._table
         font = font or self.font
-        pad = self.style["pad_x"]
-        cells = [
-            [text] if (nowrap or not text) else wrap(text, font, FONT_SIZE, width - 2 * pad)
-            for text, width, nowrap in zip(texts, t["widths"], t["nowrap"], strict=True)
-        ]
+        measure = pdfmetrics.stringWidth
+        # Every cell is measured once; only a value wider than its column is wrapped.
+        cells: list[list[tuple[str, float]]] = []
+        for text, room in zip(texts, t["rooms"], strict=True):
+            if not text:
+                cells.append([])
+                continue
+            used = measure(text, font, FONT_SIZE)
+            if used <= room and "\n" not in text:
+                cells.append([(text, used)])
+            else:
+                cells.append(
+                    [
+                        (line, measure(line, font, FONT_SIZE))
+                        for line in wrap(text, font, FONT_SIZE, room)
+                    ]
+                )
         height = max(len(lines) for lines in cells) * LEADING + 2 * CELL_PAD_Y
         if not self._room(height + COUNT_HEIGHT):
             self._new_page(self._landscape)
@@ -516,16 +634,17 @@ class PdfWriterTable(Writer):
         text = c.beginText()
         text.setFont(font, FONT_SIZE)
         text.setFillColor(INK)
-        measure = pdfmetrics.stringWidth
         x = MARGIN_LEFT
-        for lines, width, num in zip(cells, t["widths"], t["num"], strict=True):
+        for lines, width, num, left, right in zip(
+            cells, t["widths"], t["num"], t["left"], t["right"], strict=True
+        ):
             y = top - CELL_PAD_Y - FONT_SIZE - 0.4
-            for line in lines:
+            for line, used in lines:
                 if line:
                     if num:
-                        text.setTextOrigin(x + width - pad - measure(line, font, FONT_SIZE), y)
+                        text.setTextOrigin(x + width - right - used, y)
                     else:
-                        text.setTextOrigin(x + pad, y)
+                        text.setTextOrigin(x + left, y)
                     text.textOut(line)
                 y -= LEADING
             x += width
@@ -587,8 +706,7 @@ class PdfWriterTable(Writer):
             if value is not None and not isinstance(value, bool | str):
                 t["sums"][i] += value if isinstance(value, Decimal) else Decimal(str(value))
         if t["widths"] is None:
-            # Column widths follow the header and the first rows (see _start_table).
-            t["lengths"] = [max(n, len(x)) for n, x in zip(t["lengths"], texts, strict=True)]
+            # Column widths follow the header and the first rows (see _column_widths).
             t["sample"].append(texts)
             if len(t["sample"]) >= WIDTH_SAMPLE_ROWS:
                 self._start_table()
