@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from business.models import Account, Contact
 from jobs.errors import JobCancelled
@@ -22,7 +22,13 @@ from wizard.engine import ImportRun, pipeline
 from wizard.engine.writing import InstanceFactory
 from wizard.models import ImportChange
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="batches are written on a thread of their own on PostgreSQL only",
+    ),
+]
 
 ENGINE_THREADS = ("ferry-writer", "ferry-read-ahead")
 HEADERS = ["Email", "First name", "Company", "Birth date"]

@@ -199,8 +199,9 @@ def _read_ahead_threads() -> list:
 def test_it_stops_at_a_reading_error_found_ahead_after_writing_the_batches_before(
     org, owner, tmp_path, settings
 ):
-    """The read-ahead thread meets the row limit while earlier batches are still being
-    written: those are written, then the run stops with the limit's message, no thread left."""
+    """The run meets the row limit after earlier batches: those are written, then the run stops
+    with the limit's message, no thread left (tests/wizard/test_overlap.py: the same with the
+    reading and writing threads, on PostgreSQL)."""
     path = tmp_path / "over.csv"
     path.write_text("Email\n" + "".join(f"{i}@x.com\n" for i in range(9)), encoding="utf-8")
     job = draft(org, owner, "contacts", path)
@@ -212,29 +213,4 @@ def test_it_stops_at_a_reading_error_found_ahead_after_writing_the_batches_befor
     assert sorted(Contact.objects.values_list("email", flat=True)) == [
         f"{i}@x.com" for i in range(6)
     ]
-    assert not _read_ahead_threads()
-
-
-def test_it_gives_the_same_result_without_reading_ahead(org, owner, tmp_path, settings):
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 3}
-    rows = [["Email", "First name", "Birth date"]] + [
-        [f"{i}@x.com" if i % 4 else f"bad{i}", f"F{i}", "2001-02-03" if i % 5 else "x"]
-        for i in range(20)
-    ]
-    results = []
-    for read_ahead in (True, False):
-        Contact.objects.all().delete()
-        path = tmp_path / f"ahead-{read_ahead}.csv"
-        path.write_text(csv_text(rows), encoding="utf-8")
-        job = draft(org, owner, "contacts", path)
-        run = engine_run(job, path, overlap=read_ahead)
-        summary = run.execute()
-        run.failed.close()
-        logged = sorted(
-            JobLogEntry.objects.filter(job=job).values_list("row_number", "column", "message")
-        )
-        table = sorted(Contact.objects.values_list("email", "first_name", "birth_date"))
-        results.append(({k: summary[k] for k in ("created", "failed")}, logged, table))
-    assert results[0] == results[1]
-    assert results[0][0] == {"created": 12, "failed": 8}
     assert not _read_ahead_threads()

@@ -14,7 +14,8 @@ change log, row log and checkpoint commit together, in one transaction on this t
 resumed after a dead worker counts nothing twice.
 
 What a later batch's preparation would need from an earlier batch's uncommitted writes is
-never split this way (``ImportRun.overlap_allowed``): references created for missing keys,
+never split this way (``ImportRun.overlap_allowed``), nor is a run on SQLite (measured slower:
+the database works inside this process): references created for missing keys,
 records of the same file referenced by later rows, variants, "last row wins" repeats,
 all-or-nothing runs (one transaction, one connection), previews, and runs inside an outer
 transaction (tests): those run on one thread, one batch after the other.
