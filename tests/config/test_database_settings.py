@@ -4,12 +4,13 @@ no parallel query on PostgreSQL unless asked for."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.config import environ_outside_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,19 +23,13 @@ SHOW = (
 
 
 def database_settings(tmp_path, **env: str) -> list:
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in {
-            "DATABASE_URL",
-            "DB_CONN_MAX_AGE",
-            "DB_CONN_HEALTH_CHECKS",
-            "DB_PARALLEL_WORKERS",
-            "FERRY_TESTING",
-        }
-        and not k.startswith("PYTEST")
-    }
+    environ = environ_outside_tests(
+        "DATABASE_URL",
+        "DB_CONN_MAX_AGE",
+        "DB_CONN_HEALTH_CHECKS",
+        "DB_PARALLEL_WORKERS",
+        "FERRY_TESTING",
+    )
     environ.update(
         DJANGO_SETTINGS_MODULE="config.settings", FERRY_VAR_DIR=str(tmp_path / "var"), **env
     )

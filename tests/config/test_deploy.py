@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys
@@ -10,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.test import override_settings
+
+from tests.config import environ_outside_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,21 +27,15 @@ PRODUCTION = {
 
 
 def check_deploy(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser fixture for Playwright in this test
-        # process; a production server never has it (and the deploy check warns about it).
-        if key
-        not in {
-            "DATABASE_URL",
-            "REDIS_URL",
-            "FERRY_TESTING",
-            "DJANGO_SETTINGS_MODULE",
-            "DJANGO_ALLOW_ASYNC_UNSAFE",
-        }
-        and not key.startswith("PYTEST")
-    }
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser fixture for Playwright in this test
+    # process; a production server never has it (and the deploy check warns about it).
+    env = environ_outside_tests(
+        "DATABASE_URL",
+        "REDIS_URL",
+        "FERRY_TESTING",
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    )
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50), FERRY_VAR_DIR=str(tmp_path / "var"), **overrides
     )
