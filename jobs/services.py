@@ -462,6 +462,16 @@ def job_run(job_id: int, work: Callable[[DataJob, JobProgress], dict[str, Any] |
         HEARTBEAT.job_remove(job_id=job.pk)
 
 
+def job_run_here(
+    job: DataJob, work: Callable[[DataJob, JobProgress], dict[str, Any] | None]
+) -> DataJob:
+    """Run a job in this process (the command line, tests) as the worker would, and return it
+    as it ended."""
+    job_run(job.pk, work)
+    job.refresh_from_db()
+    return job
+
+
 def workers_forget(*, now=None) -> int:
     """Drop liveness records of workers gone for a day (each start is a new process)."""
     cutoff = (now or timezone.now()) - timedelta(days=1)

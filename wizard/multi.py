@@ -316,14 +316,12 @@ def import_multi_run(
     ``targets`` are the record types with their mappings (``None``: the suggestion). Each pass
     applies ``on_duplicate``; with ``dry_run`` nothing is written (the preview of all passes).
     """
-    from jobs.services import job_run
+    from jobs.services import job_run_here
 
     job = _multi_prepare(
         organization=organization, user=user, file=file, filename=filename, **options
     )
-    job_run(job.pk, lambda j, progress: multi_import_work(job=j, progress=progress))
-    job.refresh_from_db()
-    return job
+    return job_run_here(job, lambda j, progress: multi_import_work(job=j, progress=progress))
 
 
 def import_multi_start(

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.permissions import MANAGE_SYNC
 from jobs.models import DataJob
-from jobs.services import job_create, job_queue, job_run
+from jobs.services import job_create, job_queue, job_run_here
 from sync.errors import SyncBusy, SyncError
 from sync.models import SyncConnection
 from sync.services.report import SYNC_TARGET
@@ -94,9 +94,7 @@ def sync_start(
 def sync_run_now(*, connection: SyncConnection, user, **options: Unpack[SyncOptions]) -> DataJob:
     """Run a sync in this process (the command line), as the same kind of job."""
     job = _job_for(connection=connection, user=user, automatic=False, **options)
-    job_run(job.pk, lambda j, progress: sync_job_work(job=j, progress=progress))
-    job.refresh_from_db()
-    return job
+    return job_run_here(job, lambda j, progress: sync_job_work(job=j, progress=progress))
 
 
 def syncs_due_queue(*, now=None) -> list[DataJob]:

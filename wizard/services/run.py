@@ -107,7 +107,7 @@ def _on_stall(job: DataJob) -> str:
 
 def import_run_now(*, job: DataJob, progress_wrap=None) -> DataJob:
     """Run a draft in this process (the command line), with the same checks as import_start."""
-    from jobs.services import job_run
+    from jobs.services import job_run_here
 
     _run_checked(job)
     learned_record(job=job)
@@ -115,9 +115,7 @@ def import_run_now(*, job: DataJob, progress_wrap=None) -> DataJob:
     def work(j, progress):
         return import_run(job=j, progress=progress_wrap(progress) if progress_wrap else progress)
 
-    job_run(job.pk, work)
-    job.refresh_from_db()
-    return job
+    return job_run_here(job, work)
 
 
 def _edits_for(draft: DataJob) -> dict[int, dict[str, Any]]:
