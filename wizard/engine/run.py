@@ -293,7 +293,9 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                 self.parsed_ahead = True
             ahead = ReadAhead(batches, parse)
             batches = iter(ahead)
-        all_batches = _chain_first(first, batches)
+        # The first batch is held only until it is processed, not for the whole run.
+        all_batches = _chain_first([first], batches)
+        del first
         if self.resume:
             all_batches = self._resume_skip(all_batches)
         try:
@@ -352,6 +354,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         else:
             for batch in all_batches:
                 self._batch(batch)
+                del batch  # not held while the next one is read
 
     def overlap_allowed(self) -> bool:
         """Whether batches may be written on the writer thread (pipeline.py) while the next
@@ -764,9 +767,11 @@ def _relaxed_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _chain_first(first: list, rest: Iterator[list]) -> Iterator[list]:
+def _chain_first(holder: list[list], rest: Iterator[list]) -> Iterator[list]:
+    first = holder.pop()
     if first:
         yield first
+    del first  # the batch goes when the run is done with it, not when the file is
     yield from rest
 
 
