@@ -60,6 +60,8 @@ def test_it_runs_a_schedule_end_to_end_in_the_worker(
     run = schedule_trigger(schedule=make_schedule(formats=["xlsx"]), user=manager)
     wait_until(lambda: ScheduleRun.objects.get(pk=run.pk).status == "emailed", procs=two_consumers)
     run.refresh_from_db()
+    # The run is marked e-mailed inside the job's work; the job completes a moment after.
+    wait_until(lambda: DataJob.objects.get(pk=run.job_id).status != "running", procs=two_consumers)
     job = DataJob.objects.get(pk=run.job_id)
     assert job.status == "completed" and job.processed == job.total and job.total
     assert job.summary["rows"] == run.rows
