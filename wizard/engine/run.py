@@ -433,23 +433,15 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         rows, _, tallied = pending
         if writer.written():
             # As in ``write_guarded``: the unresolved keys of a refused batch are not counted.
-            for field, value in tallied:
-                tally = self.unresolved[field]
-                tally[value] -= 1
-                if tally[value] <= 0:
-                    del tally[value]
+            _untally(self.unresolved, tallied)
         self.identity.after(rows)
         self.record(rows)
         self.processed += len(rows)
         counts, unresolved = self.counts, self.unresolved
         if prepared is not None:
             counts = counts_minus(self.counts, prepared[1])
-            unresolved = {f: Counter(t) for f, t in self.unresolved.items()}
-            for field, value in prepared[2]:
-                tally = unresolved[field]
-                tally[value] -= 1
-                if tally[value] <= 0:
-                    del tally[value]
+            unresolved = defaultdict(Counter, {f: Counter(t) for f, t in self.unresolved.items()})
+            _untally(unresolved, prepared[2])
         checkpoint = self.checkpoint_state(rows, counts=counts, unresolved=unresolved)
         job_counts = checkpoint["job_counts"]
         writer.finish(
@@ -765,6 +757,15 @@ def _relaxed_commit() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _untally(unresolved: dict[str, Counter], tallied: list[tuple[str, str]]) -> None:
+    """Take back the unresolved keys a batch tallied (``ImportRun.tallied``)."""
+    for field, value in tallied:
+        tally = unresolved[field]
+        tally[value] -= 1
+        if tally[value] <= 0:
+            del tally[value]
 
 
 def _chain_first(holder: list[list], rest: Iterator[list]) -> Iterator[list]:
