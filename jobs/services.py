@@ -21,7 +21,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from business.bulk import inserter_for
+from jobs.bulk import inserter_for
 from jobs.errors import FerryError, JobCancelled, JobTakenOver
 from jobs.heartbeat import HEARTBEAT, process_name
 from jobs.models import DataJob, JobLogEntry, WorkerHeartbeat
@@ -390,7 +390,7 @@ _LOG_DEFAULTS = {
 def job_log(*, job: DataJob, entries: Iterable[JobLogEntry | dict[str, Any]]) -> int:
     """Append row-log entries in bulk.
 
-    Written as plain rows (``business.bulk``: COPY on PostgreSQL, one executemany on SQLite):
+    Written as plain rows (``jobs.bulk``: COPY on PostgreSQL, one executemany on SQLite):
     an import logs every row it refuses, and model instances with bulk_create's per-field
     preparation cost several times the insert itself.
     """

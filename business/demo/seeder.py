@@ -15,7 +15,6 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Organization
-from business.bulk import inserter_for
 from business.demo.data import (
     BASE,
     BLOCK,
@@ -24,6 +23,7 @@ from business.demo.data import (
     NAME_PREFIXES,
     NAME_ROOTS,
 )
+from jobs.bulk import inserter_for
 
 
 def rows_write(model: type[models.Model], rows: list[dict], *, now: dt.datetime) -> None:

@@ -985,7 +985,7 @@ def test_it_stays_within_a_query_budget_per_batch(
 
 
 def test_it_creates_records_with_the_bulk_writer_too(org, owner, tmp_path, monkeypatch):
-    import business.bulk as fastinsert
+    import jobs.bulk as fastinsert
 
     monkeypatch.setattr(fastinsert, "WRITER", "bulk")
     ContactFactory(organization=org, email="a@x.com", first_name="Old")

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models
 from django.db.models.base import ModelState
 
-from business.bulk import fast_writer_enabled, inserter_for
+from jobs.bulk import fast_writer_enabled, inserter_for
 from wizard.models import ImportChange
 from wizard.models.changes import ids_ranges
 

@@ -1,6 +1,8 @@
 """Inserting a batch of new rows fast, with their primary keys known.
 
-Used by the import engine (wizard/engine/writing.py) and by the demo seeder (business/demo.py).
+Used by the import engine (wizard/engine/writing.py), the row log (jobs/services.py job_log) and
+the demo seeder (business/demo/). It lives in jobs, the lowest of the three, so that each may use
+it.
 
 ``bulk_create`` spends most of its time in Python, per field and per row (pre_save,
 get_db_prep_save, SQL compilation), and on SQLite Django still caps a statement at 999
