@@ -53,7 +53,7 @@ class BatchLog:
 class BatchWriter:
     """The writer thread of one run: ``write(rows)`` starts a batch's transaction and writes
     its records; ``written()`` waits for that outcome; ``finish(...)`` hands over the batch's
-    row log, checkpoint and progress, which commit with it."""
+    row log and checkpoint, which commit with it (the job's progress shows its counts)."""
 
     def __init__(self, run):
         self.run = run
@@ -76,8 +76,8 @@ class BatchWriter:
             raise item
         return item
 
-    def finish(self, *, entries: list[dict], checkpoint: dict[str, Any], progress: dict) -> None:
-        self._inbox.put((entries, checkpoint, progress))
+    def finish(self, *, entries: list[dict], checkpoint: dict[str, Any]) -> None:
+        self._inbox.put((entries, checkpoint))
 
     def close(self) -> None:
         """After the last ``finish``: wait for its commit; raise what stopped the writer."""
@@ -110,12 +110,13 @@ class BatchWriter:
                     handed = self._inbox.get()
                     if handed is _STOP:
                         raise _Stopped()
-                    entries, checkpoint, progress = handed
+                    entries, checkpoint = handed
                     if entries:
                         job_log(job=run.job, entries=entries)
                     run.checkpoint_write(checkpoint)
                 if run.progress is not None:
-                    run.progress.update(**progress)
+                    # The counts the checkpoint stored with the batch.
+                    run.progress.update(**checkpoint["job_counts"])
         except _Stopped:
             return
         except BaseException as exc:  # raised again on the run's thread

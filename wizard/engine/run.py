@@ -442,17 +442,9 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             counts = counts_minus(self.counts, prepared[1])
             unresolved = defaultdict(Counter, {f: Counter(t) for f, t in self.unresolved.items()})
             _untally(unresolved, prepared[2])
-        checkpoint = self.checkpoint_state(rows, counts=counts, unresolved=unresolved)
-        job_counts = checkpoint["job_counts"]
         writer.finish(
             entries=self.log.take(),
-            checkpoint=checkpoint,
-            progress={
-                "processed": job_counts["processed"],
-                "succeeded": job_counts["succeeded"],
-                "failed": job_counts["failed"],
-                "skipped": job_counts["skipped"],
-            },
+            checkpoint=self.checkpoint_state(rows, counts=counts, unresolved=unresolved),
         )
 
     def _batch(self, rows: list[Row]) -> None:
