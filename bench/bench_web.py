@@ -10,8 +10,8 @@ if needed. It seeds an organization ``bench-web`` with ``--contacts`` contacts a
 ``--jobs`` finished jobs, so the dashboard shows full pages (both kept for the next run; the
 contacts an earlier run imported are removed first, so every run imports into the same table),
 starts the Procfile's ``web`` (gunicorn, as deployed: DEBUG off, collected static files)
-and ``worker`` commands, queues an import of ``--import-rows`` generated contacts and, while it
-runs, lets ``--users`` threads (http.client, keep-alive, one session each) click through the
+and ``worker`` commands, warms the web workers up (every user asks for every page once,
+unmeasured), queues an import of ``--import-rows`` generated contacts and, while it runs, lets ``--users`` threads (http.client, keep-alive, one session each) click through the
 jobs dashboard, the contacts records page and the export builder, each waiting ``--think``
 seconds (uniformly 0 to 2x) between clicks; while a user reads the dashboard, their browser
 polls the import's status row every second, as htmx does ("status poll"). Then ``--api``
@@ -24,6 +24,14 @@ loopback: connection and queueing included) and what the server spent (gunicorn'
 gunicorn's processes per request and, on a local PostgreSQL, of all of the server's processes
 (the import's backend included, so compare it between runs of the same import). Figures only:
 nothing passes or fails.
+
+    .venv/bin/python bench/bench_web.py --cpu 200 --jobs 2000   # CPU per dashboard request
+
+``--cpu N`` measures no load: it fills the organization ``bench-web-cpu`` with ``--jobs``
+finished jobs and a few running ones (one live, one stalled), then asks for the dashboard and a
+running job's status row N times each through Django's test client in this process, and prints
+the CPU milliseconds and database queries per request (median and p95): what one request costs,
+whatever else the machine is doing.
 """
 
 from __future__ import annotations
@@ -381,6 +389,100 @@ def wait_ready(port: int, proc, seconds: float = 60) -> None:
     raise SystemExit("gunicorn did not answer")
 
 
+CPU_ORG_SLUG = "bench-web-cpu"
+
+
+def cpu_run(args) -> None:
+    """Per-request CPU and queries of the dashboard and its status poll (the docstring)."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.middleware import SESSION_KEY as ORG_SESSION_KEY
+    from accounts.models import Membership, Organization
+    from accounts.permissions import Role
+    from jobs.models import DataJob
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    org, _ = Organization.objects.get_or_create(
+        slug=CPU_ORG_SLUG, defaults={"name": "Bench web CPU"}
+    )
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-web-cpu", defaults={"email": "bench-web-cpu@example.com"}
+    )
+    Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Role.MANAGER})
+    jobs_seed(org=org, user=user, count=args.jobs)
+    now = timezone.now()
+    running = []
+    for minutes in (0, 60):  # a live import and one whose worker stopped an hour ago
+        job, _ = DataJob.objects.get_or_create(
+            organization=org,
+            user=user,
+            job_type=DataJob.Type.IMPORT,
+            status=DataJob.Status.RUNNING,
+            target="contacts",
+            input_filename=f"running-{minutes}.csv",
+            defaults={"total": 100_000, "processed": 40_000, "succeeded": 40_000},
+        )
+        beat = now - dt.timedelta(minutes=minutes)
+        DataJob.objects.filter(pk=job.pk).update(
+            created_at=now, started_at=beat - dt.timedelta(seconds=5), heartbeat_at=beat
+        )
+        running.append(job)
+    tables_analyze()
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    session = client.session
+    session[ORG_SESSION_KEY] = org.pk
+    session.save()
+    pages = {
+        "jobs dashboard": "/jobs/",
+        POLL: f"/jobs/{running[0].pk}/status/?view=row",
+    }
+    print(f"database: {connection.settings_dict['NAME']} ({connection.vendor}); {args.jobs} jobs")
+    print(f"{'page':<18} {'requests':>8}   CPU ms p50/p95   queries")
+    for name, path in pages.items():
+        for _ in range(5):  # templates compiled, caches warm
+            assert client.get(path).status_code in (200, 286)
+        cpu = []
+        with CaptureQueriesContext(connection) as queries:
+            for _ in range(args.cpu):
+                before = time.process_time()
+                response = client.get(path)
+                cpu.append(1000 * (time.process_time() - before))
+                assert response.status_code in (200, 286), response.status_code
+        print(
+            f"{name:<18} {args.cpu:>8}   {statistics.median(cpu):6.1f} {percentile(cpu, 95):6.1f}"
+            f"   {len(queries) / args.cpu:7.1f}",
+            flush=True,
+        )
+    print(f"load {os.getloadavg()[0]:.1f}")
+
+
+def warm_up(port: int, sessions: list[str]) -> None:
+    """Every page asked for by every user once, all at once, before the import and the clock
+    start: each gunicorn worker has then loaded its templates and connected to the database, as
+    a server that has been up a while has. Otherwise the first request of each page in each
+    worker (seconds, not milliseconds) lands in a run's p95 of a few dozen requests."""
+    results: list = []
+    threads = []
+    for session in sessions:
+        user = User(port, session, 0, threading.Event(), results)
+        threads.append(
+            threading.Thread(target=lambda u=user: [u.get(n, p) for n, p in PAGES.items()])
+        )
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=30)
@@ -393,7 +495,14 @@ def main() -> None:
     )
     parser.add_argument("--api", type=int, default=50, help="concurrent API requests")
     parser.add_argument("--gunicorn", default="", help="extra gunicorn options, e.g. '--threads 4'")
+    parser.add_argument(
+        "--cpu", type=int, default=0, help="N requests per page through the test client, no load"
+    )
     args = parser.parse_args()
+    if args.cpu:
+        os.environ.update(DEPLOYED_ENV)
+        measure.django_setup()
+        return cpu_run(args)
 
     os.environ.update(DEPLOYED_ENV)
     measure.django_setup()
@@ -427,6 +536,7 @@ def main() -> None:
     )
     try:
         wait_ready(port, web)
+        warm_up(port, sessions)
         job = import_queue(org=org, user=user, rows=args.import_rows, folder=tmp)
         print(f"import job {job.pk} queued ({args.import_rows:,} rows)", flush=True)
         deadline = time.time() + 300
