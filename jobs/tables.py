@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from jobs.fast_rows import CellWriter, FastRowsTable, value_cell_writer
 from jobs.models import DataJob
+from jobs.templatetags.jobs_tags import job_status_writer
 
 CREATED_FORMAT = "j M Y, H:i"
 
@@ -84,7 +85,10 @@ class DataJobTable(FastRowsTable):
         return format_html(' id="job-{}" data-status="{}"', record.pk, record.status)
 
     def cell_writer(self, bound, context: Context) -> CellWriter:
-        # The status column is a template; the others are read here, once per table.
+        if bound.name == "status":
+            # The function its template calls, without the template (jobs_tags.job_status_html).
+            write = job_status_writer(context)
+            return lambda record, _counter: write(record)
         get = {
             "id": self.render_id,
             "job_type": lambda job: job.get_job_type_display() if job.job_type else None,
@@ -101,16 +105,3 @@ class DataJobTable(FastRowsTable):
 def _created(job: DataJob) -> str | None:
     # DateTimeColumn's template: {{ value|date:format|default:default }}, in local time.
     return job.created_at and date_filter(timezone.localtime(job.created_at), CREATED_FORMAT)
-
-
-def format_duration(duration) -> str:
-    if duration is None:
-        return "—"
-    seconds = int(duration.total_seconds())
-    if seconds < 60:
-        return f"{max(seconds, 0)} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"

@@ -8,8 +8,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.context_processors import csrf
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -38,6 +39,7 @@ from jobs.selectors import (
 from jobs.services import job_cancel, job_mark_stalled_failed
 from jobs.tables import DataJobTable
 from jobs.tasks import worker_check_queue
+from jobs.templatetags.jobs_tags import job_status_html
 
 # htmx stops polling an element when its request is answered with this status.
 DASHBOARD_PAGE_SIZE = 25
@@ -138,12 +140,20 @@ def status(request, pk: int):
     """The polled fragment: status and progress (``?view=row`` for a dashboard row)."""
     job = job_get(organization=request.organization, pk=pk)
     # Only ever requested by polling, so a finished job is shown as having just finished.
-    context = {"job": job, "polled": True}
-    row = request.GET.get("view") == "row"
-    template = "jobs/dashboard_status.html" if row else "jobs/detail_live.html"
+    if request.GET.get("view") == "row":
+        # The dashboard row's cell, written as the dashboard writes it (no template).
+        html = job_status_html(
+            job,
+            membership=request.membership,
+            user=request.user,
+            csrf_token=csrf(request)["csrf_token"],
+            polled=True,
+        )
+    else:
+        html = render_to_string("jobs/detail_live.html", {"job": job, "polled": True}, request)
     if not job.is_finished:
-        return render(request, template, context)
-    response = HttpResponseStopPolling(render_to_string(template, context, request))
+        return HttpResponse(html)
+    response = HttpResponseStopPolling(html)
     # The job page then reloads its content once: files, summary and the complete row log.
     response["HX-Trigger"] = "job-finished"
     return response
