@@ -8,6 +8,7 @@ would not see the rows of a transaction the test holds open).
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -171,6 +172,36 @@ def test_it_writes_on_the_writer_thread_with_the_outcome_of_one_batch_after_the_
     s = serial["summary"]
     assert s["created"] and s["updated"] and s["failed"] and s["repeats_merged"]
     assert s["unresolved"], "the unresolved company is tallied"
+
+
+def test_the_writer_gets_the_gil_back_soon_while_it_runs_and_the_interval_is_put_back(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    """While a writer runs, the process's GIL switch interval is short (the writer waits for
+    the GIL after every statement); after the run it is what it was, also after a failure."""
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    before = sys.getswitchinterval()
+    seen = []
+    real = ImportRun.checkpoint_write
+
+    def write(run, checkpoint):
+        seen.append(sys.getswitchinterval())
+        real(run, checkpoint)
+
+    monkeypatch.setattr(ImportRun, "checkpoint_write", write)
+    _reset(org)
+    _run(org, owner, tmp_path, _rows(), overlap=True, name="handoff", on_duplicate="update")
+    assert seen and set(seen) == {pipeline.HANDOFF_INTERVAL}
+    assert sys.getswitchinterval() == before
+
+    def refuse(run, checkpoint):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(ImportRun, "checkpoint_write", refuse)
+    _reset(org)
+    *_, error, _ = _run(org, owner, tmp_path, _rows(), overlap=True, name="refused")
+    assert isinstance(error, DatabaseError)
+    assert sys.getswitchinterval() == before
 
 
 def test_a_batch_the_database_refuses_fails_its_rows_alike(
