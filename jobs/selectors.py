@@ -11,8 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.files.storage import Storage
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.http import Http404
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -58,6 +59,7 @@ def jobs_overview(*, jobs: QuerySet[DataJob], now=None) -> dict[str, int]:
     Status = DataJob.Status
     recent = Q(created_at__gte=since)
     nothing_done = Q(failed__gt=0, succeeded=0, skipped=0)
+    silent, seconds = _silent(now)
     overview = jobs.order_by().aggregate(
         running=Count("pk", filter=Q(status=Status.RUNNING)),
         # Pending jobs are drafts still being set up (the import wizard's), not waiting.
@@ -68,8 +70,13 @@ def jobs_overview(*, jobs: QuerySet[DataJob], now=None) -> dict[str, int]:
             "pk",
             filter=recent & (Q(status=Status.FAILED) | Q(status=Status.COMPLETED) & nothing_done),
         ),
+        # jobs_stalled, counted in the same query.
+        stalled=Count("pk", filter=silent),
     )
-    overview["stalled"] = jobs_stalled(jobs.order_by(), now=now).count()
+    if overview["stalled"] and now is None:
+        # As jobs_stalled: beats that reached only the side files (SQLite; no query elsewhere).
+        ids = jobs.order_by().filter(silent).values_list("pk", flat=True)
+        overview["stalled"] -= len(side_alive(ids, limit=seconds))
     return overview
 
 
@@ -96,15 +103,19 @@ def job_files_allowed(*, job: DataJob, membership) -> bool:
     return membership.is_admin or (job.user_id is not None and job.user_id == membership.user_id)
 
 
-def jobs_stalled(queryset: QuerySet[DataJob], *, now=None) -> QuerySet[DataJob]:
-    """Running jobs whose worker has not reported for longer than the configured time."""
+def _silent(now=None) -> tuple[Q, int]:
+    """Running jobs whose heartbeat has not reached the database for longer than the configured
+    time, and that time in seconds."""
     seconds = settings.FERRY["JOB_STALLED_AFTER_SECONDS"]
     cutoff = (now or timezone.now()) - timedelta(seconds=seconds)
-    stalled = (
-        queryset.filter(status=DataJob.Status.RUNNING)
-        .alias(last_seen=Coalesce("heartbeat_at", "started_at", "created_at"))
-        .filter(last_seen__lt=cutoff)
-    )
+    last_seen = Coalesce("heartbeat_at", "started_at", "created_at")
+    return Q(status=DataJob.Status.RUNNING) & LessThan(last_seen, cutoff), seconds
+
+
+def jobs_stalled(queryset: QuerySet[DataJob], *, now=None) -> QuerySet[DataJob]:
+    """Running jobs whose worker has not reported for longer than the configured time."""
+    silent, seconds = _silent(now)
+    stalled = queryset.filter(silent)
     # On SQLite a long all-or-nothing import beats through a file (see jobs/heartbeat.py).
     alive = side_alive(stalled.values_list("pk", flat=True), limit=seconds) if now is None else ()
     return stalled.exclude(pk__in=list(alive)) if alive else stalled
@@ -137,9 +148,10 @@ def workers_state(*, now=None) -> WorkersState:
     cutoff = (now or timezone.now()) - timedelta(
         seconds=settings.FERRY["JOB_STALLED_AFTER_SECONDS"]
     )
-    alive = WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).count()
-    last = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
-    return WorkersState(alive=alive, last_seen=last)
+    state = WorkerHeartbeat.objects.aggregate(
+        alive=Count("pk", filter=Q(seen_at__gte=cutoff)), last_seen=Max("seen_at")
+    )
+    return WorkersState(**state)
 
 
 def workers_silent_message(*, workers: WorkersState, job: DataJob | None = None) -> str:
