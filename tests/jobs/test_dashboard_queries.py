@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models import DataJob, WorkerHeartbeat
@@ -60,3 +61,32 @@ def test_workers_state_is_one_query(db, django_assert_num_queries):
         state = workers_state()
     assert state.alive == 1 and state.any_alive
     assert state.last_seen == WorkerHeartbeat.objects.exclude(pk=old.pk).get().seen_at
+
+
+def test_the_rows_leave_the_json_they_never_read_in_the_database(
+    owner_client, org, owner, make_job, django_assert_max_num_queries
+):
+    errors = [{"row": n, "message": "x" * 200} for n in range(50)]
+    for n in range(6):
+        make_job(
+            org,
+            owner,
+            status=Status.FAILED if n % 2 else Status.COMPLETED,
+            failed=2,
+            succeeded=5,
+            summary={"rolled_back": n % 4 == 1, "errors": errors},
+            checkpoint={"errors": errors},
+            params={"mapping": {"a": "b"}},
+        )
+    url = reverse("jobs:dashboard")
+    owner_client.get(url)
+    with django_assert_max_num_queries(30) as few:
+        html = owner_client.get(url).content.decode()
+    rows = [q["sql"] for q in few.captured_queries if '"jobs_datajob"."status"' in q["sql"]]
+    assert rows and not any('"jobs_datajob"."checkpoint"' in sql for sql in rows)
+    # A failed job's summary still says whether it was rolled back, read in one query.
+    assert html.count(">Rolled back</span>") == 2 and html.count(">Failed</span>") == 1
+    for _ in range(20):
+        make_job(org, owner, status=Status.FAILED, summary={"rolled_back": True})
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        owner_client.get(url)
