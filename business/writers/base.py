@@ -76,9 +76,64 @@ class UnknownFormat(FerryError):
         )
 
 
-# Converters: per column, a function turning what the database returned into the Python value,
-# or None when the value is used as it is.
+class Call:
+    """A converter called with more arguments after the value: ``func(value, *args)``.
+
+    Django's converters take ``(value, expression, connection)``; a wrapper per column (a
+    lambda) would cost a second Python call per cell, so ``row_function`` writes the call itself
+    into the row's function. Called directly, it does the same."""
+
+    __slots__ = ("args", "func")
+
+    def __init__(self, func: Callable[..., Any], *args: Any):
+        self.func = func
+        self.args = args
+
+    def __call__(self, value: Any) -> Any:
+        return self.func(value, *self.args)
+
+
+class Steps(tuple):
+    """Converters applied one after the other (each a function of the value or a ``Call``);
+    ``row_function`` nests them into one expression."""
+
+    def __call__(self, value: Any) -> Any:
+        for step in self:
+            value = step(value)
+        return value
+
+    @classmethod
+    def then(cls, first, convert) -> Any:
+        """``convert`` applied after ``first`` (None: nothing before)."""
+        if first is None:
+            return convert
+        before = tuple(first) if isinstance(first, Steps) else (first,)
+        return cls((*before, convert))
+
+
+# Converters: per column, a function turning what the database returned into the Python value
+# (or a ``Call``, or ``Steps`` of them), or None when the value is used as it is.
 Converters = Sequence[Callable[[Any], Any] | None]
+
+
+def _converter_expression(index: int, convert, namespace: dict[str, Any]) -> str:
+    """The Python expression applying ``convert`` to ``v<index>``; its functions and arguments
+    are put into ``namespace``, the source only names them."""
+    expression = f"v{index}"
+    steps = convert if isinstance(convert, Steps) else (convert,)
+    for k, step in enumerate(steps):
+        name = f"c{index}_{k}"
+        if isinstance(step, Call):
+            namespace[name] = step.func
+            arguments = [expression]
+            for j, argument in enumerate(step.args):
+                namespace[f"{name}_{j}"] = argument
+                arguments.append(f"{name}_{j}")
+            expression = f"{name}({', '.join(arguments)})"
+        else:
+            namespace[name] = step
+            expression = f"{name}({expression})"
+    return expression
 
 
 def row_function(
@@ -87,6 +142,7 @@ def row_function(
     *,
     converters: Converters | None = None,
     result: str = "tuple",
+    fallback: Callable[[tuple], Any] | None = None,
 ):
     """A function of one row (a sequence of ``len(cells)`` values) compiled from one Python
     expression per column, each reading its value as ``v<i>`` — after the column's converter,
@@ -95,23 +151,30 @@ def row_function(
     The writers run this once per row of exports of millions of rows: one generated function
     with the columns unrolled (no loop over cells, no call per cell but the converters) is what
     keeps them close to bare ``csv.writer`` (bench/bench_export.py). ``result`` is "tuple", or a
-    ``%``-format string taking the cells' texts in order (JSON). The source is built from column
-    positions and the writers' own fixed snippets only, never from data.
+    ``%``-format string taking the cells' texts in order (JSON). With ``fallback``, a row whose
+    cells raise (a guess about a column's values that this row does not fit) is handed to it as
+    the tuple of its converted values instead. The source is built from column positions and
+    the writers' own fixed snippets only, never from data.
     """
     names = [f"v{i}" for i in range(len(cells))]
     namespace = dict(namespace)
     lines = [f"    {', '.join(names)}, = values"] if names else []
     for index, convert in enumerate(converters or ()):
         if convert is not None:
-            namespace[f"c{index}"] = convert
-            lines.append(f"    v{index} = c{index}(v{index})")
+            lines.append(f"    v{index} = {_converter_expression(index, convert, namespace)}")
     joined = ", ".join(cells)
     if result == "tuple":
         body = f"({joined},)" if cells else "()"
     else:
         body = f"{result!r} % ({joined},)" if cells else f"{result!r} % ()"
     source = "def convert(values):\n" + "".join(f"{line}\n" for line in lines)
-    source += f"    return {body}\n"
+    if fallback is None:
+        source += f"    return {body}\n"
+    else:
+        namespace["fallback"] = fallback
+        values = f"({', '.join(names)},)" if names else "()"
+        source += f"    try:\n        return {body}\n    except Exception:\n"
+        source += f"        return fallback({values})\n"
     exec(source, namespace)  # noqa: S102  see the docstring: no data in the source
     return namespace["convert"]
 
@@ -259,10 +322,14 @@ class Writer(ABC):
         them into Python values); returns how many. CSV and JSON do it in one compiled step."""
         if not any(self.converters):
             return self.rows(rows)
+        return self.rows(map(self.python_values(), rows))
+
+    def python_values(self) -> Callable[[Sequence], tuple]:
+        """The section's converters as one function: a database row → its Python values."""
         if self._values is None:
             cells = [f"v{i}" for i in range(len(self.columns))]
             self._values = row_function(cells, {}, converters=self.converters)
-        return self.rows(map(self._values, rows))
+        return self._values
 
     def close(self) -> None:
         if self.closed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from typing import Any
 
 from business.resources import FieldType
@@ -20,9 +21,15 @@ from business.writers.base import (
 # Python's str() of these differs from the CSV we promise (true/false, local ISO date-times,
 # plain decimals); dates, integers and text are written as they are.
 CONVERTED_TYPES = (FieldType.BOOLEAN, FieldType.DATETIME, FieldType.DECIMAL, FieldType.MONEY)
+# Columns whose values are never text as the database returns them (``text_columns``).
+NOT_TEXT_TYPES = (*CONVERTED_TYPES, FieldType.DATE, FieldType.INTEGER)
+# How many rows of the first chunk ``text_columns`` looks at.
+TEXT_SAMPLE = 500
 
 
-def row_converter(columns: list[Column], converters: Converters | None = None):
+def row_converter(
+    columns: list[Column], converters: Converters | None = None, *, text: Collection[int] = ()
+):
     """A function turning one row into CSV cells, compiled for these columns (``row_function``).
 
     With ``converters``, the row is as the database returned it and each column's converter runs
@@ -30,25 +37,52 @@ def row_converter(columns: list[Column], converters: Converters | None = None):
     string sorting before ``FORMULA_BELOW`` is matched against the rule (``FORMULA_RISK``),
     and ``neutralize`` only called for those it matches: a name costs one comparison, a phone
     number (+33 …) one match.
+
+    ``text``: the indexes of columns known to hold text (``text_columns``). Their cells skip the
+    type test (``not v or v >= B``); a row where one of them holds something else after all
+    raises in there and is written by the exact form instead (the same function without
+    ``text``), so the bytes never depend on the guess.
     """
     cells = []
     for index, column in enumerate(columns):
         name = f"v{index}"
-        text = f"N({name}) if {name}.__class__ is str and {name} < B and R({name})"
+        if index in text:
+            risky = f"N({name}) if {name}.__class__ is str else {name}"  # as the exact form
+            cells.append(f"({name} if not {name} or {name} >= B or not R({name}) else {risky})")
+            continue
+        text_cell = f"N({name}) if {name}.__class__ is str and {name} < B and R({name})"
         if column.type == FieldType.BOOLEAN:
+            # True and False first: what a boolean column holds but for None.
+            first = f'"true" if {name} is True else "false" if {name} is False else '
             other = f'{name} if {name} is None else ("true" if {name} else "false")'
-        elif column.type in CONVERTED_TYPES:
+            cells.append(f"({first}{text_cell} else {other})")
+            continue
+        if column.type in CONVERTED_TYPES:
             other = f"{name} if {name} is None else tv({name})"
         else:
             other = name
-        cells.append(f"({text} else {other})")
+        cells.append(f"({text_cell} else {other})")
     namespace = {
         "B": FORMULA_BELOW,
         "R": FORMULA_RISK.match,
         "N": neutralize,
         "tv": text_value,
     }
-    return row_function(cells, namespace, converters=converters)
+    fallback = row_converter(columns) if text else None
+    return row_function(cells, namespace, converters=converters, fallback=fallback)
+
+
+def text_columns(columns: list[Column], rows: list[tuple]) -> set[int]:
+    """The columns of a text type whose values in ``rows`` (Python values) are strings or
+    None, with at least one string: the ones ``row_converter`` may write without a type test."""
+    found = set()
+    for index, column in enumerate(columns):
+        if column.type in NOT_TEXT_TYPES:
+            continue
+        kinds = {value.__class__ for row in rows if (value := row[index]) is not None}
+        if kinds == {str}:
+            found.add(index)
+    return found
 
 
 class CsvWriter(Writer):
@@ -107,7 +141,10 @@ class CsvWriter(Writer):
         # The database's values go through one compiled function and csv's own loop: no Python
         # loop and no intermediate row per row.
         if self._convert_db is None:
-            self._convert_db = row_converter(self.columns, self.converters)
+            # Which columns hold text, from the first rows as Python values.
+            sample = list(map(self.python_values(), rows[:TEXT_SAMPLE]))
+            text = text_columns(self.columns, sample)
+            self._convert_db = row_converter(self.columns, self.converters, text=text)
         self._csv.writerows(map(self._convert_db, rows))
         self.rows_written += len(rows)
         return len(rows)

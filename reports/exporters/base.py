@@ -99,8 +99,9 @@ class RowChunks:
 
     def then(self, index: int, convert: Callable[[Any], Any]) -> None:
         """Apply ``convert`` to column ``index`` after what is already done to it."""
-        first = self.converters[index]
-        self.converters[index] = convert if first is None else (lambda v: convert(first(v)))
+        from business.writers.base import Steps
+
+        self.converters[index] = Steps.then(self.converters[index], convert)
 
     def rows(self) -> Iterator[tuple]:
         """The rows one by one as Python values (previews, small reads)."""
@@ -132,23 +133,14 @@ def queryset_chunks(queryset, *, chunk_size: int = CHUNK_SIZE) -> RowChunks:
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
         if len(fields) != width or compiler.has_composite_fields(fields):
             raise ValueError("queryset_chunks takes a values_list() of plain fields.")
+        from business.writers.base import Call, Steps
+
         connection = compiler.connection
         for index, (convs, expression) in compiler.get_converters(fields).items():
-            converters[index] = _django_converter(convs, expression, connection)
+            # Called as Django calls them, written straight into the writer's row function.
+            calls = [Call(convert, expression, connection) for convert in convs]
+            converters[index] = calls[0] if len(calls) == 1 else Steps(calls)
     return RowChunks(chunks=iter(chunks), converters=converters)
-
-
-def _django_converter(convs, expression, connection) -> Callable[[Any], Any]:
-    if len(convs) == 1:
-        (convert,) = convs
-        return lambda value: convert(value, expression, connection)
-
-    def apply(value):
-        for convert in convs:
-            value = convert(value, expression, connection)
-        return value
-
-    return apply
 
 
 class UnknownExporter(FerryError):

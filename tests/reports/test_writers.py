@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from business.resources import FieldType as T
 from business.writers import FORMATS, Column, PdfRowLimit, writer_for
 from business.writers import xlsx as xlsx_module
-from business.writers.base import neutralize, neutralize_undo
+from business.writers.base import Call, Steps, neutralize, neutralize_undo
 from jobs.errors import FerryError
 
 COLUMNS = [
@@ -386,6 +386,67 @@ def test_it_neutralises_text_in_typed_csv_columns_and_keeps_none_empty(tmp_path)
     with open(path, encoding="utf-8", newline="") as fh:
         data = list(csv.reader(fh))[1:]
     assert data == [["'=1+1", "-2", "'@x"], ["", "", ""], ["true", "100", "2024-02-29"]]
+
+
+def _day(value, separator):
+    return None if value is None else dt.date(*map(int, value.split(separator)))
+
+
+def test_it_writes_database_chunks_to_exactly_these_csv_bytes(tmp_path):
+    # Rows as a cursor returns them, turned into values by per-column converters (a plain
+    # function, a call with extra arguments, two in a row), the way a resource export writes
+    # them. The first chunk decides which columns hold text; the second breaks that guess (an
+    # integer and a date in text columns) and must still come out as the per-cell rules say.
+    columns = [
+        Column("email", "=Email", T.EMAIL),
+        Column("name", "Name"),
+        Column("stage", "Stage", T.CHOICE),
+        Column("phone", "Phone"),
+        Column("active", "Active", T.BOOLEAN),
+        Column("born", "Born", T.DATE),
+        Column("amount", "Amount", T.MONEY),
+    ]
+    names = {"c": "Customer", "l": "@Lead"}
+    converters = [
+        None,
+        None,
+        lambda code: names.get(code, code),
+        None,
+        Call(lambda value, yes: None if value is None else value == yes, 1),
+        Steps((str.strip, Call(_day, "/"))),
+        Call(lambda value, places: value and Decimal(value).quantize(places), Decimal("0.01")),
+    ]
+    first = [
+        ("a@x.io", 'Zoë "Z" O\'Brien', "c", "+41 44 668 18 00", 1, " 2024/2/29 ", "12.5"),
+        ("=cmd@x.io", "", "l", "-12.50", 0, "1990/1/1", "-3"),
+        ("b@x.io", None, "x", "+cmd|' /C calc'!A0", None, "2000/12/31", None),
+    ]
+    second = [
+        ("c@x.io", 42, "c", "\tTabbed", 1, "2001/1/1", "0"),
+        ("d@x.io", dt.date(2020, 5, 4), "c", "line\nbreak", 0, "2001/1/2", "1E+3"),
+    ]
+    path = tmp_path / "chunks.csv"
+    with writer_for("csv")(path, title="People") as writer:
+        writer.section("People", columns, converters=converters)
+        assert writer.chunk(first) + writer.chunk(second) == 5
+    assert (
+        path.read_bytes()
+        == (
+            "'=Email,Name,Stage,Phone,Active,Born,Amount\r\n"
+            'a@x.io,"Zoë ""Z"" O\'Brien",Customer,+41 44 668 18 00,true,2024-02-29,12.50\r\n'
+            "'=cmd@x.io,,'@Lead,-12.50,false,1990-01-01,-3.00\r\n"
+            "b@x.io,,x,'+cmd|' /C calc'!A0,,2000-12-31,\r\n"
+            "c@x.io,42,Customer,'\tTabbed,true,2001-01-01,0.00\r\n"
+            'd@x.io,2020-05-04,Customer,"line\nbreak",false,2001-01-02,1000.00\r\n'
+        ).encode()
+    )
+    # The same values handed over one row at a time (the reports' way) give the same bytes.
+    again = tmp_path / "rows.csv"
+    with writer_for("csv")(again, title="People") as writer:
+        writer.section("People", columns)
+        for row in first + second:
+            writer.row([v if c is None else c(v) for c, v in zip(converters, row, strict=True)])
+    assert again.read_bytes() == path.read_bytes()
 
 
 def test_it_prints_markup_in_pdf_cells_as_text(tmp_path):
