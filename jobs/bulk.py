@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -67,11 +68,17 @@ class TableInserter:
         self.qtable = qn(self.table)
 
     def insert(
-        self, rows: Sequence[dict[str, Any]], *, now, defaults: dict[str, Any] | None = None
+        self,
+        rows: Sequence[dict[str, Any]],
+        *,
+        now,
+        defaults: dict[str, Any] | None = None,
+        staged: Staged | None = None,
     ) -> list[int]:
         """Insert the rows; returns their new primary keys in order.
 
         Attributes a row lacks take ``defaults`` (else NULL); auto_now fields take ``now``.
+        ``staged``: the same rows made ready by ``stage`` (on another thread).
         """
         if not rows:
             return []
@@ -79,8 +86,46 @@ class TableInserter:
             # Reserving keys above MAX(id) is only safe while holding the write lock.
             with transaction.atomic():
                 return self.insert(rows, now=now, defaults=defaults)
-        defaults = defaults or {}
+        if staged is None or len(staged.ids) != len(rows):
+            ids = self._reserve(len(rows))
+            staged = Staged(ids, *self._params(rows, ids, now=now, defaults=defaults))
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            if self.vendor == "postgresql":
+                with raw.copy(f"COPY {self.qtable} ({staged.columns}) FROM STDIN") as copy:
+                    if staged.payload is not None:
+                        copy.write(staged.payload)
+                    else:
+                        write = copy.write_row
+                        for row in staged.params:
+                            write(row)
+            else:
+                marks = ", ".join(["?"] * len(staged.params[0]))
+                # The raw sqlite3 cursor: Django's wrapper would rewrite the query per call.
+                _sqlite_cursor(raw).executemany(
+                    f"INSERT INTO {self.qtable} ({staged.columns}) VALUES ({marks})",
+                    staged.params,
+                )
+        return staged.ids
+
+    def stage(
+        self, rows: Sequence[dict[str, Any]], *, now, defaults: dict[str, Any] | None = None
+    ) -> Staged:
+        """PostgreSQL: ``insert``'s work up to the database's, done ahead on this thread's
+        connection (keys reserved from the sequence, which no transaction holds back; rows
+        in COPY's text format), so that another thread's ``insert(staged=…)`` only sends
+        them. The import's writer thread is its critical path (wizard/engine/pipeline.py)."""
+        if self.vendor != "postgresql":
+            raise ValueError("only PostgreSQL's keys may be reserved outside the write")
         ids = self._reserve(len(rows))
+        columns, params = self._params(rows, ids, now=now, defaults=defaults)
+        return Staged(ids, columns, params, _copy_text(params))
+
+    def _params(
+        self, rows: Sequence[dict[str, Any]], ids: list[int], *, now, defaults
+    ) -> tuple[str, list[list]]:
+        """The column list and each row's values in its order, converted where needed."""
+        defaults = defaults or {}
         auto = set(self.auto_now)
         first = rows[0]
         # Columns the rows carry come first (read in C by itemgetter), then the ones every
@@ -131,20 +176,7 @@ class TableInserter:
         qn = connection.ops.quote_name
         field_of = {f.attname: f for f in self.fields}
         columns = ", ".join(qn(c) for c in [self.pk_column, *(field_of[a].column for a in order)])
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            if self.vendor == "postgresql":
-                with raw.copy(f"COPY {self.qtable} ({columns}) FROM STDIN") as copy:
-                    write = copy.write_row
-                    for row in params:
-                        write(row)
-            else:
-                marks = ", ".join(["?"] * (len(order) + 1))
-                # The raw sqlite3 cursor: Django's wrapper would rewrite the query per call.
-                _sqlite_cursor(raw).executemany(
-                    f"INSERT INTO {self.qtable} ({columns}) VALUES ({marks})", params
-                )
-        return ids
+        return columns, params
 
     def update(self, objs: Sequence[models.Model], attnames: Sequence[str]) -> None:
         """UPDATE the given attributes of existing rows, one prepared statement for all."""
@@ -214,6 +246,35 @@ class TableInserter:
             if found and found[0] and found[0] > top:
                 top = found[0]
             return list(range(top + 1, top + 1 + n))
+
+
+@dataclass
+class Staged:
+    """A batch's rows made ready to insert: their keys, the column list, and the values (in
+    COPY's text format too, when ``TableInserter.stage`` made them)."""
+
+    ids: list[int]
+    columns: str
+    params: list[list]
+    payload: bytes | None = None
+
+
+def _copy_text(params: list[list]) -> bytes | None:
+    """The rows as the data of a text-format ``COPY … FROM STDIN``, formatted by psycopg's
+    own COPY code (C in psycopg-binary) with this thread's connection's adapters; None where
+    that code is not where this psycopg keeps it (the rows then go one by one as before)."""
+    try:
+        from psycopg._copy_base import TextFormatter  # not public API: guarded
+        from psycopg.adapt import Transformer
+    except ImportError:
+        return None
+    connection.ensure_connection()
+    raw = connection.connection
+    formatter = TextFormatter(Transformer(raw), encoding=raw.info.encoding)
+    write = formatter.write_row
+    chunks = [write(row) for row in params]
+    chunks.append(formatter.end())
+    return b"".join(chunks)
 
 
 def _array_casts(fields: Sequence[models.Field]) -> list[str] | None:

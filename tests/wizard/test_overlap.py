@@ -209,10 +209,10 @@ def test_a_batch_the_database_refuses_fails_its_rows_alike(
 ):
     real = InstanceFactory.insert
 
-    def insert(self, rows, *, now):
+    def insert(self, rows, *, now, staged=None):
         if any(r.get("email") == "p17@x.com" for r in rows):
             raise DatabaseError("value too long for type character varying(1)")
-        return real(self, rows, now=now)
+        return real(self, rows, now=now, staged=staged)
 
     settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
     results = []

@@ -97,8 +97,9 @@ class BatchWriter:
 
     # --- the run's side -----------------------------------------------------------------
 
-    def write(self, rows: list) -> None:
-        self._inbox.put(rows)
+    def write(self, rows: list, staged=None) -> None:
+        """``staged``: its new records made ready on the run's thread (``prepare_stage``)."""
+        self._inbox.put((rows, staged))
 
     def written(self) -> bool:
         """Wait until the batch last given to ``write`` is written (not yet committed); True
@@ -140,11 +141,12 @@ class BatchWriter:
         run = self.run
         try:
             while True:
-                rows = self._inbox.get()
-                if rows is _STOP:
+                item = self._inbox.get()
+                if item is _STOP:
                     return
+                rows, staged = item
                 with transaction.atomic():
-                    self._outbox.put(run.write_stage(rows))
+                    self._outbox.put(run.write_stage(rows, staged))
                     handed = self._inbox.get()
                     if handed is _STOP:
                         raise _Stopped()

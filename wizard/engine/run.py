@@ -31,6 +31,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from business.resources import Resource
+from jobs.bulk import Staged
 from jobs.errors import FerryError, LimitExceeded
 from wizard.engine.checkpoint import CheckpointMixin
 from wizard.engine.collector import fewer_collections
@@ -403,7 +404,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                         break
                     if self.progress is not None:
                         self.progress.check_cancel()
-                    self.prepare_stage(rows)
+                    staged = self.prepare_stage(rows)
                 except BaseException:
                     if pending is not None:
                         partial = (None, counts_added(counts_before, self.counts), self.tallied)
@@ -416,7 +417,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                 prepared = (rows, counts_added(counts_before, self.counts), tallied)
                 if pending is not None:
                     self._hand_over(writer, pending, prepared)
-                writer.write(rows)
+                writer.write(rows, staged)
                 pending = prepared
             if pending is not None:
                 self._hand_over(writer, pending, None)
@@ -473,21 +474,24 @@ class ImportRun(CheckpointMixin, ResultsMixin):
 
     # --- one batch -------------------------------------------------------------------------
 
-    def prepare_stage(self, rows: list[Row]) -> None:
+    def prepare_stage(self, rows: list[Row]) -> Staged | None:
         """What the run's thread does for a batch the writer thread will write: parse, keys,
-        references and existing records (reads only)."""
+        references and existing records (reads only), then the new records made ready to
+        send (keys reserved, rows formatted): the writer is the critical path."""
         self.parse(rows)
         self.keys_check(rows)
         self.prepare(rows)
+        new = [r.values for r in rows if r.status == ImportRow.Status.NEW]
+        return self.factory.stage(new, now=timezone.now())
 
-    def write_stage(self, rows: list[Row]) -> bool:
+    def write_stage(self, rows: list[Row], staged: Staged | None = None) -> bool:
         """The writer thread's part of a batch prepared by ``prepare_stage``, in the batch's
         transaction: its writes, or, if the database refuses them, the reason on every row
         (then True)."""
         self.now = timezone.now()
         try:
             with transaction.atomic():
-                self.write_fallback(rows)
+                self.write_fallback(rows, staged)
         except DatabaseError as exc:
             logger.warning(
                 "import job %s: a batch was refused by the database: %s", self.job.pk, exc
@@ -520,13 +524,13 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         self.identity.after(rows)
         self.record(rows)
 
-    def write_fallback(self, rows: list[Row]) -> None:
+    def write_fallback(self, rows: list[Row], staged: Staged | None = None) -> None:
         """A skip-invalid batch's writes; if someone wrote the same keys meanwhile, one row at
         a time to find the rows that clash (the others are written)."""
         _relaxed_commit()
         try:
             with transaction.atomic():
-                self.write(rows)
+                self.write(rows, staged)
         except IntegrityError:
             self.write_one_by_one(rows)
 
@@ -659,10 +663,11 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             return [(r.values.get(a),) for r in rows]
         return [tuple(r.values.get(a) for a in attnames) for r in rows]
 
-    def write(self, rows: list[Row]) -> None:
+    def write(self, rows: list[Row], staged: Staged | None = None) -> None:
+        """``staged``: the batch's new records made ready by ``prepare_stage``."""
         new = [r for r in rows if r.status == ImportRow.Status.NEW]
         if new:
-            ids = self.factory.insert([r.values for r in new], now=self.now)
+            ids = self.factory.insert([r.values for r in new], now=self.now, staged=staged)
             for row, pk in zip(new, ids, strict=True):
                 row.obj = pk
             self.pending_fix(new)
