@@ -10,10 +10,11 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.db.models import QuerySet
 from django.template import Context
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.dates import MONTHS_3
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 from jobs.fast_rows import CellWriter, FastRowsTable, value_cell_writer
 from jobs.models import DataJob
@@ -121,18 +122,44 @@ class DataJobTable(FastRowsTable):
             write = job_status_writer(context)
             return lambda record, _counter: write(record)
         get = {
-            "id": self.render_id,
+            "id": _id_writer(),
             "job_type": lambda job: job.get_job_type_display() if job.job_type else None,
             "target": lambda job: job.target and self.render_target(job),
             "file": self.render_file,
             "user": lambda job: job.user_id and self.render_user(job),
-            "created_at": _created,
+            "created_at": _created_writer(),
         }.get(bound.name)
         if get is None:
             return super().cell_writer(bound, context)
         return value_cell_writer(get, bound=bound, context=context)
 
 
-def _created(job: DataJob) -> str | None:
-    # DateTimeColumn's template: {{ value|date:format|default:default }}, in local time.
-    return job.created_at and date_filter(timezone.localtime(job.created_at), CREATED_FORMAT)
+# A pk no job has, to find where the pk goes in a job's URL.
+_PK_MARK = 987654321012
+
+
+def _id_writer():
+    """render_id for each row of one table, with one reverse() for the table: its links differ
+    only in the pk (the rows test compares them with render_id's)."""
+    href = reverse("jobs:detail", args=[_PK_MARK])
+    before, after = (escape(part) for part in href.split(str(_PK_MARK), 1))
+
+    def link(job: DataJob):
+        pk = int(job.pk)
+        return mark_safe(f'<a href="{before}{pk}{after}">#{pk}</a>')
+
+    return link
+
+
+def _created_writer():
+    """DateTimeColumn's template, {{ value|date:"j M Y, H:i"|default:default }} in local time,
+    for each row of one table: the month names are read in the active language once."""
+    months = {n: str(MONTHS_3[n]).title() for n in MONTHS_3}  # what the "M" format writes
+
+    def created(job: DataJob) -> str | None:
+        if not job.created_at:
+            return job.created_at
+        at = timezone.localtime(job.created_at)
+        return f"{at.day} {months[at.month]} {at.year:04d}, {at.hour:02d}:{at.minute:02d}"
+
+    return created

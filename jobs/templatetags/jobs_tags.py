@@ -4,9 +4,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma, naturaltime
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import numberformat
+from django.utils.formats import get_format
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from jobs.models import DataJob
@@ -85,7 +87,8 @@ def job_status_html(
     Written here rather than by a template: the dashboard writes one per row, and through the
     template engine this cell was half of the dashboard's CPU. ``membership`` and ``user``: the
     person looking (a stalled job's button is for those who may control it); ``polled``: the
-    fragment answers a poll, so a job that has just finished still shows its full bar.
+    fragment answers a poll, so a job that has just finished still shows its full bar. Numbers
+    are written as they are; every text is escaped (tests/jobs/test_status_cell.py).
     """
     Status = DataJob.Status
     # Each of these is read once: the template asked for is_stalled six times a row.
@@ -93,46 +96,37 @@ def job_status_html(
     live = _is_live(job, stalled)
     pk = job.pk
     if live:
-        head = format_html(
-            '<div class="job-status" id="job-status-{}" hx-get="{}?view=row" '
-            'hx-trigger="every 1s" hx-swap="outerHTML">',
-            pk,
-            reverse("jobs:status", args=[pk]),
-        )
+        url = escape(reverse("jobs:status", args=[pk]))
+        parts = [
+            f'<div class="job-status" id="job-status-{pk}" hx-get="{url}?view=row" '
+            'hx-trigger="every 1s" hx-swap="outerHTML">'
+        ]
     else:
-        head = format_html('<div class="job-status" id="job-status-{}">', pk)
+        parts = [f'<div class="job-status" id="job-status-{pk}">']
+    parts.append(' <div class="job-status-main"> ')
     outcome = job.outcome
     if stalled:
-        badge = format_html(
-            '<span class="badge stalled" title="No word from the worker since {}">Stalled</span>',
-            naturaltime(job.heartbeat_at or job.started_at),
+        since = escape(str(naturaltime(job.heartbeat_at or job.started_at)))
+        parts.append(
+            f'<span class="badge stalled" title="No word from the worker since {since}">'
+            "Stalled</span>"
         )
     else:
-        badge = format_html('<span class="badge {}">{}</span>', outcome.tone, outcome.label)
-    parts = [head, ' <div class="job-status-main"> ', badge]
+        parts.append(f'<span class="badge {escape(outcome.tone)}">{escape(outcome.label)}</span>')
     if live or stalled or polled:
-        percent = job.percent
+        percent = int(job.percent)
         parts.append(
-            format_html(
-                ' <div class="progress{}" role="progressbar" aria-label="Progress of job {}" '
-                'aria-valuemin="0" aria-valuemax="100" aria-valuenow="{}"> '
-                '<span style="width: {}%"></span> </div> <span class="percent small">{}%</span>',
-                _progress_class(outcome.tone, stalled),
-                pk,
-                percent,
-                percent,
-                percent,
-            )
+            f' <div class="progress{_progress_class(outcome.tone, stalled)}" role="progressbar" '
+            f'aria-label="Progress of job {pk}" aria-valuemin="0" aria-valuemax="100" '
+            f'aria-valuenow="{percent}"> <span style="width: {percent}%"></span> </div> '
+            f'<span class="percent small">{percent}%</span>'
         )
     if stalled and job_controllable(job=job, membership=membership, user=user):
+        action = escape(reverse("jobs:mark_failed", args=[pk]))
         parts.append(
-            format_html(
-                ' <form method="post" action="{}" class="inline"> {}<input type="hidden" '
-                'name="next" value="dashboard"> <button type="submit" class="danger">'
-                "Mark failed</button> </form>",
-                reverse("jobs:mark_failed", args=[pk]),
-                _csrf_input(csrf_token),
-            )
+            f' <form method="post" action="{action}" class="inline"> {_csrf_input(csrf_token)}'
+            '<input type="hidden" name="next" value="dashboard"> '
+            '<button type="submit" class="danger">Mark failed</button> </form>'
         )
     parts.append(' </div> <div class="job-counts small muted"> ')
     if job.status == Status.PENDING:
@@ -145,21 +139,37 @@ def job_status_html(
     return mark_safe("".join(parts))
 
 
-def _counts_html(job: DataJob) -> SafeString:
+def _counts_html(job: DataJob) -> str:
     # "40,000 of 100,000 rows · 3 failed · 2 skipped · 1 min 05 s"
-    parts = [format_html("{}", intcomma(job.processed))]
+    grouped = _grouper()
+    parts = [grouped(job.processed)]
     if job.total:
-        parts.append(format_html(" of {}", intcomma(job.total)))
+        parts.append(f" of {grouped(job.total)}")
     parts.append(" rows")
     if job.failed:
-        parts.append(
-            format_html(' · <span class="text-err">{} failed</span>', intcomma(job.failed))
-        )
+        parts.append(f' · <span class="text-err">{grouped(job.failed)} failed</span>')
     if job.skipped:
-        parts.append(format_html(" · {} skipped", intcomma(job.skipped)))
+        parts.append(f" · {grouped(job.skipped)} skipped")
     if job.started_at:
-        parts.append(format_html(" · {}", format_duration(job.duration)))
-    return mark_safe("".join(parts))
+        parts.append(f" · {escape(format_duration(job.duration))}")
+    return "".join(parts)
+
+
+def _grouper() -> Callable[[int], str]:
+    """humanize's ``intcomma`` for whole numbers, escaped: what it does for one (number_format
+    with grouping forced), with the language's separators read once rather than per number."""
+    decimal = get_format("DECIMAL_SEPARATOR")
+    grouping = get_format("NUMBER_GROUPING")
+    thousands = get_format("THOUSAND_SEPARATOR")
+
+    def grouped(value) -> str:
+        return escape(
+            numberformat.format(
+                int(value), decimal, None, grouping, thousands, force_grouping=True, use_l10n=True
+            )
+        )
+
+    return grouped
 
 
 def _csrf_input(token) -> SafeString:
