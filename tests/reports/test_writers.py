@@ -396,7 +396,7 @@ def test_it_writes_database_chunks_to_exactly_these_csv_bytes(tmp_path):
     # Rows as a cursor returns them, turned into values by per-column converters (a plain
     # function, a call with extra arguments, two in a row), the way a resource export writes
     # them. The first chunk decides which columns hold text; the second breaks that guess (an
-    # integer and a date in text columns) and must still come out as the per-cell rules say.
+    # integer and a date in a text column) and must still come out as the per-cell rules say.
     columns = [
         Column("email", "=Email", T.EMAIL),
         Column("name", "Name"),
@@ -418,26 +418,28 @@ def test_it_writes_database_chunks_to_exactly_these_csv_bytes(tmp_path):
     ]
     first = [
         ("a@x.io", 'Zoë "Z" O\'Brien', "c", "+41 44 668 18 00", 1, " 2024/2/29 ", "12.5"),
-        ("=cmd@x.io", "", "l", "-12.50", 0, "1990/1/1", "-3"),
-        ("b@x.io", None, "x", "+cmd|' /C calc'!A0", None, "2000/12/31", None),
+        ("b@x.io", "", "l", "-12.50", 0, "1990/1/1", "-3"),
+        ("c@x.io", None, "x", "+cmd|' /C calc'!A0", None, "2000/12/31", None),
     ]
     second = [
-        ("c@x.io", 42, "c", "\tTabbed", 1, "2001/1/1", "0"),
+        ("=cmd@x.io", 42, "c", "\tTabbed", 1, "2001/1/1", "0"),
         ("d@x.io", dt.date(2020, 5, 4), "c", "line\nbreak", 0, "2001/1/2", "1E+3"),
+        ("e@x.io", "@name", "c", "", 1, "2001/1/3", "1"),
     ]
     path = tmp_path / "chunks.csv"
     with writer_for("csv")(path, title="People") as writer:
         writer.section("People", columns, converters=converters)
-        assert writer.chunk(first) + writer.chunk(second) == 5
+        assert writer.chunk(first) + writer.chunk(second) == 6
     assert (
         path.read_bytes()
         == (
             "'=Email,Name,Stage,Phone,Active,Born,Amount\r\n"
             'a@x.io,"Zoë ""Z"" O\'Brien",Customer,+41 44 668 18 00,true,2024-02-29,12.50\r\n'
-            "'=cmd@x.io,,'@Lead,-12.50,false,1990-01-01,-3.00\r\n"
-            "b@x.io,,x,'+cmd|' /C calc'!A0,,2000-12-31,\r\n"
-            "c@x.io,42,Customer,'\tTabbed,true,2001-01-01,0.00\r\n"
+            "b@x.io,,'@Lead,-12.50,false,1990-01-01,-3.00\r\n"
+            "c@x.io,,x,'+cmd|' /C calc'!A0,,2000-12-31,\r\n"
+            "'=cmd@x.io,42,Customer,'\tTabbed,true,2001-01-01,0.00\r\n"
             'd@x.io,2020-05-04,Customer,"line\nbreak",false,2001-01-02,1000.00\r\n'
+            "e@x.io,'@name,Customer,,true,2001-01-03,1.00\r\n"
         ).encode()
     )
     # The same values handed over one row at a time (the reports' way) give the same bytes.
