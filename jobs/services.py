@@ -414,11 +414,20 @@ def job_log(*, job: DataJob, entries: Iterable[JobLogEntry | dict[str, Any]]) ->
     return len(rows)
 
 
+class _MovableFile(File):
+    """A finished file the storage may take as it is: a storage on the local disk moves it
+    (a rename on the same disk) instead of copying it once more; any other storage reads it."""
+
+    def temporary_file_path(self) -> str:
+        return self.name
+
+
 def job_save_output(*, job: DataJob, path_or_file, filename: str) -> None:
-    """Store a generated file as the job's output (through Django's storage API)."""
+    """Store a generated file as the job's output (through Django's storage API). A path is
+    the caller's to give away: the file may be moved rather than copied."""
     if isinstance(path_or_file, str | bytes) or hasattr(path_or_file, "__fspath__"):
         with open(path_or_file, "rb") as fh:
-            job.output_file.save(filename, File(fh), save=False)
+            job.output_file.save(filename, _MovableFile(fh, name=str(path_or_file)), save=False)
     else:
         job.output_file.save(filename, File(path_or_file), save=False)
     job.output_filename = filename
