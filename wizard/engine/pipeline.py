@@ -3,9 +3,11 @@
 A skip-invalid import spends about as long waiting for the database (COPY, updates, change
 log, row log, checkpoint, commit) as it spends in Python (parsing, keys, lookups). Done one
 after the other, the two add up and one of the machine's cores idles. Here the run's thread
-prepares batch N+1 (parse, keys, references, existing records: reads only) while this thread
-writes batch N on a connection of its own; psycopg and sqlite3 let go of the GIL while the
-database works, so the two overlap.
+prepares batch N+1 (parse, keys, references, existing records: reads only; then its new
+records made ready to send, keys reserved and rows in COPY's format) while this thread writes
+batch N on a connection of its own; psycopg lets go of the GIL while the database works, so
+the two overlap. This thread is the run's critical path: what can be done before the write
+is done on the run's thread.
 
 The order of what a person sees is kept: a batch's outcome (written, or refused by the
 database with its reason on every row) is known before the run records it; its records,
