@@ -85,7 +85,8 @@ def job_status_html(
     show it: badge, progress, counts and, for a stalled job, the "Mark failed" button.
 
     Written here rather than by a template: the dashboard writes one per row, and through the
-    template engine this cell was half of the dashboard's CPU. ``membership`` and ``user``: the
+    template engine the 25 cells took 2 to 3 times as long (about 5 ms a page, measured with
+    bench_web.py --cpu's data). ``membership`` and ``user``: the
     person looking (a stalled job's button is for those who may control it); ``polled``: the
     fragment answers a poll, so a job that has just finished still shows its full bar. Numbers
     are written as they are; every text is escaped (tests/jobs/test_status_cell.py).
