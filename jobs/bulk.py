@@ -119,7 +119,9 @@ class TableInserter:
             raise ValueError("only PostgreSQL's keys may be reserved outside the write")
         ids = self._reserve(len(rows))
         columns, params = self._params(rows, ids, now=now, defaults=defaults)
-        return Staged(ids, columns, params, _copy_text(params))
+        payload = _copy_text(params)
+        # Once formatted, the values are not kept a second time while the batch waits.
+        return Staged(ids, columns, params if payload is None else [], payload)
 
     def _params(
         self, rows: Sequence[dict[str, Any]], ids: list[int], *, now, defaults
@@ -250,8 +252,9 @@ class TableInserter:
 
 @dataclass
 class Staged:
-    """A batch's rows made ready to insert: their keys, the column list, and the values (in
-    COPY's text format too, when ``TableInserter.stage`` made them)."""
+    """A batch's rows made ready to insert: their keys, the column list, and the values, as
+    Python values (``params``) or, when ``TableInserter.stage`` could, only in COPY's text
+    format (``payload``)."""
 
     ids: list[int]
     columns: str
