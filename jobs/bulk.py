@@ -88,7 +88,10 @@ class TableInserter:
                 return self.insert(rows, now=now, defaults=defaults)
         if staged is None or len(staged.ids) != len(rows):
             ids = self._reserve(len(rows))
-            staged = Staged(ids, *self._params(rows, ids, now=now, defaults=defaults))
+            shared = _copy_shared if self.vendor == "postgresql" else None
+            staged = Staged(
+                ids, *self._params(rows, ids, now=now, defaults=defaults, shared=shared)
+            )
         with connection.cursor() as cursor:
             raw = cursor.cursor
             if self.vendor == "postgresql":
@@ -118,15 +121,16 @@ class TableInserter:
         if self.vendor != "postgresql":
             raise ValueError("only PostgreSQL's keys may be reserved outside the write")
         ids = self._reserve(len(rows))
-        columns, params = self._params(rows, ids, now=now, defaults=defaults)
+        columns, params = self._params(rows, ids, now=now, defaults=defaults, shared=_copy_shared)
         payload = _copy_text(params)
         # Once formatted, the values are not kept a second time while the batch waits.
         return Staged(ids, columns, params if payload is None else [], payload)
 
     def _params(
-        self, rows: Sequence[dict[str, Any]], ids: list[int], *, now, defaults
+        self, rows: Sequence[dict[str, Any]], ids: list[int], *, now, defaults, shared=None
     ) -> tuple[str, list[list]]:
-        """The column list and each row's values in its order, converted where needed."""
+        """The column list and each row's values in its order, converted where needed.
+        ``shared``: what the values every row shares (defaults, timestamps) become, once."""
         defaults = defaults or {}
         auto = set(self.auto_now)
         first = rows[0]
@@ -141,6 +145,8 @@ class TableInserter:
             convert = convert_of[a]
             value = now if a in auto else defaults.get(a)
             tail.append(value if convert is None or value is None else convert(value))
+        if shared is not None:
+            tail = shared(tail)
         positions = [
             (i, convert_of[a]) for i, a in enumerate(varying, start=1) if convert_of[a] is not None
         ]
@@ -260,6 +266,27 @@ class Staged:
     columns: str
     params: list[list]
     payload: bytes | None = None
+
+
+def _copy_shared(values: list) -> list:
+    """Values every row of a COPY shares, as the text COPY sends for them, dumped once by
+    psycopg's own adapters: formatting the rows then only copies them. Two timestamps cost
+    psycopg 2.6 µs a row to format (of 4.3 µs for a whole contact), on the import's thread
+    that prepares batches, which holds the GIL the writer needs. COPY's escaping still
+    applies to the text, so the bytes sent are the same."""
+    from psycopg.adapt import PyFormat, Transformer
+
+    connection.ensure_connection()
+    raw = connection.connection
+    transformer, encoding = Transformer(raw), raw.info.encoding
+    out = []
+    for value in values:
+        if value is None or type(value) is str:
+            out.append(value)
+        else:
+            dumped = transformer.get_dumper(value, PyFormat.TEXT).dump(value)
+            out.append(bytes(dumped).decode(encoding))
+    return out
 
 
 def _copy_text(params: list[list]) -> bytes | None:

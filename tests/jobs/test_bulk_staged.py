@@ -117,3 +117,39 @@ def test_keys_are_not_staged_on_sqlite():
         pytest.skip("SQLite only")
     with pytest.raises(ValueError, match="only PostgreSQL"):
         inserter_for(Contact).stage([{"email": "a@x.com"}], now=timezone.now())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY on PostgreSQL only")
+def test_values_every_row_shares_are_dumped_once_to_the_same_bytes(org):
+    """``_copy_shared`` turns the shared values into the text psycopg would send for them, so
+    the rows format faster and COPY receives the same bytes; the timestamps read back exact."""
+    from psycopg.types.json import Jsonb
+
+    from jobs.bulk import _copy_shared, _copy_text
+
+    now = timezone.now()
+    values = [
+        now,
+        dt.datetime(2026, 3, 29, 1, 30, 15, 7, tzinfo=dt.UTC),
+        dt.date(2026, 11, 30),
+        Decimal("-1234.5600"),
+        True,
+        False,
+        7,
+        1.5,
+        None,
+        *AWKWARD,
+        Jsonb({"a": ["tab\there", None, 1.5], "b": "back\\slash"}),
+    ]
+    shared = _copy_shared(values)
+    assert _copy_text([values]) == _copy_text([shared])
+    assert all(v is None or type(v) is str for v in shared)
+
+    inserter = inserter_for(Contact)
+    rows = [{"email": f"s{i}@x.com"} for i in range(3)]
+    staged = inserter.stage(rows, now=now, defaults=_defaults(Contact, organization_id=org.pk))
+    with transaction.atomic():
+        ids = inserter.insert(rows, now=now, staged=staged)
+    assert {(c.created_at, c.updated_at) for c in Contact.objects.filter(pk__in=ids)} == {
+        (now, now)
+    }
