@@ -58,7 +58,8 @@ SIDE_DOES = {
     "csv-writer-same": "the same loop written by hand to give Ferry's bytes (choice labels, "
     "true/false, formula guard per cell)",
     "ferry-csv": "export_render: count() for progress, choice labels, true/false, formula "
-    "guard, progress and cancel checks per chunk",
+    "guard, progress and cancel checks per chunk; a chunk's lines built by Ferry, csv.writer "
+    "only for rows with cells to quote",
     "die-csv": "django-import-export ModelResource.export() then Dataset.csv",
     "xlsxwriter": "values_list().iterator() -> XlsxWriter constant_memory write_row, no "
     "formats: the limit",
