@@ -233,8 +233,9 @@ def _key_rows(organization, resource, key_attnames, keys, attnames):
     where = []
     for attname, values in zip(key_attnames, columns, strict=True):
         if raw == "any":
-            where.append(f"{column_of[attname]} = ANY(%s)")
-            params.append(sorted(values))
+            condition, param = _any_text(column_of[attname], values)
+            where.append(condition)
+            params.append(param)
         else:
             where.append(f"{column_of[attname]} IN ({', '.join(['%s'] * len(values))})")
             params.extend(values)
@@ -258,6 +259,21 @@ def _key_rows(organization, resource, key_attnames, keys, attnames):
             row[i] = value
         out.append(row)
     return out
+
+
+# Text keys travel as one string the server splits: psycopg quotes an array of 5,000 e-mails
+# element by element in Python (6 ms of the run's CPU a batch, on the thread whose GIL the
+# writer waits for), one string in C (0.4 ms). The separator is a control character; a batch
+# with a key holding it, or an empty key (string_to_array drops it), goes as an array.
+_SEPARATOR = "\x1f"
+
+
+def _any_text(column: str, values: set[str]) -> tuple[str, Any]:
+    ordered = sorted(values)
+    joined = _SEPARATOR.join(ordered)
+    if "" not in values and joined.count(_SEPARATOR) == len(ordered) - 1:
+        return f"{column} = ANY(string_to_array(%s, chr(31)))", joined
+    return f"{column} = ANY(%s)", ordered
 
 
 def _converters(meta, attnames: Sequence[str]) -> list[tuple[int, list, Any]]:
