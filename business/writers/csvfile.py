@@ -93,7 +93,7 @@ def row_converter(
     return row_function(cells, namespace, converters=converters, result=result, fallback=fallback)
 
 
-def plain_lines(text: str, *, rows: int, columns: int, delimiter: str) -> bool:
+def plain_lines(text: str, rows: int, columns: int, delimiter: str) -> bool:
     """Whether ``text``, ``rows`` lines of ``row_converter(..., delimiter=...)``, is what
     ``csv.writer`` writes for those rows: no cell holds the delimiter, a quote or a line break,
     the characters that make csv quote a cell (counted over the whole text: each line has its
@@ -128,6 +128,10 @@ def text_columns(columns: list[Column], rows: list[tuple]) -> set[int]:
     return found
 
 
+class _Echo:
+    write = str
+
+
 class CsvWriter(Writer):
     """Options: ``delimiter`` (default ","), ``bom`` (a UTF-8 BOM so Excel reads accents)."""
 
@@ -145,6 +149,8 @@ class CsvWriter(Writer):
         self._delimiter = delimiter
         self._started = False
         self._writerow = self._csv.writerow
+        # One row's line as text: csv.writer returns what its file's write returns.
+        self._csv_line = csv.writer(_Echo(), delimiter=delimiter, lineterminator=LINE_END).writerow
         self._convert = row_converter([])
         self._convert_db = None  # with the section's converters, compiled on the first chunk
         self._line_db = None  # the same as lines (``plain_lines``), when the delimiter allows
@@ -186,8 +192,8 @@ class CsvWriter(Writer):
         # The database's values go through one compiled function per row, which writes the
         # row's line itself: csv.writer's own loop over the cells costs more than all the
         # rest (0.43 of 0.68 s CPU for 200k contacts, bench/bench_export.py). A chunk whose
-        # lines are not all plain (``plain_lines``) is written line by line, csv.writer
-        # writing those that need quotes.
+        # lines are not all plain (``plain_lines``) has csv.writer write the rows that need
+        # quotes (``_chunk_mixed``).
         if self._convert_db is None:
             # Which columns hold text, from the first rows as Python values.
             sample = list(map(self.python_values(), rows[:TEXT_SAMPLE]))
@@ -200,33 +206,26 @@ class CsvWriter(Writer):
         if self._line_db is None:
             self._csv.writerows(map(self._convert_db, rows))
         else:
-            text = "".join(map(self._line_db, rows))
-            if plain_lines(
-                text, rows=len(rows), columns=len(self.columns), delimiter=self._delimiter
-            ):
+            lines = list(map(self._line_db, rows))
+            text = "".join(lines)
+            if plain_lines(text, len(rows), len(self.columns), self._delimiter):
                 self._fh.write(text)
             else:
-                self._chunk_by_line(rows)
+                self._chunk_mixed(rows, lines)
         self.rows_written += len(rows)
         return len(rows)
 
-    def _chunk_by_line(self, rows: list) -> None:
-        write, writerow, line_of, cells_of = (
-            self._fh.write,
-            self._writerow,
-            self._line_db,
-            self._convert_db,
-        )
+    def _chunk_mixed(self, rows: list, lines: list[str]) -> None:
+        """A chunk some of whose lines are not plain: those rows are written by csv.writer,
+        in their place among the others (a cell with a comma in 0.1 % of the rows puts one in
+        most chunks)."""
         columns, delimiter = len(self.columns), self._delimiter
-        quoted = 0
-        for row in rows:
-            line = line_of(row)
-            if plain_lines(line, rows=1, columns=columns, delimiter=delimiter):
-                write(line)
-            else:
-                writerow(cells_of(row))
-                quoted += 1
-        if quoted * 2 > len(rows):
+        quoted = [i for i, line in enumerate(lines) if not plain_lines(line, 1, columns, delimiter)]
+        csv_line, cells_of = self._csv_line, self._convert_db
+        for i in quoted:
+            lines[i] = csv_line(cells_of(rows[i]))
+        self._fh.write("".join(lines))
+        if len(quoted) * 2 > len(rows):
             # Most rows need quotes (an address column with commas in it): csv.writer alone
             # from now on, rather than every row twice.
             self._line_db = None
