@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from business.resources.base import Field, FieldType, Resource
 from jobs.errors import FerryError
+from jobs.fast_widgets import FastForm
 
 T = FieldType
 
@@ -268,7 +269,8 @@ def _build(resource: type[Resource]) -> None:
             attrs[name] = flt
             described.append(description)
 
-    meta = type("Meta", (), {"model": resource.model, "fields": []})
+    # FastForm: its widgets are written without a template per option (jobs/fast_widgets.py).
+    meta = type("Meta", (), {"model": resource.model, "fields": [], "form": FastForm})
     attrs["Meta"] = meta
     class_name = "".join(part.capitalize() for part in resource.name.split("-")) + "FilterSet"
     _FILTERSETS[resource.name] = type(class_name, (django_filters.FilterSet,), attrs)

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 
+from jobs.fast_widgets import FastForm
 from jobs.models import DataJob, target_display
 from jobs.selectors import jobs_stalled
 
@@ -39,6 +40,8 @@ class DataJobFilter(django_filters.FilterSet):
 
     class Meta:
         model = DataJob
+        # Its selects written without a template per option (jobs/fast_widgets.py).
+        form = FastForm
         fields = ["job_type", "status", "target", "user", "created_from", "created_to"]
 
     def __init__(self, *args, organization, **kwargs):

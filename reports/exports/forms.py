@@ -6,12 +6,16 @@ from django import forms
 
 from business.resources import Resource
 from business.writers import FORMATS
+from jobs.fast_widgets import fast_widget_renderer
 
 DELIMITERS = [(",", "Comma ( , )"), (";", "Semicolon ( ; )"), ("tab", "Tab"), ("|", "Pipe ( | )")]
 
 
 class ExportForm(forms.Form):
     """Resource, columns (in the submitted order), format and the CSV options."""
+
+    # Its choice lists written without a template per option (jobs/fast_widgets.py).
+    default_renderer = fast_widget_renderer
 
     resource = forms.ChoiceField(label="Records")
     columns = forms.MultipleChoiceField(
