@@ -367,6 +367,15 @@ def filters_validate(
 ) -> dict[str, list[str]]:
     """Raise InvalidFilter for an unknown name or a bad value; return the cleaned-up data."""
     qd = _as_querydict(data, ignore)
+    _filterset_checked(resource, qd, resource.model._default_manager.none())
+    return {key: qd.getlist(key) for key in qd}
+
+
+def _filterset_checked(
+    resource: type[Resource], qd: QueryDict, queryset: models.QuerySet
+) -> django_filters.FilterSet:
+    """The FilterSet bound to ``qd`` over ``queryset``, once every name and value is known good
+    (InvalidFilter otherwise)."""
     known = filter_names(resource)
     for key in qd:
         if key not in known:
@@ -376,7 +385,8 @@ def filters_validate(
                 name=key,
                 value=qd.get(key),
             )
-    form = filterset_for(resource)(data=qd, queryset=resource.model._default_manager.none()).form
+    filterset = filterset_for(resource)(data=qd, queryset=queryset)
+    form = filterset.form
     if not form.is_valid():
         name = next(iter(form.errors))
         raise InvalidFilter(
@@ -384,7 +394,7 @@ def filters_validate(
             name=name,
             value=qd.get(name),
         )
-    return {key: qd.getlist(key) for key in qd}
+    return filterset
 
 
 def filters_apply(
@@ -401,11 +411,9 @@ def filters_apply(
     parameters) are skipped; any other unknown name raises ``InvalidFilter``, because silently
     dropping a misspelt filter would export or show more rows than the person asked for.
     """
-    filters_validate(resource=resource, data=data, ignore=ignore)
-    filterset = filterset_bind(
-        resource=resource, organization=organization, data=data, ignore=ignore
-    )
-    return filterset.qs
+    # One FilterSet checks the data and filters the records (its form is cleaned once).
+    qd = _as_querydict(data, ignore)
+    return _filterset_checked(resource, qd, resource.queryset(organization)).qs
 
 
 def filters_active(

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.template.defaultfilters import date as date_filter
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jobs.models import DataJob
 from jobs.tables import CREATED_FORMAT, DataJobTable, _created_writer, _id_writer
@@ -30,3 +30,15 @@ def test_the_job_cell_links_as_render_id_does(db):
     for pk in (1, 7, 42, 12345, 987654321):
         job = DataJob(pk=pk)
         assert link(job) == table.render_id(job)
+
+
+def test_the_created_cell_names_the_month_in_the_active_language():
+    # The month names are kept per language (jobs/tables.py _MONTHS): a page in another
+    # language must not get the names the first page's language put there.
+    job = DataJob(created_at=datetime(2026, 3, 9, 9, 5, tzinfo=UTC))
+    for language in ("en", "de", "fr", "en"):
+        with translation.override(language):
+            expected = date_filter(timezone.localtime(job.created_at), CREATED_FORMAT)
+            assert _created_writer()(job) == expected
+    with translation.override("de"):
+        assert "Mär" in _created_writer()(job)
