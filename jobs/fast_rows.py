@@ -15,6 +15,7 @@ It lives in ``jobs`` because both the jobs dashboard and the business records pa
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +57,7 @@ def value_cell_writer(
     empty values, else ``render(value)`` (when given) escaped as ``{{ value }}`` would be."""
     empty = bound.column.empty_values
     default = render_value_in_context(bound.default, context)
+    autoescape = context.autoescape
 
     def write(record, _counter):
         value = get(record)
@@ -63,6 +65,10 @@ def value_cell_writer(
             return default
         if render is not None:
             value = render(value)
+        if autoescape and type(value) is str:
+            # What render_value_in_context does to a plain str (escape()), without its
+            # localize and lazy-wrapper calls: most cells of a records page are text.
+            return SafeString(html.escape(value))
         return render_value_in_context(value, context)
 
     return write
