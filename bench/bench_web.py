@@ -28,9 +28,10 @@ nothing passes or fails.
     .venv/bin/python bench/bench_web.py --cpu 200 --jobs 2000   # CPU per dashboard request
 
 ``--cpu N`` measures no load: it fills the organization ``bench-web-cpu`` with ``--jobs``
-finished jobs and a few running ones (one live, one stalled), then asks for the dashboard and a
-running job's status row N times each through Django's test client in this process, and prints
-the CPU milliseconds and database queries per request (median and p95): what one request costs,
+finished jobs and a few running ones (one live, one stalled) and ``--contacts`` contacts, then
+asks for the dashboard, a running job's status row, the contacts records page and the export
+builder N times each through Django's test client in this process, and prints the CPU
+milliseconds and database queries per request (median and p95): what one request costs,
 whatever else the machine is doing.
 """
 
@@ -75,11 +76,13 @@ DEPLOYED_ENV = {
 }
 
 
-def procfile_command(kind: str, port: int, extra: list[str]) -> list[str]:
+def procfile_command(
+    kind: str, port: int, extra: list[str], procfile: Path | None = None
+) -> list[str]:
     """The Procfile's line for ``kind``, run with this virtualenv's executables."""
     # ${NAME:-default} as a shell would expand it; PORT is the benchmark's own.
     env = {**os.environ, "PORT": str(port)}
-    for line in (measure.ROOT / "Procfile").read_text().splitlines():
+    for line in (procfile or measure.ROOT / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
         if name.strip() == kind:
             command = re.sub(
@@ -441,6 +444,9 @@ def cpu_run(args) -> None:
     )
     Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Role.MANAGER})
     jobs_seed(org=org, user=user, count=args.jobs)
+    from bench_export import seed
+
+    seed(CPU_ORG_SLUG, args.contacts)  # the records page counts and lists them
     # A finished 100k-row import keeps tens of KB of JSON (its summary's first errors, its
     # checkpoint, its params): the newest imports of the history carry as much.
     heavy = _import_json()
@@ -472,6 +478,7 @@ def cpu_run(args) -> None:
     pages = {
         "jobs dashboard": "/jobs/",
         POLL: f"/jobs/{running[0].pk}/status/?view=row",
+        **{name: path for name, path in PAGES.items() if name != "jobs dashboard"},
     }
     print(f"database: {connection.settings_dict['NAME']} ({connection.vendor}); {args.jobs} jobs")
     print(f"{'page':<18} {'requests':>8}   CPU ms p50/p95   queries")
@@ -524,6 +531,12 @@ def main() -> None:
     parser.add_argument("--api", type=int, default=50, help="concurrent API requests")
     parser.add_argument("--gunicorn", default="", help="extra gunicorn options, e.g. '--threads 4'")
     parser.add_argument(
+        "--procfile",
+        type=Path,
+        default=None,
+        help="another Procfile to run (A/B of its settings; default: the checkout's)",
+    )
+    parser.add_argument(
         "--cpu", type=int, default=0, help="N requests per page through the test client, no load"
     )
     args = parser.parse_args()
@@ -552,8 +565,9 @@ def main() -> None:
             "%(U)s %(s)s %(M)s",
             *shlex.split(args.gunicorn),
         ],
+        args.procfile,
     )
-    worker_cmd = procfile_command("worker", port, [])
+    worker_cmd = procfile_command("worker", port, [], args.procfile)
     print(f"web:    {' '.join(web_cmd[1:])}\nworker: {' '.join(worker_cmd[1:])}", flush=True)
     print(f"database: {connection.settings_dict['NAME']} ({connection.vendor})", flush=True)
     connection.close()
