@@ -49,7 +49,6 @@ from wizard.engine.readahead import ReadAhead
 from wizard.engine.results import ResultsMixin
 from wizard.engine.settings import ImportSettings
 from wizard.engine.sinks import FailedRows, LogSink, NullLogSink
-from wizard.engine.statistics import TableStatistics
 from wizard.engine.validation import FieldPlan, Row, date_formats_guess, plans_compile, rows_parse
 from wizard.engine.variants import VariantLinker
 from wizard.engine.writing import InstanceFactory, bulk_update_changed, changes_record, jsonable
@@ -145,8 +144,6 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         # While batches are written on the writer thread: the unresolved keys the batch being
         # prepared tallied, taken back if the database refuses that batch.
         self.tallied: list[tuple[str, str]] | None = None
-        # Re-analyzed as the run grows it, so each batch's lookup is planned on what is there.
-        self.statistics = TableStatistics(self.model._meta.db_table)
 
     # --- set-up ----------------------------------------------------------------------------
 
@@ -407,7 +404,6 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                         break
                     if self.progress is not None:
                         self.progress.check_cancel()
-                    self.statistics.refresh(self.counts["created"])
                     staged = self.prepare_stage(rows)
                 except BaseException:
                     if pending is not None:
@@ -456,7 +452,6 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         if self.progress is not None:
             self.progress.check_cancel()
         self.now = timezone.now()
-        self.statistics.refresh(self.counts["created"])
         if self.checkpointing:
             # The batch's records, change log, row log and the checkpoint saying how far the
             # run got commit together: a worker dying anywhere leaves a consistent point to
