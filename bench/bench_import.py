@@ -335,7 +335,7 @@ def profile_print(profiler) -> None:
     for (fn, path, line), secs in sorted(totals.items(), key=lambda kv: -kv[1])[:10]:
         print(f"  {secs:6.2f} s {100 * secs / total:5.1f} %  {fn}  {path}:{line}")
     tree = profiler.output_text(unicode=False, color=False, show_all=False)
-    for line in tree.splitlines()[:60]:
+    for line in tree.splitlines()[:140]:
         print(line)
 
 
