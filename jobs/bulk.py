@@ -213,7 +213,7 @@ class TableInserter:
         with connection.cursor() as cursor:
             raw = cursor.cursor
             if self.vendor == "postgresql":
-                casts = _array_casts(fields)
+                casts = array_casts(fields)
                 pks = [row[-1] for row in params]
                 if casts is None or len(set(pks)) != len(pks):
                     raw.executemany(sql, params)
@@ -307,7 +307,7 @@ def _copy_text(params: list[list]) -> bytes | None:
     return b"".join(chunks)
 
 
-def _array_casts(fields: Sequence[models.Field]) -> list[str] | None:
+def array_casts(fields: Sequence[models.Field]) -> list[str] | None:
     """PostgreSQL element types to send each field's values as, or None when one has no
     plain array form (JSON, arrays). Without a length or precision, so that assigning to the column
     checks a too-long value exactly as a single UPDATE would (an explicit cast would cut it)."""
