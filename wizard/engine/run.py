@@ -49,6 +49,7 @@ from wizard.engine.readahead import ReadAhead
 from wizard.engine.results import ResultsMixin
 from wizard.engine.settings import ImportSettings
 from wizard.engine.sinks import FailedRows, LogSink, NullLogSink
+from wizard.engine.statistics import TableStatistics
 from wizard.engine.validation import FieldPlan, Row, date_formats_guess, plans_compile, rows_parse
 from wizard.engine.variants import VariantLinker
 from wizard.engine.writing import InstanceFactory, bulk_update_changed, changes_record, jsonable
@@ -144,6 +145,8 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         # While batches are written on the writer thread: the unresolved keys the batch being
         # prepared tallied, taken back if the database refuses that batch.
         self.tallied: list[tuple[str, str]] | None = None
+        # Analyzed when its statistics would send the key lookups down another index.
+        self.statistics = TableStatistics(self.model, self.organization.pk)
 
     # --- set-up ----------------------------------------------------------------------------
 
@@ -404,6 +407,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                         break
                     if self.progress is not None:
                         self.progress.check_cancel()
+                    self.statistics.refresh(self.counts["created"])
                     staged = self.prepare_stage(rows)
                 except BaseException:
                     if pending is not None:
@@ -452,6 +456,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         if self.progress is not None:
             self.progress.check_cancel()
         self.now = timezone.now()
+        self.statistics.refresh(self.counts["created"])
         if self.checkpointing:
             # The batch's records, change log, row log and the checkpoint saying how far the
             # run got commit together: a worker dying anywhere leaves a consistent point to
