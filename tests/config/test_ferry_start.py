@@ -72,6 +72,14 @@ def ferry_env(tmp_path) -> dict[str, str]:
     return env
 
 
+def _as_in_a_terminal() -> None:
+    # A terminal's foreground job gets Ctrl-C. A test run started in the background (nohup,
+    # a CI runner's `cmd &`) has SIGINT and SIGQUIT ignored, which its children inherit, and a
+    # shell cannot trap a signal ignored when it started: ./ferry would never see the Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def _start(env: dict[str, str], output: Path) -> subprocess.Popen:
     return subprocess.Popen(
         ["./ferry", "start"],
@@ -81,6 +89,7 @@ def _start(env: dict[str, str], output: Path) -> subprocess.Popen:
         stdout=output.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=_as_in_a_terminal,  # noqa: PLW1509 - two signal calls, no locks taken
     )
 
 
