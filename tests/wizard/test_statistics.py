@@ -7,7 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from business.models import Contact
 from tests.wizard.test_engine import csv_text, draft, media_in_tmp  # noqa: F401
@@ -99,3 +99,17 @@ def test_a_table_never_analyzed_is_analyzed_at_the_first_batch_outside_transacti
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {table_name}")
+
+
+def test_a_check_the_database_refuses_does_not_fail_the_run(
+    org, owner, tmp_path, settings, monkeypatch
+):
+    def refuse(self):
+        raise DatabaseError("permission denied for table pg_class")
+
+    monkeypatch.setattr(statistics.TableStatistics, "_never_analyzed", refuse)
+    monkeypatch.setattr(statistics.TableStatistics, "_estimate", refuse)
+    monkeypatch.setattr(statistics, "FIRST", 100)
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 100}
+
+    assert _import(org, owner, tmp_path, 250, overlap=True)["created"] == 250

@@ -50,19 +50,24 @@ class TableStatistics:
         self.next_at = FIRST
 
     def refresh(self, created: int) -> bool:
-        """True if the table was analyzed now."""
+        """True if the table was analyzed now. Never fails the run: statistics only make its
+        lookups faster (a catalog the database user may not read, say, changes nothing)."""
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return False
         if self.org_column is None:
             return False
-        if not self.started:
-            self.started = True
-            if self._never_analyzed():
-                return self._analyze()
-        if created < self.next_at:
-            return False
-        self.next_at = 2 * created
-        if self._estimate() * 2 >= created:
+        try:
+            if not self.started:
+                self.started = True
+                if self._never_analyzed():
+                    return self._analyze()
+            if created < self.next_at:
+                return False
+            self.next_at = 2 * created
+            if self._estimate() * 2 >= created:
+                return False
+        except DatabaseError as exc:
+            logger.info("statistics of %s not checked: %s", self.table, exc)
             return False
         return self._analyze()
 
