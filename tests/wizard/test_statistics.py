@@ -36,20 +36,26 @@ def _import(org, owner, tmp_path, rows: int, *, overlap: bool):
     return engine_run(draft(org, owner, "contacts", path), path, overlap=overlap).execute()
 
 
+def _analyzed_with(owner_org, settings, monkeypatch) -> int:
+    """2,000 contacts of ``owner_org``, the table analyzed, batches of 100 and checks from 100
+    created rows on; how many times the table was analyzed by hand so far."""
+    Contact.objects.bulk_create(
+        Contact(organization=owner_org, email=f"o{i}@x.com") for i in range(2_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE business_contact")
+    monkeypatch.setattr(statistics, "FIRST", 100)
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 100}
+    return _analyze_count()
+
+
 @pytest.mark.parametrize("overlap", [True, False], ids=["overlapped", "one-thread"])
 def test_a_tenant_the_statistics_do_not_know_gets_the_table_analyzed(
     org, other_org, owner, tmp_path, settings, monkeypatch, overlap
 ):
     """The statistics were taken when only another organization had contacts: they put
     this one at next to nothing, and the run's lookups would read all of its records."""
-    Contact.objects.bulk_create(
-        Contact(organization=other_org, email=f"o{i}@x.com") for i in range(2_000)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE business_contact")
-    monkeypatch.setattr(statistics, "FIRST", 100)
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 100}
-    before = _analyze_count()
+    before = _analyzed_with(other_org, settings, monkeypatch)
 
     assert _import(org, owner, tmp_path, 450, overlap=overlap)["created"] == 450
 
@@ -61,14 +67,7 @@ def test_a_tenant_the_statistics_do_not_know_gets_the_table_analyzed(
 def test_a_tenant_the_statistics_know_leaves_them_alone(
     org, owner, tmp_path, settings, monkeypatch
 ):
-    Contact.objects.bulk_create(
-        Contact(organization=org, email=f"e{i}@x.com") for i in range(2_000)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE business_contact")
-    monkeypatch.setattr(statistics, "FIRST", 100)
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 100}
-    before = _analyze_count()
+    before = _analyzed_with(org, settings, monkeypatch)
 
     assert _import(org, owner, tmp_path, 450, overlap=True)["created"] == 450
 
