@@ -19,6 +19,7 @@ pages and the export builder all use it, and ``jobs`` is what the other two may 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +93,8 @@ SOURCES = {
     },
 }
 
+_INCLUDE = re.compile(r'{% include "([^"]+)" %}')
+
 _CONTEXT = Context(autoescape=True)
 
 
@@ -149,18 +152,9 @@ class FastWidgetRenderer(DjangoTemplates):
                     continue
                 if source == SOURCES[name]:
                     writers[name] = write
-            # An include this renderer writes needs the template it includes to be its own too.
-            needs = {
-                W + "input.html": [W + "attrs.html"],
-                W + "select_option.html": [W + "attrs.html"],
-                W + "select.html": [W + "attrs.html"],
-                W + "input_option.html": [W + "input.html"],
-                W + "radio.html": [W + "multiple_input.html"],
-                W + "checkbox_select.html": [W + "multiple_input.html"],
-                W + "radio_option.html": [W + "input_option.html"],
-                W + "checkbox_option.html": [W + "input_option.html"],
-                **{n: [W + "input.html"] for n, s in SOURCES.items() if s == _INPUT_INCLUDE},
-            }
+            # An include this renderer writes needs the template it includes to be its own too
+            # (the includes named in the sources; an option's template is looked up per option).
+            needs = {name: _INCLUDE.findall(source) for name, source in SOURCES.items()}
             changed = True
             while changed:
                 changed = False
