@@ -268,17 +268,24 @@ class Staged:
     payload: bytes | None = None
 
 
+def _adapters():
+    """This thread's connection's psycopg adapters and text encoding, as COPY uses them."""
+    from psycopg.adapt import Transformer
+
+    connection.ensure_connection()
+    raw = connection.connection
+    return Transformer(raw), raw.info.encoding
+
+
 def _copy_shared(values: list) -> list:
     """Values every row of a COPY shares, as the text COPY sends for them, dumped once by
     psycopg's own adapters: formatting the rows then only copies them. Two timestamps cost
     psycopg 2.6 µs a row to format (of 4.3 µs for a whole contact), on the import's thread
     that prepares batches, which holds the GIL the writer needs. COPY's escaping still
     applies to the text, so the bytes sent are the same."""
-    from psycopg.adapt import PyFormat, Transformer
+    from psycopg.adapt import PyFormat
 
-    connection.ensure_connection()
-    raw = connection.connection
-    transformer, encoding = Transformer(raw), raw.info.encoding
+    transformer, encoding = _adapters()
     out = []
     for value in values:
         if value is None or type(value) is str:
@@ -295,12 +302,10 @@ def _copy_text(params: list[list]) -> bytes | None:
     that code is not where this psycopg keeps it (the rows then go one by one as before)."""
     try:
         from psycopg._copy_base import TextFormatter  # not public API: guarded
-        from psycopg.adapt import Transformer
     except ImportError:
         return None
-    connection.ensure_connection()
-    raw = connection.connection
-    formatter = TextFormatter(Transformer(raw), encoding=raw.info.encoding)
+    transformer, encoding = _adapters()
+    formatter = TextFormatter(transformer, encoding=encoding)
     write = formatter.write_row
     chunks = [write(row) for row in params]
     chunks.append(formatter.end())

@@ -304,7 +304,7 @@ def _text_array(values: list[str]) -> tuple[str, Any]:
     """SQL for a text[] of ``values`` (in order, repeats kept) and its parameter."""
     joined = _SEPARATOR.join(values)
     if "" not in values and joined.count(_SEPARATOR) == len(values) - 1:
-        return "string_to_array(%s, chr(31))", joined
+        return f"string_to_array(%s, chr({ord(_SEPARATOR)}))", joined
     return "%s::text[]", values
 
 
