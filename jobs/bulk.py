@@ -11,8 +11,8 @@ parameters, i.e. ~70 rows. The engine already holds clean, typed values, so here
 - primary keys are reserved first: on PostgreSQL from the table's sequence (one query), on
   SQLite above both MAX(id) and the AUTOINCREMENT counter — safe because the caller holds the
   write transaction (SQLite has one writer, and Ferry opens transactions IMMEDIATE);
-- PostgreSQL rows go through ``COPY … FROM STDIN`` (psycopg 3), SQLite rows through
-  ``executemany`` of one prepared INSERT (the sqlite3 module loops in C).
+- PostgreSQL rows go through ``COPY … FROM STDIN`` (psycopg 3), SQLite rows through INSERT
+  statements of several hundred rows each (``_sqlite_insert``).
 
 Only columns that need it are converted (aware date-times, JSON). Set FERRY_IMPORT_WRITER=bulk
 to use Django's bulk_create instead (the benchmark compares both).
@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -103,12 +105,7 @@ class TableInserter:
                         for row in staged.params:
                             write(row)
             else:
-                marks = ", ".join(["?"] * len(staged.params[0]))
-                # The raw sqlite3 cursor: Django's wrapper would rewrite the query per call.
-                _sqlite_cursor(raw).executemany(
-                    f"INSERT INTO {self.qtable} ({staged.columns}) VALUES ({marks})",
-                    staged.params,
-                )
+                _sqlite_insert(_sqlite_cursor(raw), self.qtable, staged.columns, staged.params)
         return staged.ids
 
     def stage(
@@ -335,9 +332,32 @@ def _prep(field: models.Field):
     return convert
 
 
-def _sqlite_cursor(wrapper):
-    import sqlite3
+# Rows per SQLite INSERT statement. ``executemany`` binds, steps and resets its statement
+# once per row; a statement carrying a few hundred rows has SQLite insert them in one step.
+# 100k contacts (six indexes): 0.90 s by executemany, 0.71 s at 500 rows a statement, 0.77 s
+# at 100; more than 500 gained nothing.
+SQLITE_ROWS_PER_STATEMENT = 500
 
+
+def _sqlite_insert(cursor, qtable: str, columns: str, params: list[list]) -> None:
+    """INSERT ``params`` (rows of equal width) in statements of many rows each, within what
+    this SQLite allows as parameters of one statement."""
+    width = len(params[0])
+    limit = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, limit // width))
+    one = "(" + ", ".join(["?"] * width) + ")"
+    head = f"INSERT INTO {qtable} ({columns}) VALUES "
+    full = head + ", ".join([one] * per)  # one text for every full chunk: prepared once
+    flat = chain.from_iterable
+    n = len(params)
+    whole = n - n % per
+    for start in range(0, whole, per):
+        cursor.execute(full, list(flat(params[start : start + per])))
+    if whole < n:
+        cursor.execute(head + ", ".join([one] * (n - whole)), list(flat(params[whole:])))
+
+
+def _sqlite_cursor(wrapper):
     return super(type(wrapper), wrapper) if not isinstance(wrapper, sqlite3.Cursor) else wrapper
 
 

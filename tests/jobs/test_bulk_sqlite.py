@@ -1,0 +1,94 @@
+"""SQLite rows go in INSERT statements of many rows each (``jobs.bulk._sqlite_insert``): every
+row arrives, in order, with its own key and values, whether the batch fills whole statements,
+leaves a remainder, or meets a lower limit on a statement's parameters than usual."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from business.models import Contact
+from jobs import bulk
+from jobs.bulk import inserter_for
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's INSERT path"),
+]
+
+
+def _rows(n):
+    return [
+        {
+            "email": f"c{i}@example.com",
+            "first_name": f"Zoë {i}",
+            "notes": "line\nbreak" if i % 7 == 0 else "",
+            "birth_date": dt.date(1980, 1, 1) + dt.timedelta(days=i) if i % 3 else None,
+            "do_not_email": bool(i % 2),
+        }
+        for i in range(n)
+    ]
+
+
+def _defaults(org):
+    """What the import gives a row's missing attributes: the model's defaults."""
+    proto = Contact(organization_id=org.pk)
+    return {k: v for k, v in proto.__dict__.items() if k != "_state"}
+
+
+def _insert(org, rows):
+    with transaction.atomic():
+        ids = inserter_for(Contact).insert(
+            rows,
+            now=timezone.now(),
+            defaults=_defaults(org),
+        )
+    by_pk = Contact.objects.in_bulk(ids)
+    return ids, [by_pk[pk] for pk in ids]
+
+
+def _check(rows, ids, stored):
+    assert ids == list(range(ids[0], ids[0] + len(rows)))
+    assert len(stored) == len(rows)
+    for row, obj in zip(rows, stored, strict=True):
+        assert (obj.email, obj.first_name, obj.notes, obj.birth_date, obj.do_not_email) == (
+            row["email"],
+            row["first_name"],
+            row["notes"],
+            row["birth_date"],
+            row["do_not_email"],
+        )
+
+
+@pytest.mark.parametrize("n", [1, 7, 21, 23])
+def test_whole_statements_and_a_remainder(org, monkeypatch, n):
+    monkeypatch.setattr(bulk, "SQLITE_ROWS_PER_STATEMENT", 7)
+    rows = _rows(n)
+    ids, stored = _insert(org, rows)
+    _check(rows, ids, stored)
+
+
+def test_a_low_parameter_limit_gives_smaller_statements(org):
+    connection.ensure_connection()
+    raw = connection.connection
+    saved = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    # 17 columns a row: 40 parameters hold two rows, where 500 rows would need 8,500.
+    raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 40)
+    try:
+        rows = _rows(25)
+        ids, stored = _insert(org, rows)
+    finally:
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, saved)
+    _check(rows, ids, stored)
+
+
+def test_a_refused_row_leaves_nothing_of_the_batch(org):
+    rows = _rows(30)
+    rows[25]["email"] = rows[3]["email"]  # the unique e-mail per organization
+    with pytest.raises(Exception, match="UNIQUE"):
+        _insert(org, rows)
+    assert not Contact.objects.filter(organization=org).exists()
