@@ -358,7 +358,10 @@ def _sqlite_insert(cursor, qtable: str, columns: str, params: list[list]) -> Non
 
 
 def _sqlite_cursor(wrapper):
-    return super(type(wrapper), wrapper) if not isinstance(wrapper, sqlite3.Cursor) else wrapper
+    """The sqlite3 cursor's own methods, under Django's ``SQLiteCursorWrapper``: a subclass of
+    ``sqlite3.Cursor`` that runs a regular expression over every query to turn "%s" into "?"
+    (2 % of a SQLite import's time, on statements of 8,000 parameters)."""
+    return wrapper if type(wrapper) is sqlite3.Cursor else super(type(wrapper), wrapper)
 
 
 _inserters: dict[type[models.Model], TableInserter] = {}

@@ -92,3 +92,21 @@ def test_a_refused_row_leaves_nothing_of_the_batch(org):
     with pytest.raises(Exception, match="UNIQUE"):
         _insert(org, rows)
     assert not Contact.objects.filter(organization=org).exists()
+
+
+def test_rows_go_straight_to_sqlite3_not_through_djangos_query_rewriting(org, monkeypatch):
+    # Django's cursor wrapper rewrites "%s" to "?" in every query with a regular expression,
+    # which on statements of thousands of parameters cost 2 % of an import's time.
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    rewrite = SQLiteCursorWrapper.convert_query
+
+    def refuse(self, query, *args, **kwargs):
+        assert not query.startswith("INSERT"), f"rewritten: {query[:40]}"
+        return rewrite(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(SQLiteCursorWrapper, "convert_query", refuse)
+    rows = _rows(12)
+    with transaction.atomic():
+        ids = inserter_for(Contact).insert(rows, now=timezone.now(), defaults=_defaults(org))
+    assert Contact.objects.filter(pk__in=ids).count() == 12
