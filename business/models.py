@@ -19,8 +19,14 @@ QTY = {"max_digits": 14, "decimal_places": 3}
 
 
 class OrgModel(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # No index of their own: every model below has a unique constraint or index that starts
+    # with the organization, which serves the scoping; and no query orders or filters business
+    # records by creation time on an index (export filters compare its date). Each index is
+    # written on every insert: these two cost a SQLite import of 100k contacts 0.14 s of 3.4.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
