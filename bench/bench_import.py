@@ -110,10 +110,19 @@ TEXT_COLUMNS = (
 )
 
 
-def row_values(i: int, rng: random.Random) -> list[str]:
+def email_of(n: int, keys: str) -> str:
+    """Contact n's e-mail. ``ordered``: person{n}, so a batch's e-mails are neighbours in the
+    e-mail index (the best case for every side); ``random``: spread over the index as a real
+    export's are (a multiplicative hash of n in front)."""
+    if keys == "random":
+        return f"p{(n * 2654435761) % 2**32:08x}.{n}@example{n % 97}.com"
+    return f"person{n}@example{n % 97}.com"
+
+
+def row_values(i: int, rng: random.Random, keys: str = "ordered") -> list[str]:
     # ~1 % of rows repeat an earlier e-mail (in-file duplicates, reported as row errors).
     n = rng.randrange(max(i, 1)) if i > 100 and rng.random() < 0.01 else i
-    email = f"person{n}@example{n % 97}.com"
+    email = email_of(n, keys)
     birth = dt.date(1950, 1, 1) + dt.timedelta(days=(i * 37) % 18000)
     row = [
         email,
@@ -137,13 +146,13 @@ def row_values(i: int, rng: random.Random) -> list[str]:
     return row
 
 
-def csv_generate(path: Path, rows: int, seed: int = 7) -> None:
+def csv_generate(path: Path, rows: int, seed: int = 7, keys: str = "ordered") -> None:
     rng = random.Random(seed)
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADERS)
         for i in range(rows):
-            writer.writerow(row_values(i, rng))
+            writer.writerow(row_values(i, rng, keys))
 
 
 def limit_rows_generate(source: Path, target: Path, *, org_id: int, accounts: dict) -> int:
@@ -188,7 +197,7 @@ def limit_rows_generate(source: Path, target: Path, *, org_id: int, accounts: di
 
 
 # --- parent ----------------------------------------------------------------------------------
-def state_reset(*, with_existing: bool, rows: int) -> None:
+def state_reset(*, with_existing: bool, rows: int, keys: str = "ordered") -> None:
     """The starting state of every side: 1,000 accounts and (but for the limit) ~5 % of the
     file's contacts already there; no contacts or jobs beyond that."""
     from accounts.models import Organization
@@ -202,7 +211,7 @@ def state_reset(*, with_existing: bool, rows: int) -> None:
         return
     for start in range(0, rows, EXISTING_STEP * 5000):
         Contact.objects.bulk_create(
-            Contact(organization=org, email=f"person{i}@example{i % 97}.com", first_name="Old")
+            Contact(organization=org, email=email_of(i, keys), first_name="Old")
             for i in range(start, min(rows, start + EXISTING_STEP * 5000), EXISTING_STEP)
         )
 
@@ -233,7 +242,7 @@ def parent(args) -> None:
         )
         source = tmp / "contacts.csv"
         t = time.perf_counter()
-        csv_generate(source, args.rows)
+        csv_generate(source, args.rows, keys=args.keys)
         accounts = dict(Account.objects.filter(organization=org).values_list("name", "pk"))
         prepared = tmp / "limit-rows.csv"
         limit_rows = limit_rows_generate(source, prepared, org_id=org.pk, accounts=accounts)
@@ -241,7 +250,7 @@ def parent(args) -> None:
             f"Import benchmark — {args.rows:,} rows ({source.stat().st_size / 1e6:.1f} MB), "
             f"{vendor}, batch size {settings.FERRY['IMPORT_BATCH_SIZE']}; database "
             f"{connection.settings_dict['NAME']}; files made in {time.perf_counter() - t:.1f} s; "
-            f"{limit_rows:,} rows for the limit",
+            f"{limit_rows:,} rows for the limit; e-mails {args.keys}",
             flush=True,
         )
         connection.close()
@@ -252,7 +261,11 @@ def parent(args) -> None:
         results: dict[str, list] = {side: [] for side in sides}
         for r, order in measure.rounds(sides, args.repeat):
             for side in order:
-                state_reset(with_existing=side not in {"copy", "executemany"}, rows=args.rows)
+                state_reset(
+                    with_existing=side not in {"copy", "executemany"},
+                    rows=args.rows,
+                    keys=args.keys,
+                )
                 connection.close()
                 argv = ["--child", side, "--file", str(source), "--prepared", str(prepared)]
                 if args.profile and side.startswith("ferry"):
@@ -494,6 +507,12 @@ def main() -> None:
         help="comma-separated sides (django-import-export takes ~10x Ferry's time)",
     )
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument(
+        "--keys",
+        choices=("ordered", "random"),
+        default="ordered",
+        help="e-mails in the index's order (best case) or spread as in a real export",
+    )
     parser.add_argument("--profile", action="store_true", help="pyinstrument on Ferry's side")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
