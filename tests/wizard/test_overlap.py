@@ -308,3 +308,141 @@ def test_a_failure_while_writing_rolls_back_that_batch_only(
     written = set(Contact.objects.values_list("email", flat=True))
     assert written and all(int(e[1:].split("@")[0]) < 8 for e in written if e.startswith("p"))
     assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+
+
+def test_a_batch_that_clashes_with_someone_elses_write_is_written_row_by_row_alike(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    """The writer's batch meets a key someone else wrote meanwhile (IntegrityError): its rows
+    are written one at a time, in the batch's transaction, as one batch after the other does."""
+    from django.db import IntegrityError
+
+    real = InstanceFactory.insert
+
+    def insert(self, rows, *, now, staged=None):
+        if len(rows) > 1 and any(r.get("email") == "p17@x.com" for r in rows):
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real(self, rows, now=now, staged=staged)
+
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    results = []
+    for overlap in (True, False):
+        _reset(org)
+        monkeypatch.setattr(InstanceFactory, "insert", insert)
+        writers = _Writers(monkeypatch)
+        job, summary, error, failed = _run(
+            org, owner, tmp_path, _rows(), overlap=overlap, name=f"c{overlap}"
+        )
+        results.append((writers.started, writers.checkpoints, summary, failed, _outcome(org, job)))
+        monkeypatch.undo()
+    overlapped, serial = results
+    assert (overlapped[0], serial[0]) == (1, 0)
+    assert overlapped[1:] == serial[1:]
+    assert Contact.objects.filter(email="p17@x.com").exists()
+
+
+class _Progress:
+    """A job's progress that keeps each update and the thread that made it."""
+
+    def __init__(self):
+        self.updates: list[tuple[str, dict]] = []
+
+    def set_total(self, total):
+        pass
+
+    def check_cancel(self, force=False):
+        pass
+
+    def update(self, force=False, **counts):
+        self.updates.append((threading.current_thread().name, counts))
+
+
+def test_the_progress_shows_committed_batches_only_from_the_runs_thread(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    """Each batch's counts reach the job's progress once its checkpoint is committed, in the
+    order of the checkpoints, never from the writer thread (its statements are the run's
+    critical path); a batch the writer could not commit is never shown."""
+    from jobs.errors import JobTakenOver
+
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    path = tmp_path / "progress.csv"
+    path.write_text(csv_text(_rows()), encoding="utf-8")
+    _reset(org)
+    job = draft(org, owner, "contacts", path, on_duplicate="update")
+    writers = _Writers(monkeypatch)
+    progress = _Progress()
+    engine_run(job, path, progress=progress, overlap=True).execute()
+    threads = {name for name, _ in progress.updates}
+    assert threads == {threading.main_thread().name}
+    shown = [counts for _, counts in progress.updates]
+    assert shown[:-1] == [c["job_counts"] for c in writers.checkpoints]
+    assert shown[-1] == writers.checkpoints[-1]["job_counts"]  # the run's last word
+
+    monkeypatch.undo()
+    calls = {"n": 0}
+    real = ImportRun.checkpoint_write
+
+    def checkpoint_write(run, checkpoint):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            DataJob.objects.filter(pk=run.job.pk).update(attempt=run.job.attempt + 1)
+        real(run, checkpoint)
+
+    monkeypatch.setattr(ImportRun, "checkpoint_write", checkpoint_write)
+    _reset(org)
+    job = draft(org, owner, "contacts", path, on_duplicate="update")
+    progress = _Progress()
+    run = engine_run(job, path, progress=progress, overlap=True)
+    with pytest.raises(JobTakenOver):
+        run.execute()
+    run.failed.close()
+    job.refresh_from_db()
+    assert job.checkpoint["rows"] == 8
+    assert [c["processed"] for _, c in progress.updates] == [4, 8]
+
+
+def test_a_run_whose_writer_died_resumes_to_the_outcome_of_one_whole_run(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    """The writer stops after committing three batches (a worker taken for dead); the run
+    resumed from the job's checkpoint, overlapped again, ends where one uninterrupted run
+    ends: the same records, row log, change log, counts and failed rows, nothing twice."""
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    rows = _rows()
+    _reset(org)
+    whole_job, whole, error, whole_failed = _run(
+        org, owner, tmp_path, rows, overlap=False, name="whole", on_duplicate="update"
+    )
+    assert error is None
+    expected = _outcome(org, whole_job)
+
+    calls = {"n": 0}
+    real = ImportRun.checkpoint_write
+
+    def dies(run, checkpoint):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("the worker died")
+        real(run, checkpoint)
+
+    monkeypatch.setattr(ImportRun, "checkpoint_write", dies)
+    _reset(org)
+    job, _, error, _ = _run(
+        org, owner, tmp_path, rows, overlap=True, name="dies", on_duplicate="update"
+    )
+    monkeypatch.undo()
+    assert "the worker died" in repr(error)
+    job.refresh_from_db()
+    assert job.checkpoint["rows"] == 12
+
+    path = tmp_path / "dies.csv"
+    writers = _Writers(monkeypatch)
+    run = engine_run(job, path, overlap=True, resume=job.checkpoint)
+    summary = run.execute()
+    failed = run.failed.close()
+    assert writers.started == 1
+    assert summary == whole
+    assert open(failed, encoding="utf-8").read() == whole_failed  # noqa: SIM115
+    assert _outcome(org, job) == expected
+    assert [c["rows"] for c in writers.checkpoints] == list(range(16, 44, 4))

@@ -19,6 +19,7 @@ connection of an all-or-nothing run), ``variants`` and ``orders`` (declared on t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections import Counter, defaultdict
@@ -408,7 +409,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                     if self.progress is not None:
                         self.progress.check_cancel()
                     self.statistics.refresh(self.counts["created"])
-                    staged = self.prepare_stage(rows)
+                    plan = self.prepare_stage(rows)
                 except BaseException:
                     if pending is not None:
                         partial = (None, counts_added(counts_before, self.counts), self.tallied)
@@ -421,7 +422,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                 prepared = (rows, counts_added(counts_before, self.counts), tallied)
                 if pending is not None:
                     self._hand_over(writer, pending, prepared)
-                writer.write(rows, staged)
+                writer.write(rows, plan)
                 pending = prepared
             if pending is not None:
                 self._hand_over(writer, pending, None)
@@ -479,24 +480,33 @@ class ImportRun(CheckpointMixin, ResultsMixin):
 
     # --- one batch -------------------------------------------------------------------------
 
-    def prepare_stage(self, rows: list[Row]) -> Staged | None:
+    def prepare_stage(self, rows: list[Row]) -> WritePlan:
         """What the run's thread does for a batch the writer thread will write: parse, keys,
-        references and existing records (reads only), then the new records made ready to
-        send (keys reserved, rows formatted): the writer is the critical path."""
+        references and existing records (reads only), then everything of the write that
+        needs no database (``WritePlan``: the new records' keys reserved and rows formatted,
+        the updated records and their change log's values): the writer, the critical path,
+        only sends them. Python there would wait for the GIL this thread holds."""
         self.parse(rows)
         self.keys_check(rows)
         self.prepare(rows)
-        new = [r.values for r in rows if r.status == ImportRow.Status.NEW]
-        return self.factory.stage(new, now=timezone.now())
+        now = timezone.now()
+        plan = self.write_plan(rows, now=now)
+        plan.staged = self.factory.stage([r.values for r in plan.new], now=now)
+        return plan
 
-    def write_stage(self, rows: list[Row], staged: Staged | None = None) -> bool:
+    def write_stage(self, rows: list[Row], plan: WritePlan) -> bool:
         """The writer thread's part of a batch prepared by ``prepare_stage``, in the batch's
         transaction: its writes, or, if the database refuses them, the reason on every row
-        (then True)."""
+        (then True). As ``write_fallback`` does, in one savepoint instead of two: each
+        statement the writer sends costs it a wait for the GIL when the answer comes."""
         self.now = timezone.now()
         try:
-            with transaction.atomic():
-                self.write_fallback(rows, staged)
+            try:
+                with transaction.atomic():
+                    self.write(rows, plan)
+            except IntegrityError:
+                with transaction.atomic():
+                    self.write_one_by_one(rows)
         except DatabaseError as exc:
             logger.warning(
                 "import job %s: a batch was refused by the database: %s", self.job.pk, exc
@@ -529,13 +539,13 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         self.identity.after(rows)
         self.record(rows)
 
-    def write_fallback(self, rows: list[Row], staged: Staged | None = None) -> None:
+    def write_fallback(self, rows: list[Row]) -> None:
         """A skip-invalid batch's writes; if someone wrote the same keys meanwhile, one row at
         a time to find the rows that clash (the others are written)."""
         _relaxed_commit()
         try:
             with transaction.atomic():
-                self.write(rows, staged)
+                self.write(rows)
         except IntegrityError:
             self.write_one_by_one(rows)
 
@@ -668,34 +678,43 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             return [(r.values.get(a),) for r in rows]
         return [tuple(r.values.get(a) for a in attnames) for r in rows]
 
-    def write(self, rows: list[Row], staged: Staged | None = None) -> None:
-        """``staged``: the batch's new records made ready by ``prepare_stage``."""
-        new = [r for r in rows if r.status == ImportRow.Status.NEW]
+    def write(self, rows: list[Row], plan: WritePlan | None = None) -> None:
+        """``plan``: the batch's writes made ready by ``prepare_stage``."""
+        if plan is None:
+            plan = self.write_plan(rows, now=self.now)
+        new = plan.new
         if new:
-            ids = self.factory.insert([r.values for r in new], now=self.now, staged=staged)
+            ids = self.factory.insert([r.values for r in new], now=self.now, staged=plan.staged)
             for row, pk in zip(new, ids, strict=True):
                 row.obj = pk
             self.pending_fix(new)
             changes_record(job_id=self.job.pk, resource=self.resource.name, created=ids)
-        updates = [r for r in rows if r.status == ImportRow.Status.UPDATE]
-        if updates:
-            objs, logged, used = [], [], set()
-            now = self.now
-            for row in updates:
-                obj = row.existing
-                before, after = {}, {}
-                for attname, (old, new) in row.changes.items():
-                    setattr(obj, attname, new)
-                    before[attname] = jsonable(old)
-                    after[attname] = jsonable(new)
-                obj._ferry_changed = set(row.changes)
-                used |= obj._ferry_changed
-                obj.updated_at = now
-                objs.append(obj)
-                logged.append((obj.pk, before, after))
-            bulk_update_changed(self.model, objs, used)
-            changes_record(job_id=self.job.pk, resource=self.resource.name, updated=logged)
+        if plan.updated:
+            bulk_update_changed(self.model, plan.updated, plan.used)
+            changes_record(job_id=self.job.pk, resource=self.resource.name, updated=plan.logged)
         self.identity.write(rows)
+
+    def write_plan(self, rows: list[Row], *, now) -> WritePlan:
+        """What ``write`` sends for ``rows``, made ready without the database: the new rows,
+        the existing records with their changes set (``updated_at`` = ``now``), and the
+        change log's old and new values of each."""
+        new_status, update_status = ImportRow.Status.NEW, ImportRow.Status.UPDATE
+        plan = WritePlan(new=[r for r in rows if r.status == new_status])
+        for row in rows:
+            if row.status != update_status:
+                continue
+            obj = row.existing
+            before, after = {}, {}
+            for attname, (old, new) in row.changes.items():
+                setattr(obj, attname, new)
+                before[attname] = jsonable(old)
+                after[attname] = jsonable(new)
+            obj._ferry_changed = set(row.changes)
+            plan.used |= obj._ferry_changed
+            obj.updated_at = now
+            plan.updated.append(obj)
+            plan.logged.append((obj.pk, before, after))
+        return plan
 
     def pending_fix(self, new: list[Row]) -> None:
         """Set references to records this same batch created (self references, variants)."""
@@ -747,6 +766,18 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             except IntegrityError as exc:
                 row.error("", "", f"could not be saved: {str(exc).splitlines()[0]}")
                 row.status = ImportRow.Status.INVALID
+
+
+@dataclasses.dataclass
+class WritePlan:
+    """A batch's writes made ready (``ImportRun.write_plan``); ``staged``: its new records'
+    (``prepare_stage``)."""
+
+    new: list[Row]
+    updated: list = dataclasses.field(default_factory=list)
+    used: set[str] = dataclasses.field(default_factory=set)
+    logged: list[tuple[int, dict, dict]] = dataclasses.field(default_factory=list)
+    staged: Staged | None = None
 
 
 def _relaxed_commit() -> None:
