@@ -446,3 +446,41 @@ def test_a_run_whose_writer_died_resumes_to_the_outcome_of_one_whole_run(
     assert open(failed, encoding="utf-8").read() == whole_failed  # noqa: SIM115
     assert _outcome(org, job) == expected
     assert [c["rows"] for c in writers.checkpoints] == list(range(16, 44, 4))
+
+
+def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
+    org, owner, tmp_path, settings, accounts
+):
+    """The run's thread goes on once the writer has sent a batch's row log and checkpoint, not
+    once it committed them: a commit the database refuses (here a deferred foreign key)
+    still stops the run with its error, the batches before it committed, nothing of it."""
+    from django.db import IntegrityError
+
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    path = tmp_path / "commit.csv"
+    path.write_text(csv_text(_rows()), encoding="utf-8")
+    job = draft(org, owner, "contacts", path)
+    Contact.objects.all().delete()
+    calls = {"n": 0}
+    real = ImportRun.checkpoint_write
+
+    def checkpoint_write(run, checkpoint):
+        real(run, checkpoint)
+        calls["n"] += 1
+        if calls["n"] == 3:  # checked only when the batch commits
+            Contact.objects.create(organization=org, email="ghost@x.com", account_id=10**9)
+
+    ImportRun.checkpoint_write = checkpoint_write
+    try:
+        run = engine_run(job, path, overlap=True)
+        with pytest.raises(IntegrityError):
+            run.execute()
+        run.failed.close()
+    finally:
+        ImportRun.checkpoint_write = real
+    job.refresh_from_db()
+    assert job.checkpoint["rows"] == 8
+    assert job.processed == 8
+    written = set(Contact.objects.values_list("email", flat=True))
+    assert written and all(int(e[1:].split("@")[0]) < 8 for e in written if e.startswith("p"))
+    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]

@@ -34,6 +34,7 @@ from typing import Any
 from django.db import connection
 
 _STOP = object()
+_SENT = object()
 
 # How long the run's thread may keep the GIL while the writer thread waits for it, while any
 # writer runs. Python's default (5 ms) is paid by the writer after every statement, since the
@@ -116,8 +117,15 @@ class BatchWriter:
         return item
 
     def finish(self, *, entries: list[dict], checkpoint: dict[str, Any]) -> None:
+        """Hand over, and wait while the writer sends them (not for the commit): their few
+        short statements each need the GIL back when the database answers, which this
+        thread, preparing the next batch, would hold (measured: 0.6 s for 0.16 s of work
+        a 100k run); the commit, a long wait on the database, still overlaps."""
         self._handed = checkpoint["job_counts"]
         self._inbox.put((entries, checkpoint))
+        item = self._outbox.get()
+        if isinstance(item, BaseException):
+            raise item
 
     def close(self) -> None:
         """After the last ``finish``: wait for its commit; raise what stopped the writer."""
@@ -171,6 +179,7 @@ class BatchWriter:
                     if entries:
                         job_log(job=run.job, entries=entries)
                     run.checkpoint_write(checkpoint)
+                    self._outbox.put(_SENT)
         except _Stopped:
             return
         except BaseException as exc:  # raised again on the run's thread
