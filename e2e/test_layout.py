@@ -304,6 +304,27 @@ def test_it_keeps_the_links_reachable_without_javascript(browser, live_server, o
     context.close()
 
 
+def test_it_shows_every_record_types_links_on_a_phone_without_scrolling(
+    browser, live_server, owner
+):
+    """The records index drops the descriptions on a phone: its table scrolled sideways
+    (allowed above), with each type's Export and Import links cut off at the screen's edge."""
+    context, page = _context(browser, live_server, "owner", PHONE)
+    page.goto(f"{live_server.url}/records/")
+    wrap = page.locator(".table-wrap").first
+    sizes = wrap.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the records index scrolls sideways: {sizes}"
+    for link in page.locator("table.records-index td.actions a").all():
+        box = link.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["width"], link.inner_text()
+    expect(page.locator("table.records-index th.description")).to_be_hidden()
+    context.close()
+    context, page = _context(browser, live_server, "owner", DESKTOP)
+    page.goto(f"{live_server.url}/records/")
+    expect(page.get_by_text("People at your accounts.")).to_be_visible()
+    context.close()
+
+
 def test_it_takes_the_screenshots_of_the_report(
     browser, live_server, org, owner, business_data, tmp_path
 ):
