@@ -304,24 +304,39 @@ def test_it_keeps_the_links_reachable_without_javascript(browser, live_server, o
     context.close()
 
 
-def test_it_shows_every_record_types_links_on_a_phone_without_scrolling(
-    browser, live_server, owner
+@pytest.mark.parametrize(
+    ("url", "actions", "hidden", "desktop_text"),
+    [
+        (
+            "/records/",
+            "table.records-index td.actions a",
+            "th.description",
+            "People at your accounts.",
+        ),
+        ("/accounts/members/", "table.members a.button", "th:has-text('E-mail')", "Member since"),
+    ],
+)
+def test_it_fits_a_tables_rows_and_their_actions_on_a_phone(
+    browser, live_server, owner, manager, url, actions, hidden, desktop_text
 ):
-    """The records index drops the descriptions on a phone: its table scrolled sideways
-    (allowed above), with each type's Export and Import links cut off at the screen's edge."""
+    """Tables whose rows carry actions drop their secondary columns on a phone (``phone-hidden``):
+    they scrolled sideways (allowed above), the records index cutting each type's Export and
+    Import links at the screen's edge, the members table hiding every member's role."""
     context, page = _context(browser, live_server, "owner", PHONE)
-    page.goto(f"{live_server.url}/records/")
+    page.goto(f"{live_server.url}{url}")
     wrap = page.locator(".table-wrap").first
     sizes = wrap.evaluate("el => [el.scrollWidth, el.clientWidth]")
-    assert sizes[0] <= sizes[1], f"the records index scrolls sideways: {sizes}"
-    for link in page.locator("table.records-index td.actions a").all():
+    assert sizes[0] <= sizes[1], f"{url}: the table scrolls sideways: {sizes}"
+    links = page.locator(actions).all()
+    assert links
+    for link in links:
         box = link.bounding_box()
         assert box is not None and box["x"] + box["width"] <= PHONE["width"], link.inner_text()
-    expect(page.locator("table.records-index th.description")).to_be_hidden()
+    expect(page.locator(hidden).first).to_be_hidden()
     context.close()
     context, page = _context(browser, live_server, "owner", DESKTOP)
-    page.goto(f"{live_server.url}/records/")
-    expect(page.get_by_text("People at your accounts.")).to_be_visible()
+    page.goto(f"{live_server.url}{url}")
+    expect(page.get_by_text(desktop_text).first).to_be_visible()
     context.close()
 
 
