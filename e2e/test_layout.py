@@ -340,6 +340,24 @@ def test_it_fits_a_tables_rows_and_their_actions_on_a_phone(
     context.close()
 
 
+@pytest.mark.parametrize(
+    "url", ["/jobs/", "/records/contacts/?q=nobody-is-called-this"], ids=["jobs", "records"]
+)
+def test_it_wraps_an_empty_tables_message_on_a_phone(browser, live_server, owner, url):
+    """A table's cells keep to one line on a phone (its rows scroll sideways), but the message
+    of an empty one wraps: "No jobs yet. Imports, exports and reports you start wi…" was cut
+    at the screen's edge, a new user's first sight of the dashboard."""
+    context, page = _context(browser, live_server, "owner", PHONE)
+    page.goto(f"{live_server.url}{url}")
+    message = page.locator(".table-wrap td[colspan]").first
+    expect(message).to_be_visible()
+    box = message.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"], message.inner_text()
+    sizes = page.locator(".table-wrap").first.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert sizes[0] <= sizes[1], f"{url}: {sizes}"
+    context.close()
+
+
 def test_it_takes_the_screenshots_of_the_report(
     browser, live_server, org, owner, business_data, tmp_path
 ):
