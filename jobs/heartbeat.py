@@ -117,7 +117,8 @@ class Heartbeat:
         return True
 
     def worker_unregister(self) -> None:
-        """This process no longer counts as a worker (used by tests running in one process)."""
+        """This process no longer counts as a worker: its consumer stopped (tasks.py), or a test
+        running in one process is done with it."""
         with self._lock:
             self._worker = False
         WorkerHeartbeat.objects.filter(name=process_name()).delete()

@@ -98,3 +98,15 @@ def worker_heartbeat_start() -> None:
             recover_stalled_jobs_task.call_local()
         except Exception:  # the database is busy, say: the every-minute run does it
             logger.info("Stalled-jobs check at start-up skipped", exc_info=True)
+
+
+@HUEY.on_shutdown()
+def worker_heartbeat_stop() -> None:
+    """A worker stopped on purpose (Ctrl-C, a deploy's SIGINT) stops counting as alive at once.
+
+    Its heartbeat would otherwise pass for a live worker for the stalled time: right after a
+    restart the dashboard said "2 workers alive" with one running, and a job queued meanwhile
+    looked as if someone would take it. Huey calls this in each worker thread as it ends; the
+    jobs still finishing keep their own heartbeats.
+    """
+    HEARTBEAT.worker_unregister()
