@@ -102,11 +102,12 @@ def worker_heartbeat_start() -> None:
 
 @HUEY.on_shutdown()
 def worker_heartbeat_stop() -> None:
-    """A worker stopped on purpose (Ctrl-C, a deploy's SIGINT) stops counting as alive at once.
+    """A worker stopped with Ctrl-C stops counting as alive at once.
 
     Its heartbeat would otherwise pass for a live worker for the stalled time: right after a
     restart the dashboard said "2 workers alive" with one running, and a job queued meanwhile
-    looked as if someone would take it. Huey calls this in each worker thread as it ends; the
-    jobs still finishing keep their own heartbeats.
+    looked as if someone would take it. Huey calls this in each worker thread as it ends after
+    SIGINT (its graceful stop); the jobs still finishing keep their own heartbeats. SIGTERM,
+    Huey's immediate stop, calls no hook: that worker goes stale as a killed one does.
     """
     HEARTBEAT.worker_unregister()
