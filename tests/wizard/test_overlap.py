@@ -468,6 +468,8 @@ def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
         real(run, checkpoint)
         calls["n"] += 1
         if calls["n"] == 3:  # checked only when the batch commits
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             Contact.objects.create(organization=org, email="ghost@x.com", account_id=10**9)
 
     ImportRun.checkpoint_write = checkpoint_write
@@ -483,4 +485,36 @@ def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
     assert job.processed == 8
     written = set(Contact.objects.values_list("email", flat=True))
     assert written and all(int(e[1:].split("@")[0]) < 8 for e in written if e.startswith("p"))
+    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+
+
+def test_a_foreign_key_refused_when_checked_fails_the_run_as_at_the_commit(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    """The writer makes the checks the database defers to a batch's commit once the batch
+    is written: a key refused there (an account deleted meanwhile, here a key that never
+    was) stops the run with the batches before it committed, as one batch after the other
+    does at that batch's commit."""
+    real = InstanceFactory.insert
+
+    def insert(self, rows, *, now, staged=None):
+        ids = real(self, rows, now=now, staged=staged)
+        if any(r.get("email") == "p13@x.com" for r in rows):
+            Contact.objects.filter(pk=ids[0]).update(account_id=10**9)
+        return ids
+
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    results = []
+    for overlap in (True, False):
+        _reset(org)
+        monkeypatch.setattr(InstanceFactory, "insert", insert)
+        writers = _Writers(monkeypatch)
+        job, _, error, _ = _run(org, owner, tmp_path, _rows(), overlap=overlap, name=f"k{overlap}")
+        results.append((writers.started, type(error), _outcome(org, job)))
+        monkeypatch.undo()
+    overlapped, serial = results
+    assert (overlapped[0], serial[0]) == (1, 0)
+    assert overlapped[1:] == serial[1:]
+    assert overlapped[1].__name__ == "IntegrityError"
+    assert overlapped[2]["job"][0] == 12  # three batches of four committed
     assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]

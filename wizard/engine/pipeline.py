@@ -172,6 +172,7 @@ class BatchWriter:
                 rows, plan = item
                 with transaction.atomic():
                     self._outbox.put(run.write_stage(rows, plan))
+                    _deferred_checks()
                     handed = self._inbox.get()
                     if handed is _STOP:
                         raise _Stopped()
@@ -191,6 +192,17 @@ class BatchWriter:
 
 class _Stopped(Exception):
     pass
+
+
+def _deferred_checks() -> None:
+    """PostgreSQL: the checks the batch's foreign keys (deferred, as Django declares them)
+    would make at its commit, made now, while the run's thread records the batch and this
+    thread would only wait for its row log: the commit, on the critical path, is left
+    short (100k contacts: the commit took ~0.7 s of database CPU, the wait ~0.2-0.4 s). A
+    refused key fails the batch's transaction, as at its commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _relaxed_commits() -> None:
