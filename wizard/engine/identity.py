@@ -14,14 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import marshal
 import pickle
+import struct
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate, chain
 from operator import itemgetter
 from typing import Any
 
 from business.resources import Resource
-from wizard.engine.keys import Spill
+from wizard.engine.keys import Pages, Spill
 from wizard.engine.validation import FieldPlan, Row
 from wizard.engine.writing import bulk_update_changed
 from wizard.models import ImportRow
@@ -33,6 +35,8 @@ REPEATS = ("fail", "first", "last")
 # a conflict; past this many distinct keys they are not (packing costs ~2 µs a key), and a
 # conflict names no column.
 REPEAT_DETAIL_LIMIT = 50_000
+PAGE = 1 << 17  # keys per page of ``Repeats``' arrays (13 bytes a key: 1.7 MB in memory)
+_COLD = struct.Struct("=qii")  # a key's values hash, first row and flags in an earlier page
 NO_KEY = "none"
 KEY_COUNT = "key:"  # run counts (checkpointed with the rest) of the rows each key recognised
 
@@ -63,19 +67,28 @@ class KeySet:
 class Repeats:
     """For each key of this file (numbered by the run's ``SeenKeys``): its first row, a hash
     of that row's values and flags, in arrays of machine integers (13 bytes a key, never a
-    Python object per key). The first ``REPEAT_DETAIL_LIMIT`` keys' compared values are kept
-    too, packed into a spill file (read back only to word a conflict): as tuples they kept
-    their rows' cells alive, ~35 MB for 50,000 rows.
+    Python object per key), in pages of ``PAGE`` keys: the newest in memory, the earlier ones
+    in a temporary file, read back (``os.pread``) only for a row repeating one of their keys.
+    The first ``REPEAT_DETAIL_LIMIT`` keys' compared values are kept too, packed a batch at a
+    time into a spill file (read back only to word a conflict): as tuples they kept their
+    rows' cells alive, ~35 MB for 50,000 rows.
     """
 
     CREATED = 1  # the first row's record is one this run creates
 
     def __init__(self):
+        self._page = PAGE
+        self._base = 0  # the number of the live page's first key
         self._hashes = array("q")  # values hash; 0: no row yet
         self._rows = array("i")  # row numbers fit 31 bits (MAX_IMPORT_ROWS is millions)
         self._flags = bytearray()
+        self._cold = Pages()  # each earlier page: its hashes, rows and flags
         self._detail = Spill()
-        self._detail_at = array("q")  # per key number below the limit: offset, length
+        self._detail_at = array("q")  # per key number below the limit: offset (-1: none)
+        self._detail_size = array("i")
+        # Values put since the last ``detail_write``: packed together (cheaper than one by one).
+        self._detail_numbers: list[int] = []
+        self._detail_values: list[tuple] = []
 
     def first_or_put(
         self, number: int, values_hash: int, row: int, values: tuple, /
@@ -83,54 +96,117 @@ class Repeats:
         """(row number, values hash, flags) of the key's first row; when there is none yet,
         this row is put as the key's first, and None."""
         hashes = self._hashes
-        if number < len(hashes):
-            if hashes[number]:
-                return self._rows[number], hashes[number], self._flags[number]
-        elif number == len(hashes):  # the usual case: the key the table numbered last
+        local = number - self._base
+        if local == len(hashes):  # the usual case: the key the table numbered last
             hashes.append(values_hash)
             self._rows.append(row)
             self._flags.append(0)
             if number < REPEAT_DETAIL_LIMIT:
-                self._detail_put(number, values)
+                self._detail_numbers.append(number)
+                self._detail_values.append(values)
+            if local + 1 == self._page:
+                self._turn()
             return None
+        if local < 0:
+            found = self._cold_get(number)
+            if found is not None:
+                return found
+        elif local < len(hashes) and hashes[local]:
+            return self._rows[local], hashes[local], self._flags[local]
         self.put(number, values_hash=values_hash, row=row, values=values)
         return None
 
     def put(self, number: int, *, values_hash: int, row: int, values: tuple | None) -> None:
-        hashes = self._hashes
-        if number >= len(hashes):
-            more = number + 1 - len(hashes)
-            hashes.extend([0] * more)
-            self._rows.extend([0] * more)
+        while number >= self._base + len(self._hashes):  # a key numbered past the last put
+            more = min(number + 1 - self._base, self._page) - len(self._hashes)
+            self._hashes.extend(array("q", bytes(8 * more)))
+            self._rows.extend(array("i", bytes(4 * more)))
             self._flags.extend(bytes(more))
-        hashes[number] = values_hash
-        self._rows[number] = row
-        self._flags[number] = 0
+            if len(self._hashes) == self._page:
+                self._turn()
+        local = number - self._base
+        if local >= 0:
+            self._hashes[local] = values_hash
+            self._rows[local] = row
+            self._flags[local] = 0
+        else:
+            self._cold.write(16 * number, _COLD.pack(values_hash, row, 0))
         if values is not None and number < REPEAT_DETAIL_LIMIT:
-            self._detail_put(number, values)
+            self._detail_numbers.append(number)
+            self._detail_values.append(values)
 
     def flag(self, number: int, flag: int) -> None:
-        if 0 <= number < len(self._hashes) and self._hashes[number]:
-            self._flags[number] |= flag
+        local = number - self._base
+        if local >= 0:
+            if local < len(self._hashes) and self._hashes[local]:
+                self._flags[local] |= flag
+        elif number >= 0:
+            values_hash, row, flags = _COLD.unpack(self._cold.read(16 * number, 16))
+            if values_hash:
+                self._cold.write(16 * number, _COLD.pack(values_hash, row, flags | flag))
+
+    def _turn(self) -> None:
+        """The live page is full: write it after the earlier ones, a record of 16 bytes a key
+        (``_COLD``: one read gets all three), and start an empty one."""
+        records = array("i", bytes(16 * len(self._hashes)))
+        halves = array("i", self._hashes.tobytes())  # each hash as two 32-bit halves
+        records[0::4] = halves[0::2]
+        records[1::4] = halves[1::2]
+        records[2::4] = self._rows
+        records[3::4] = array("i", iter(self._flags))  # (bytes would be read as raw ints)
+        self._cold.append(records)
+        self._base += len(self._hashes)
+        self._hashes = array("q")
+        self._rows = array("i")
+        self._flags = bytearray()
+
+    def _cold_get(self, number: int) -> tuple[int, int, int] | None:
+        values_hash, row, flags = _COLD.unpack(self._cold.read(16 * number, 16))
+        if not values_hash:
+            return None
+        return row, values_hash, flags
 
     def detail(self, number: int) -> tuple | None:
         """The compared values of the key's first row, when kept."""
+        self.detail_write()
         at = self._detail_at
-        if number < 0 or 2 * number >= len(at) or at[2 * number] < 0:
+        if number < 0 or number >= len(at) or at[number] < 0:
             return None
-        return _unpack(self._detail.read(at[2 * number], at[2 * number + 1]))
+        return _unpack(self._detail.read(at[number], self._detail_size[number]))
 
-    def _detail_put(self, number: int, values: tuple) -> None:
-        at = self._detail_at
-        if 2 * number >= len(at):
-            at.extend([-1, 0] * (number + 1 - len(at) // 2))
-        try:
-            data = _pack(values)
-        except Exception:  # noqa: BLE001 - a value pickle refuses: the conflict names no column
-            at[2 * number] = -1
+    def detail_write(self) -> None:
+        """Pack the values put since the last call into the spill file, in one go."""
+        numbers, values = self._detail_numbers, self._detail_values
+        if not numbers:
             return
-        at[2 * number] = self._detail.append(data)
-        at[2 * number + 1] = len(data)
+        self._detail_numbers, self._detail_values = [], []
+        records = _pack_many(values)
+        at, size = self._detail_at, self._detail_size
+        top = max(numbers) + 1
+        if top > len(at):
+            at.extend(array("q", [-1]) * (top - len(at)))
+            size.extend(array("i", bytes(4 * (top - len(size)))))
+        if records is not None:
+            data, sizes = records
+            offsets = array("q", accumulate(sizes, initial=self._detail.end))
+            self._detail.append(data)
+            first = numbers[0]
+            if numbers == list(range(first, first + len(numbers))):  # new keys, in order
+                at[first : first + len(numbers)] = offsets[:-1]
+                size[first : first + len(numbers)] = array("i", sizes)
+                return
+            for number, offset, length in zip(numbers, offsets, sizes, strict=False):
+                at[number] = offset
+                size[number] = length
+            return
+        for number, parts in zip(numbers, values, strict=True):
+            try:
+                data = _pack(parts)
+            except Exception:  # noqa: BLE001 - a value pickle refuses: the conflict names no column
+                at[number] = -1
+                continue
+            at[number] = self._detail.append(data)
+            size[number] = len(data)
 
 
 # How the compared values are packed: marshal where it can (~4x faster than pickle, which
@@ -139,6 +215,7 @@ class Repeats:
 _MARSHAL, _DATES, _PICKLE = b"m", b"d", b"p"
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _PLAIN_DATES = _PLAIN | {dt.date}
+_TO_ORDINAL = dt.date.toordinal
 
 
 def _pack(values: tuple) -> bytes:
@@ -149,6 +226,29 @@ def _pack(values: tuple) -> bytes:
         dated = tuple((v.toordinal(),) if type(v) is dt.date else v for v in values)
         return _DATES + marshal.dumps(dated)
     return _PICKLE + pickle.dumps(values, pickle.HIGHEST_PROTOCOL)
+
+
+def _pack_many(rows: list[tuple]) -> tuple[bytes, list[int]] | None:
+    """The records ``_pack`` gives each row, one after the other, and their sizes; None when
+    some row needs pickle (packed one by one) or the rows differ in length."""
+    kinds = set(map(type, chain.from_iterable(rows)))
+    if kinds <= _PLAIN:
+        kind = _MARSHAL
+    elif kinds <= _PLAIN_DATES and len(set(map(len, rows))) == 1:
+        kind = _DATES
+        columns = list(zip(*rows, strict=True))
+        for n, column in enumerate(columns):
+            found = set(map(type, column))
+            if found == {dt.date}:  # every date: 1-tuples of ordinals, in C
+                columns[n] = zip(map(_TO_ORDINAL, column))
+            elif dt.date in found:
+                columns[n] = [(v.toordinal(),) if type(v) is dt.date else v for v in column]
+        rows = zip(*columns, strict=True)
+    else:
+        return None
+    blobs = list(map(marshal.dumps, rows))
+    # Each record is its kind's byte and its marshal: joined with the byte, led by one more.
+    return kind + kind.join(blobs), list(map((1).__add__, map(len, blobs)))
 
 
 def _unpack(data: bytes) -> tuple:
@@ -328,6 +428,7 @@ class Identity:
                     in_batch[number] = row
                 continue
             self._repeat(row, key, keyset, number, vh, parts, found, in_batch)
+        self.repeats.detail_write()  # the batch's first rows' values, packed together
         if counting:
             counts = self.run.counts
             for keyset, n in zip(keysets, used, strict=True):
