@@ -115,6 +115,32 @@ def _outcome(org, job) -> dict:
     }
 
 
+def _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, name) -> list[dict]:
+    """The same import (batches of four) with the writer thread, then one batch after the
+    other, ``InstanceFactory.insert`` replaced by ``insert`` for each: what each way did."""
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    results = []
+    for overlap in (True, False):
+        _reset(org)
+        monkeypatch.setattr(InstanceFactory, "insert", insert)
+        writers = _Writers(monkeypatch)
+        job, summary, error, failed = _run(
+            org, owner, tmp_path, _rows(), overlap=overlap, name=f"{name}{overlap}"
+        )
+        results.append(
+            {
+                "started": writers.started,
+                "checkpoints": writers.checkpoints,
+                "summary": summary,
+                "failed": failed,
+                "error": error,
+                "outcome": _outcome(org, job),
+            }
+        )
+        monkeypatch.undo()
+    return results
+
+
 def _reset(org):
     """Every fifth contact is there already, with another first name: updated."""
     Contact.objects.filter(organization=org).delete()
@@ -214,18 +240,10 @@ def test_a_batch_the_database_refuses_fails_its_rows_alike(
             raise DatabaseError("value too long for type character varying(1)")
         return real(self, rows, now=now, staged=staged)
 
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
-    results = []
-    for overlap in (True, False):
-        _reset(org)
-        monkeypatch.setattr(InstanceFactory, "insert", insert)
-        writers = _Writers(monkeypatch)
-        job, summary, error, failed = _run(
-            org, owner, tmp_path, _rows(), overlap=overlap, name=f"r{overlap}"
-        )
-        results.append((writers.started, writers.checkpoints, summary, failed, _outcome(org, job)))
-        monkeypatch.undo()
-    overlapped, serial = results
+    overlapped, serial = [
+        (w["started"], w["checkpoints"], w["summary"], w["failed"], w["outcome"])
+        for w in _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, "r")
+    ]
     assert (overlapped[0], serial[0]) == (1, 0)
     assert overlapped[1:] == serial[1:]
     assert "could not be saved: value too long" in overlapped[3]
@@ -324,18 +342,10 @@ def test_a_batch_that_clashes_with_someone_elses_write_is_written_row_by_row_ali
             raise IntegrityError("duplicate key value violates unique constraint")
         return real(self, rows, now=now, staged=staged)
 
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
-    results = []
-    for overlap in (True, False):
-        _reset(org)
-        monkeypatch.setattr(InstanceFactory, "insert", insert)
-        writers = _Writers(monkeypatch)
-        job, summary, error, failed = _run(
-            org, owner, tmp_path, _rows(), overlap=overlap, name=f"c{overlap}"
-        )
-        results.append((writers.started, writers.checkpoints, summary, failed, _outcome(org, job)))
-        monkeypatch.undo()
-    overlapped, serial = results
+    overlapped, serial = [
+        (w["started"], w["checkpoints"], w["summary"], w["failed"], w["outcome"])
+        for w in _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, "c")
+    ]
     assert (overlapped[0], serial[0]) == (1, 0)
     assert overlapped[1:] == serial[1:]
     assert Contact.objects.filter(email="p17@x.com").exists()
@@ -503,16 +513,10 @@ def test_a_foreign_key_refused_when_checked_fails_the_run_as_at_the_commit(
             Contact.objects.filter(pk=ids[0]).update(account_id=10**9)
         return ids
 
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
-    results = []
-    for overlap in (True, False):
-        _reset(org)
-        monkeypatch.setattr(InstanceFactory, "insert", insert)
-        writers = _Writers(monkeypatch)
-        job, _, error, _ = _run(org, owner, tmp_path, _rows(), overlap=overlap, name=f"k{overlap}")
-        results.append((writers.started, type(error), _outcome(org, job)))
-        monkeypatch.undo()
-    overlapped, serial = results
+    overlapped, serial = [
+        (w["started"], type(w["error"]), w["outcome"])
+        for w in _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, "k")
+    ]
     assert (overlapped[0], serial[0]) == (1, 0)
     assert overlapped[1:] == serial[1:]
     assert overlapped[1].__name__ == "IntegrityError"
