@@ -141,6 +141,25 @@ def _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, name)
     return results
 
 
+def _stops_after_two_batches(job, path, checkpoint_write, error) -> None:
+    """Run ``job`` on the writer thread with ``ImportRun.checkpoint_write`` replaced (its third
+    call makes the run fail with ``error``): exactly the first two batches of four stay."""
+    real = ImportRun.checkpoint_write
+    ImportRun.checkpoint_write = checkpoint_write
+    try:
+        run = engine_run(job, path, overlap=True)
+        with pytest.raises(error):
+            run.execute()
+        run.failed.close()
+    finally:
+        ImportRun.checkpoint_write = real
+    job.refresh_from_db()
+    assert job.checkpoint["rows"] == 8
+    written = set(Contact.objects.values_list("email", flat=True))
+    assert written and all(int(e[1:].split("@")[0]) < 8 for e in written if e.startswith("p"))
+    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+
+
 def _reset(org):
     """Every fifth contact is there already, with another first name: updated."""
     Contact.objects.filter(organization=org).delete()
@@ -313,19 +332,7 @@ def test_a_failure_while_writing_rolls_back_that_batch_only(
             DataJob.objects.filter(pk=run.job.pk).update(attempt=run.job.attempt + 1)
         real(run, checkpoint)
 
-    ImportRun.checkpoint_write = checkpoint_write
-    try:
-        run = engine_run(job, path, overlap=True)
-        with pytest.raises(JobTakenOver):
-            run.execute()
-        run.failed.close()
-    finally:
-        ImportRun.checkpoint_write = real
-    job.refresh_from_db()
-    assert job.checkpoint["rows"] == 8
-    written = set(Contact.objects.values_list("email", flat=True))
-    assert written and all(int(e[1:].split("@")[0]) < 8 for e in written if e.startswith("p"))
-    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+    _stops_after_two_batches(job, path, checkpoint_write, JobTakenOver)
 
 
 def test_a_batch_that_clashes_with_someone_elses_write_is_written_row_by_row_alike(
@@ -482,20 +489,8 @@ def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             Contact.objects.create(organization=org, email="ghost@x.com", account_id=10**9)
 
-    ImportRun.checkpoint_write = checkpoint_write
-    try:
-        run = engine_run(job, path, overlap=True)
-        with pytest.raises(IntegrityError):
-            run.execute()
-        run.failed.close()
-    finally:
-        ImportRun.checkpoint_write = real
-    job.refresh_from_db()
-    assert job.checkpoint["rows"] == 8
+    _stops_after_two_batches(job, path, checkpoint_write, IntegrityError)
     assert job.processed == 8
-    written = set(Contact.objects.values_list("email", flat=True))
-    assert written and all(int(e[1:].split("@")[0]) < 8 for e in written if e.startswith("p"))
-    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
 
 
 def test_a_foreign_key_refused_when_checked_fails_the_run_as_at_the_commit(
