@@ -6,6 +6,8 @@ dashboard's live progress bar and the whole lifecycle can be checked without tou
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import time
 
@@ -94,10 +96,19 @@ def worker_heartbeat_start() -> None:
     minute: restarting the worker is what people do after a crash.
     """
     if HEARTBEAT.worker_register():
+        # SIGTERM (Huey's immediate stop) calls no shutdown hook, but the process still exits
+        # through the interpreter's shutdown: a deploy's stop is then not taken for a live
+        # worker for the stalled time either. A killed process leaves its row to go stale.
+        atexit.register(_worker_gone)
         try:
             recover_stalled_jobs_task.call_local()
         except Exception:  # the database is busy, say: the every-minute run does it
             logger.info("Stalled-jobs check at start-up skipped", exc_info=True)
+
+
+def _worker_gone() -> None:
+    with contextlib.suppress(Exception):  # the database may be gone first: the row goes stale
+        HEARTBEAT.worker_unregister()
 
 
 @HUEY.on_shutdown()
@@ -108,6 +119,6 @@ def worker_heartbeat_stop() -> None:
     restart the dashboard said "2 workers alive" with one running, and a job queued meanwhile
     looked as if someone would take it. Huey calls this in each worker thread as it ends after
     SIGINT (its graceful stop); the jobs still finishing keep their own heartbeats. SIGTERM,
-    Huey's immediate stop, calls no hook: that worker goes stale as a killed one does.
+    Huey's immediate stop, calls no hook: ``_worker_gone`` runs at the process's exit instead.
     """
     HEARTBEAT.worker_unregister()

@@ -1,4 +1,5 @@
-"""A worker stopped on purpose stops counting as alive at once, with a real consumer process."""
+"""A worker stopped on purpose (Ctrl-C, a deploy's SIGTERM) stops counting as alive at once,
+with a real consumer process; a killed one goes stale (tests/jobs/test_recovery.py)."""
 
 from __future__ import annotations
 
@@ -23,14 +24,19 @@ def _wait(condition, timeout=30.0):
     return False
 
 
-def test_a_worker_stopped_with_ctrl_c_is_no_longer_counted_alive(transactional_db, tmp_path):
+@pytest.mark.parametrize(
+    "stop",
+    [signal.SIGINT, signal.SIGTERM],
+    ids=["ctrl-c", "sigterm"],  # Huey's graceful stop, and its immediate one (a deploy's)
+)
+def test_a_worker_stopped_on_purpose_is_no_longer_counted_alive(transactional_db, tmp_path, stop):
     proc = consumer_start(tmp_path / "consumer.log")
     try:
         assert _wait(lambda: WorkerHeartbeat.objects.filter(pid=proc.pid).exists()), (
             proc.log_path.read_text()
         )
         assert workers_state().alive == 1
-        proc.send_signal(signal.SIGINT)  # what Ctrl-C and ./ferry start send
+        proc.send_signal(stop)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
