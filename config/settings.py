@@ -147,6 +147,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
     )
+    # A server that does not answer fails a connection in seconds, not after the system's TCP
+    # timeout (minutes): a request then errors instead of holding its worker, and a worker
+    # stopping (its heartbeat's removal at exit, jobs/tasks.py) ends. ?connect_timeout= in
+    # DATABASE_URL keeps its own.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 10))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; the timeout rides out short locks.
     DATABASES["default"]["OPTIONS"] = {

@@ -18,7 +18,7 @@ SHOW = (
     "import json, django; django.setup(); from django.conf import settings; "
     "d = settings.DATABASES['default']; "
     "print(json.dumps([d['ENGINE'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], "
-    "d.get('OPTIONS', {}).get('options')]))"
+    "d.get('OPTIONS', {}).get('options'), d.get('OPTIONS', {}).get('connect_timeout')]))"
 )
 
 
@@ -28,6 +28,7 @@ def database_settings(tmp_path, **env: str) -> list:
         "DB_CONN_MAX_AGE",
         "DB_CONN_HEALTH_CHECKS",
         "DB_PARALLEL_WORKERS",
+        "DB_CONNECT_TIMEOUT",
         "FERRY_TESTING",
     )
     environ.update(
@@ -47,7 +48,7 @@ def database_settings(tmp_path, **env: str) -> list:
 
 def test_it_keeps_postgresql_connections_between_requests_with_a_health_check(tmp_path):
     # No connection is opened: the settings alone.
-    engine, max_age, health, _ = database_settings(
+    engine, max_age, health, *_ = database_settings(
         tmp_path, DATABASE_URL="postgres://ferry@db.example:5432/ferry"
     )
     assert engine == "django.db.backends.postgresql"
@@ -56,23 +57,32 @@ def test_it_keeps_postgresql_connections_between_requests_with_a_health_check(tm
 
 
 def test_it_opens_a_sqlite_connection_per_request(tmp_path):
-    engine, max_age, _, options = database_settings(tmp_path)
+    engine, max_age, _, options, timeout = database_settings(tmp_path)
     assert engine == "django.db.backends.sqlite3"
     assert max_age == 0
     assert options is None
+    assert timeout is None
 
 
 def test_it_turns_parallel_query_off_on_postgresql_unless_asked_for(tmp_path):
     url = "postgres://ferry@db.example:5432/ferry"
-    *_, options = database_settings(tmp_path, DATABASE_URL=url)
+    *_, options, _ = database_settings(tmp_path, DATABASE_URL=url)
     assert options == "-c max_parallel_workers_per_gather=0"
-    *_, options = database_settings(tmp_path, DATABASE_URL=url, DB_PARALLEL_WORKERS="2")
+    *_, options, _ = database_settings(tmp_path, DATABASE_URL=url, DB_PARALLEL_WORKERS="2")
     assert options == "-c max_parallel_workers_per_gather=2"
+
+
+def test_a_postgresql_server_that_does_not_answer_fails_in_seconds(tmp_path):
+    url = "postgres://ferry@db.example:5432/ferry"
+    assert database_settings(tmp_path, DATABASE_URL=url)[-1] == 10
+    assert database_settings(tmp_path, DATABASE_URL=url, DB_CONNECT_TIMEOUT="3")[-1] == 3
+    own = database_settings(tmp_path, DATABASE_URL=url + "?connect_timeout=5")[-1]
+    assert int(own) == 5
 
 
 @pytest.mark.parametrize("value", ["0", "60"])
 def test_it_takes_the_connection_age_from_the_environment(tmp_path, value):
-    _, max_age, health, _ = database_settings(
+    _, max_age, health, *_ = database_settings(
         tmp_path,
         DATABASE_URL="postgres://ferry@db.example:5432/ferry",
         DB_CONN_MAX_AGE=value,
