@@ -62,52 +62,6 @@ def _decode(data: bytes) -> tuple:
     return (data.decode("utf-8", "surrogatepass"),)
 
 
-class Spill:
-    """Append-only records, read back by offset and length: a temporary file once they pass
-    ``BUFFER`` bytes (its pages are the kernel's cache, not this process's memory)."""
-
-    BUFFER = 1 << 20
-
-    def __init__(self):
-        self._file = None
-        self._buffer = bytearray()
-        self._flushed = 0  # bytes in the file; the buffer follows them
-
-    def append(self, data: bytes) -> int:
-        """Write ``data``; its offset."""
-        offset = self._flushed + len(self._buffer)
-        self._buffer += data
-        if len(self._buffer) >= self.BUFFER:
-            self._flush()
-        return offset
-
-    @property
-    def end(self) -> int:
-        return self._flushed + len(self._buffer)
-
-    def read(self, offset: int, length: int) -> bytes:
-        if offset >= self._flushed:
-            start = offset - self._flushed
-            return bytes(self._buffer[start : start + length])
-        if offset + length > self._flushed:
-            self._flush()  # the record straddles the file's end and the buffer
-        return os.pread(self._file.fileno(), length, offset)
-
-    def _flush(self) -> None:
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115
-        _write_all(self._file, self._buffer)
-        self._flushed += len(self._buffer)
-        self._buffer = bytearray()
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        self._buffer = bytearray()
-        self._flushed = 0
-
-
 def _write_all(file, data) -> int:
     """Write ``data`` (bytes or an array) whole; its size in bytes."""
     view = memoryview(data).cast("B")
@@ -119,7 +73,9 @@ def _write_all(file, data) -> int:
 
 
 class Pages:
-    """Fixed-size blocks appended to a temporary file and read back with ``os.pread``."""
+    """Blocks appended to a temporary file (made at the first) and read back with
+    ``os.pread``: its pages are the kernel's cache, not this process's memory. Every file
+    this module and ``Repeats`` keep is one of these."""
 
     def __init__(self):
         self._file = None
@@ -147,21 +103,59 @@ class Pages:
         self.end = 0
 
 
+class Spill:
+    """Append-only records, read back by offset and length: kept in memory up to ``BUFFER``
+    bytes, then in ``Pages``."""
+
+    BUFFER = 1 << 20
+
+    def __init__(self):
+        self._pages = Pages()  # the records written out; the buffer follows them
+        self._buffer = bytearray()
+
+    def append(self, data: bytes) -> int:
+        """Write ``data``; its offset."""
+        offset = self._pages.end + len(self._buffer)
+        self._buffer += data
+        if len(self._buffer) >= self.BUFFER:
+            self._flush()
+        return offset
+
+    @property
+    def end(self) -> int:
+        return self._pages.end + len(self._buffer)
+
+    def read(self, offset: int, length: int) -> bytes:
+        flushed = self._pages.end
+        if offset >= flushed:
+            start = offset - flushed
+            return bytes(self._buffer[start : start + length])
+        if offset + length > flushed:
+            self._flush()  # the record straddles the file's end and the buffer
+        return self._pages.read(offset, length)
+
+    def _flush(self) -> None:
+        self._pages.append(self._buffer)
+        self._buffer = bytearray()
+
+    def close(self) -> None:
+        self._pages.close()
+        self._buffer = bytearray()
+
+
 class _Group:
     """Up to ``GROUP`` frozen generations' tables, side by side in one temporary file."""
 
     def __init__(self):
-        self.file = None
+        self.pages = Pages()
         self.bases: list[int] = []  # each generation's first key's number
 
     def read(self, start: int, count: int) -> bytes:
         """``count`` 64-bit words from word ``start``."""
-        return os.pread(self.file.fileno(), 8 * count, 8 * start)
+        return self.pages.read(8 * start, 8 * count)
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+        self.pages.close()
 
 
 class SeenKeys:
@@ -352,7 +346,7 @@ class SeenKeys:
         group = groups[-1]
         old, size = len(group.bases), len(words)
         new = old + 1
-        file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115
+        pages = Pages()
         for start in range(0, size, _CHUNK):
             end = min(size, start + _CHUNK)
             out = array("q", bytes(8 * new * (end - start)))
@@ -362,9 +356,9 @@ class SeenKeys:
                 for column in range(old):
                     out[column::new] = before[column::old]
             out[old::new] = words[start:end]
-            _write_all(file, out)
+            pages.append(out)
         group.close()
-        group.file = file
+        group.pages = pages
         group.bases.append(self._base)
 
     def _bloom_add(self, table) -> None:
