@@ -13,13 +13,14 @@ from django.utils import timezone
 from business.models import Account, Contact
 from jobs import bulk
 from jobs.bulk import _key_sort, _unique_order, inserter_for
+from wizard.engine.writing import InstanceFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _defaults(model, org):
-    proto = model(organization_id=org.pk)
-    return {k: v for k, v in proto.__dict__.items() if k != "_state"}
+    """What the import gives a row's missing attributes."""
+    return InstanceFactory(model, organization_id=org.pk, defaults={}).base
 
 
 def _rows(n):
