@@ -120,5 +120,7 @@ def worker_heartbeat_stop() -> None:
     looked as if someone would take it. Huey calls this in each worker thread as it ends after
     SIGINT (its graceful stop); the jobs still finishing keep their own heartbeats. SIGTERM,
     Huey's immediate stop, calls no hook: ``_worker_gone`` runs at the process's exit instead.
+    Neither alone covers both: a worker started with ``--worker-type process`` ends in
+    ``os._exit`` (multiprocessing), which runs no atexit handler.
     """
     HEARTBEAT.worker_unregister()
