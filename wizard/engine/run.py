@@ -53,7 +53,13 @@ from wizard.engine.sinks import FailedRows, LogSink, NullLogSink
 from wizard.engine.statistics import TableStatistics
 from wizard.engine.validation import FieldPlan, Row, date_formats_guess, plans_compile, rows_parse
 from wizard.engine.variants import VariantLinker
-from wizard.engine.writing import InstanceFactory, bulk_update_changed, changes_record, jsonable
+from wizard.engine.writing import (
+    InstanceFactory,
+    bulk_update_changed,
+    changes_record,
+    jsonable,
+    relaxed_commits,
+)
 from wizard.models import ImportRow
 from wizard.parsing import EXCEL_DATE_FORMATS, quote
 
@@ -542,7 +548,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
     def write_fallback(self, rows: list[Row]) -> None:
         """A skip-invalid batch's writes; if someone wrote the same keys meanwhile, one row at
         a time to find the rows that clash (the others are written)."""
-        _relaxed_commit()
+        relaxed_commits()
         try:
             with transaction.atomic():
                 self.write(rows)
@@ -778,18 +784,6 @@ class WritePlan:
     used: set[str] = dataclasses.field(default_factory=set)
     logged: list[tuple[int, dict, dict]] = dataclasses.field(default_factory=list)
     staged: Staged | None = None
-
-
-def _relaxed_commit() -> None:
-    """PostgreSQL: this batch's commit need not wait for its WAL flush.
-
-    A crash could lose the last fraction of a second of committed batches, never a part of
-    one (data and change log commit together, so undo stays exact); in exchange each batch
-    stops paying a disk flush. Only for skip-invalid runs, whose batches stand alone anyway.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _untally(unresolved: dict[str, Counter], tallied: list[tuple[str, str]]) -> None:
