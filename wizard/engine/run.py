@@ -503,16 +503,11 @@ class ImportRun(CheckpointMixin, ResultsMixin):
     def write_stage(self, rows: list[Row], plan: WritePlan) -> bool:
         """The writer thread's part of a batch prepared by ``prepare_stage``, in the batch's
         transaction: its writes, or, if the database refuses them, the reason on every row
-        (then True). As ``write_fallback`` does, in one savepoint instead of two: each
-        statement the writer sends costs it a wait for the GIL when the answer comes."""
+        (then True). Its commits are relaxed once for the writer's connection, not per batch:
+        each statement the writer sends costs it a wait for the GIL when the answer comes."""
         self.now = timezone.now()
         try:
-            try:
-                with transaction.atomic():
-                    self.write(rows, plan)
-            except IntegrityError:
-                with transaction.atomic():
-                    self.write_one_by_one(rows)
+            self.write_fallback(rows, plan)
         except DatabaseError as exc:
             logger.warning(
                 "import job %s: a batch was refused by the database: %s", self.job.pk, exc
@@ -539,21 +534,23 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             if self.atomic:
                 self.write(rows)
                 return
+            relaxed_commits()
             self.write_fallback(rows)
 
         self.write_guarded(rows, work)
         self.identity.after(rows)
         self.record(rows)
 
-    def write_fallback(self, rows: list[Row]) -> None:
+    def write_fallback(self, rows: list[Row], plan: WritePlan | None = None) -> None:
         """A skip-invalid batch's writes; if someone wrote the same keys meanwhile, one row at
-        a time to find the rows that clash (the others are written)."""
-        relaxed_commits()
+        a time to find the rows that clash (the others are written). Each way in a savepoint
+        of its own, so that a refusal of the database undoes only this batch's writes."""
         try:
             with transaction.atomic():
-                self.write(rows)
+                self.write(rows, plan)
         except IntegrityError:
-            self.write_one_by_one(rows)
+            with transaction.atomic():
+                self.write_one_by_one(rows)
 
     def prepare(self, rows: list[Row]) -> None:
         """References resolved (missing ones created unless simulating), rows classified."""
