@@ -115,6 +115,18 @@ def _outcome(org, job) -> dict:
     }
 
 
+def _insert_refusing(error: Exception, when):
+    """``InstanceFactory.insert`` raising ``error`` for the batches ``when(rows)`` picks."""
+    real = InstanceFactory.insert
+
+    def insert(self, rows, *, now, staged=None):
+        if when(rows):
+            raise error
+        return real(self, rows, now=now, staged=staged)
+
+    return insert
+
+
 def _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, name) -> list[dict]:
     """The same import (batches of four) with the writer thread, then one batch after the
     other, ``InstanceFactory.insert`` replaced by ``insert`` for each: what each way did."""
@@ -141,9 +153,30 @@ def _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, name)
     return results
 
 
-def _stops_after_two_batches(job, path, checkpoint_write, error) -> None:
-    """Run ``job`` on the writer thread with ``ImportRun.checkpoint_write`` replaced (its third
-    call makes the run fail with ``error``): exactly the first two batches of four stay."""
+def _taken_over_at_third_checkpoint():
+    """``ImportRun.checkpoint_write`` whose third call finds the job given to another worker
+    (its attempt moved on), as a worker taken for dead does."""
+    calls = {"n": 0}
+    real = ImportRun.checkpoint_write
+
+    def checkpoint_write(run, checkpoint):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            DataJob.objects.filter(pk=run.job.pk).update(attempt=run.job.attempt + 1)
+        real(run, checkpoint)
+
+    return checkpoint_write
+
+
+def _stops_after_two_batches(org, owner, tmp_path, settings, name, checkpoint_write, error):
+    """Import the rows in batches of four on the writer thread with
+    ``ImportRun.checkpoint_write`` replaced (its third call makes the run fail with ``error``):
+    exactly the first two batches stay. The job."""
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    path = tmp_path / f"{name}.csv"
+    path.write_text(csv_text(_rows()), encoding="utf-8")
+    job = draft(org, owner, "contacts", path)
+    Contact.objects.all().delete()
     real = ImportRun.checkpoint_write
     ImportRun.checkpoint_write = checkpoint_write
     try:
@@ -158,6 +191,7 @@ def _stops_after_two_batches(job, path, checkpoint_write, error) -> None:
     written = set(Contact.objects.values_list("email", flat=True))
     assert written and all(int(e[1:].split("@")[0]) < 8 for e in written if e.startswith("p"))
     assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+    return job
 
 
 def _reset(org):
@@ -252,13 +286,10 @@ def test_the_writer_gets_the_gil_back_soon_while_it_runs_and_the_interval_is_put
 def test_a_batch_the_database_refuses_fails_its_rows_alike(
     org, owner, tmp_path, settings, monkeypatch, accounts
 ):
-    real = InstanceFactory.insert
-
-    def insert(self, rows, *, now, staged=None):
-        if any(r.get("email") == "p17@x.com" for r in rows):
-            raise DatabaseError("value too long for type character varying(1)")
-        return real(self, rows, now=now, staged=staged)
-
+    insert = _insert_refusing(
+        DatabaseError("value too long for type character varying(1)"),
+        lambda rows: any(r.get("email") == "p17@x.com" for r in rows),
+    )
     overlapped, serial = [
         (w["started"], w["checkpoints"], w["summary"], w["failed"], w["outcome"])
         for w in _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, "r")
@@ -318,21 +349,10 @@ def test_a_failure_while_writing_rolls_back_that_batch_only(
     committed and nothing of the one it was writing; the run raises the writer's error."""
     from jobs.errors import JobTakenOver
 
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
-    path = tmp_path / "taken.csv"
-    path.write_text(csv_text(_rows()), encoding="utf-8")
-    job = draft(org, owner, "contacts", path)
-    Contact.objects.all().delete()
-    calls = {"n": 0}
-    real = ImportRun.checkpoint_write
-
-    def checkpoint_write(run, checkpoint):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            DataJob.objects.filter(pk=run.job.pk).update(attempt=run.job.attempt + 1)
-        real(run, checkpoint)
-
-    _stops_after_two_batches(job, path, checkpoint_write, JobTakenOver)
+    checkpoint_write = _taken_over_at_third_checkpoint()
+    _stops_after_two_batches(
+        org, owner, tmp_path, settings, "taken", checkpoint_write, JobTakenOver
+    )
 
 
 def test_a_batch_that_clashes_with_someone_elses_write_is_written_row_by_row_alike(
@@ -342,13 +362,10 @@ def test_a_batch_that_clashes_with_someone_elses_write_is_written_row_by_row_ali
     are written one at a time, in the batch's transaction, as one batch after the other does."""
     from django.db import IntegrityError
 
-    real = InstanceFactory.insert
-
-    def insert(self, rows, *, now, staged=None):
-        if len(rows) > 1 and any(r.get("email") == "p17@x.com" for r in rows):
-            raise IntegrityError("duplicate key value violates unique constraint")
-        return real(self, rows, now=now, staged=staged)
-
+    insert = _insert_refusing(
+        IntegrityError("duplicate key value violates unique constraint"),
+        lambda rows: len(rows) > 1 and any(r.get("email") == "p17@x.com" for r in rows),
+    )
     overlapped, serial = [
         (w["started"], w["checkpoints"], w["summary"], w["failed"], w["outcome"])
         for w in _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, "c")
@@ -397,15 +414,7 @@ def test_the_progress_shows_committed_batches_only_from_the_runs_thread(
     assert shown[-1] == writers.checkpoints[-1]["job_counts"]  # the run's last word
 
     monkeypatch.undo()
-    calls = {"n": 0}
-    real = ImportRun.checkpoint_write
-
-    def checkpoint_write(run, checkpoint):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            DataJob.objects.filter(pk=run.job.pk).update(attempt=run.job.attempt + 1)
-        real(run, checkpoint)
-
+    checkpoint_write = _taken_over_at_third_checkpoint()
     monkeypatch.setattr(ImportRun, "checkpoint_write", checkpoint_write)
     _reset(org)
     job = draft(org, owner, "contacts", path, on_duplicate="update")
@@ -473,11 +482,6 @@ def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
     still stops the run with its error, the batches before it committed, nothing of it."""
     from django.db import IntegrityError
 
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
-    path = tmp_path / "commit.csv"
-    path.write_text(csv_text(_rows()), encoding="utf-8")
-    job = draft(org, owner, "contacts", path)
-    Contact.objects.all().delete()
     calls = {"n": 0}
     real = ImportRun.checkpoint_write
 
@@ -489,7 +493,9 @@ def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             Contact.objects.create(organization=org, email="ghost@x.com", account_id=10**9)
 
-    _stops_after_two_batches(job, path, checkpoint_write, IntegrityError)
+    job = _stops_after_two_batches(
+        org, owner, tmp_path, settings, "commit", checkpoint_write, IntegrityError
+    )
     assert job.processed == 8
 
 
