@@ -111,3 +111,17 @@ def test_a_plan_added_later_is_parsed_too():
     row = Row(2, ROWS[0])
     row_parse(plans, row, len(HEADERS))
     assert row.values["title"] == "1"
+
+
+def test_a_blank_choice_takes_its_default_as_plain_text():
+    """The declared default is a TextChoices member; a blank cell's value is its plain text, so
+    that the repeats' compared values of a batch pack with marshal (not a pickle a row)."""
+    from wizard.engine.identity import _pack_many
+
+    rows = [Row(n, raw) for n, raw in enumerate(ROWS, start=2)]
+    rows_parse(_plans(), rows, len(HEADERS))
+    blank = rows[4]
+    assert blank.values["lifecycle_stage"] == "lead"
+    assert type(blank.values["lifecycle_stage"]) is str
+    compared = [tuple(r.values.values()) for r in rows if len(r.values) == 8]
+    assert _pack_many(compared) is not None

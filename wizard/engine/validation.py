@@ -7,6 +7,7 @@ indexes, strips and calls.
 
 from __future__ import annotations
 
+import enum
 import re
 import sys
 from collections import Counter
@@ -127,6 +128,13 @@ class Row:
 
 
 def _blank_value(field: Field, model_field: models.Field) -> Any:
+    value = _blank_default(field, model_field)
+    # A TextChoices default is an enum member: stored the same, but marshal (identity.py packs
+    # compared values with it) refuses it, and a blank cell would then cost a pickle a row.
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _blank_default(field: Field, model_field: models.Field) -> Any:
     if field.default is not None:
         return field.default
     if model_field.null:
