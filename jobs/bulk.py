@@ -96,7 +96,9 @@ class TableInserter:
             staged = Staged(
                 ids, *self._params(rows, ids, now=now, defaults=defaults, shared=shared)
             )
-        with connection.cursor() as cursor:
+        # The driver's own cursor: its errors are raised as Django's (IntegrityError for a
+        # key someone else wrote meanwhile), which is what the import's callers catch.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             raw = cursor.cursor
             if self.vendor == "postgresql":
                 with raw.copy(f"COPY {self.qtable} ({staged.columns}) FROM STDIN") as copy:
@@ -211,7 +213,7 @@ class TableInserter:
                 row.append(value if convert is None or value is None else convert(value))
             row.append(obj.pk)
             params.append(row)
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             raw = cursor.cursor
             if self.vendor == "postgresql":
                 casts = array_casts(fields)
