@@ -523,3 +523,48 @@ def test_a_foreign_key_refused_when_checked_fails_the_run_as_at_the_commit(
     assert overlapped[1].__name__ == "IntegrityError"
     assert overlapped[2]["job"][0] == 12  # three batches of four committed
     assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+
+
+class _SomeoneElse:
+    """A progress whose third cancel check makes, on another connection's behalf, a contact
+    with the key of a later row: committed while the run goes on."""
+
+    def __init__(self, org):
+        self.org = org
+        self.checks = 0
+
+    def set_total(self, total):
+        pass
+
+    def update(self, **counts):
+        return False
+
+    def check_cancel(self, force=False):
+        self.checks += 1
+        if self.checks == 3:
+            Contact.objects.create(organization=self.org, email="p23@x.com", first_name="Theirs")
+
+
+def test_a_real_clash_with_a_record_made_meanwhile_is_written_row_by_row_alike(
+    org, owner, tmp_path, settings, accounts
+):
+    """Not a refusal made up by the test: the database's own unique-key error, met by the
+    writer's COPY of a batch whose key someone else wrote after the run read the table's keys
+    (``Identity._present_keys``). The batch goes row by row and updates that record, one
+    batch after the other as on the writer thread."""
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    outcomes = []
+    for overlap in (True, False):
+        _reset(org)
+        path = tmp_path / f"clash{overlap}.csv"
+        path.write_text(csv_text(_rows()), encoding="utf-8")
+        job = draft(org, owner, "contacts", path, on_duplicate="update")
+        run = engine_run(job, path, overlap=overlap, progress=_SomeoneElse(org))
+        run.row_estimate = 40  # the table's keys are read once (8 of them, beside 40 rows)
+        summary = run.execute()
+        run.failed.close()
+        assert Contact.objects.get(organization=org, email="p23@x.com").first_name == "F23"
+        outcomes.append((summary["created"], summary["updated"], summary["failed"]))
+        outcomes.append(_outcome(org, job)["table"])
+    assert outcomes[:2] == outcomes[2:]
+    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]

@@ -200,6 +200,17 @@ def existing_lookup(
     return out
 
 
+def existing_keys(
+    *, organization, resource: type[Resource], key_attnames: Sequence[str], limit: int
+) -> set[tuple] | None:
+    """The keys (``key_attnames``) of all this organization's records, when they are at most
+    ``limit`` (one query); else None."""
+    found = list(resource.queryset(organization).values_list(*key_attnames)[: limit + 1])
+    if len(found) > limit:
+        return None
+    return set(found)
+
+
 # Parameters one raw query may carry (SQLite's default limit is 32,766); more go the ORM's way.
 _RAW_PARAMS_LIMIT = 30_000
 

@@ -755,7 +755,9 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             self.model._base_manager.bulk_update(fixed, sorted(fields), batch_size=500)
 
     def write_one_by_one(self, rows: list[Row]) -> None:
-        # Re-read the duplicates: the clash means the database changed under us.
+        # Re-read the duplicates: the clash means the database changed under us (so the keys
+        # read at the start no longer say which records exist).
+        self.identity.present_trusted = False
         for row in rows:
             if row.status in (ImportRow.Status.NEW, ImportRow.Status.UPDATE):
                 row.obj = None
