@@ -205,7 +205,8 @@ def existing_keys(
 ) -> set[tuple] | None:
     """The keys (``key_attnames``) of all this organization's records, when they are at most
     ``limit`` (one query); else None."""
-    found = list(resource.queryset(organization).values_list(*key_attnames)[: limit + 1])
+    keys = resource.queryset(organization).order_by().values_list(*key_attnames)
+    found = list(keys[: limit + 1])
     if len(found) > limit:
         return None
     return set(found)
