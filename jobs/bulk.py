@@ -12,7 +12,10 @@ parameters, i.e. ~70 rows. The engine already holds clean, typed values, so here
   SQLite above both MAX(id) and the AUTOINCREMENT counter — safe because the caller holds the
   write transaction (SQLite has one writer, and Ferry opens transactions IMMEDIATE);
 - PostgreSQL rows go through ``COPY … FROM STDIN`` (psycopg 3), SQLite rows through INSERT
-  statements of several hundred rows each (``_sqlite_insert``).
+  statements of several hundred rows each (``_sqlite_insert``);
+- on SQLite an import's batches are written by a process of their own: while
+  ``jobs.writer_process.capture`` is on, inserts and updates are made into its script instead
+  of run here, and keys are reserved above those the run has given out too.
 
 Only columns that need it are converted (aware date-times, JSON). Set FERRY_IMPORT_WRITER=bulk
 to use Django's bulk_create instead (the benchmark compares both).
@@ -20,6 +23,7 @@ to use Django's bulk_create instead (the benchmark compares both).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import sqlite3
@@ -31,6 +35,8 @@ from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models, transaction
+
+from jobs.writer_process import capturing
 
 WRITER = os.environ.get("FERRY_IMPORT_WRITER", "fast")
 
@@ -63,6 +69,10 @@ class TableInserter:
                 vendor == "sqlite" and isinstance(f, models.DateTimeField)
             ):
                 converters.append(_prep(f))
+            elif vendor == "sqlite" and isinstance(f, models.DateField):
+                # Stored as its text either way; made here, a date is sent to the SQLite
+                # writer process as text (a date object costs pickle four times as much).
+                converters.append(_date_prep(f))
             else:
                 converters.append(None)
         self.converters = converters
@@ -78,24 +88,34 @@ class TableInserter:
         now,
         defaults: dict[str, Any] | None = None,
         staged: Staged | None = None,
+        keys: bool = True,
     ) -> list[int]:
         """Insert the rows; returns their new primary keys in order.
 
         Attributes a row lacks take ``defaults`` (else NULL); auto_now fields take ``now``.
-        ``staged``: the same rows made ready by ``stage`` (on another thread).
+        ``staged``: the same rows made ready by ``stage`` (on another thread). ``keys=False``:
+        the caller needs no keys (a log), so on SQLite none are reserved (the rows' NULL key
+        is given by SQLite, under whichever process holds the write lock), and None returned.
         """
         if not rows:
             return []
-        if self.vendor == "sqlite" and not connection.in_atomic_block:
+        script = capturing() if self.vendor == "sqlite" else None
+        if self.vendor == "sqlite" and script is None and not connection.in_atomic_block:
             # Reserving keys above MAX(id) is only safe while holding the write lock.
             with transaction.atomic():
-                return self.insert(rows, now=now, defaults=defaults)
+                return self.insert(rows, now=now, defaults=defaults, keys=keys)
         if staged is None or len(staged.ids) != len(rows):
-            ids = self._reserve(len(rows))
+            if not keys and self.vendor == "sqlite":
+                ids = [None] * len(rows)
+            else:
+                ids = self._reserve(len(rows))
             shared = _copy_shared if self.vendor == "postgresql" else None
             staged = Staged(
                 ids, *self._params(rows, ids, now=now, defaults=defaults, shared=shared)
             )
+        if script is not None:
+            _sqlite_insert(script.execute, script.limit, self.qtable, staged.columns, staged.params)
+            return staged.ids
         # The driver's own cursor: its errors are raised as Django's (IntegrityError for a
         # key someone else wrote meanwhile), which is what the import's callers catch.
         with connection.cursor() as cursor, connection.wrap_database_errors:
@@ -109,7 +129,9 @@ class TableInserter:
                         for row in staged.params:
                             write(row)
             else:
-                _sqlite_insert(_sqlite_cursor(raw), self.qtable, staged.columns, staged.params)
+                raw = _sqlite_cursor(raw)
+                limit = raw.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+                _sqlite_insert(raw.execute, limit, self.qtable, staged.columns, staged.params)
         return staged.ids
 
     def stage(
@@ -213,6 +235,10 @@ class TableInserter:
                 row.append(value if convert is None or value is None else convert(value))
             row.append(obj.pk)
             params.append(row)
+        script = capturing() if self.vendor == "sqlite" else None
+        if script is not None:
+            script.executemany(sql.replace("%s", "?"), params)
+            return
         with connection.cursor() as cursor, connection.wrap_database_errors:
             raw = cursor.cursor
             if self.vendor == "postgresql":
@@ -256,6 +282,13 @@ class TableInserter:
             found = cursor.fetchone()
             if found and found[0] and found[0] > top:
                 top = found[0]
+            script = capturing()
+            if script is not None:
+                # Keys given out to batches the writer process has not committed yet: this
+                # connection's MAX(id) does not see them. Another process taking the same
+                # keys meanwhile makes the batch's insert fail, and it is written again here.
+                top = max(top, script.reserved.get(self.table, 0))
+                script.reserved[self.table] = top + n
             return list(range(top + 1, top + 1 + n))
 
 
@@ -356,6 +389,16 @@ def array_casts(fields: Sequence[models.Field]) -> list[str] | None:
 _TYPMOD = re.compile(r"\(.*?\)")
 
 
+def _date_prep(field: models.DateField):
+    """A DateField's value as Django stores it on SQLite (``adapt_datefield_value``: its text)."""
+    isoformat, prep = dt.date.isoformat, _prep(field)
+
+    def convert(value):
+        return isoformat(value) if value.__class__ is dt.date else prep(value)
+
+    return convert
+
+
 def _prep(field: models.Field):
     def convert(value):
         return field.get_db_prep_save(value, connection)
@@ -370,11 +413,10 @@ def _prep(field: models.Field):
 SQLITE_ROWS_PER_STATEMENT = 500
 
 
-def _sqlite_insert(cursor, qtable: str, columns: str, params: list[list]) -> None:
-    """INSERT ``params`` (rows of equal width) in statements of many rows each, within what
-    this SQLite allows as parameters of one statement."""
+def _sqlite_insert(execute, limit: int, qtable: str, columns: str, params: list[list]) -> None:
+    """INSERT ``params`` (rows of equal width) in statements of many rows each, within
+    ``limit``, what this SQLite allows as parameters of one statement."""
     width = len(params[0])
-    limit = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per = max(1, min(SQLITE_ROWS_PER_STATEMENT, limit // width))
     one = "(" + ", ".join(["?"] * width) + ")"
     head = f"INSERT INTO {qtable} ({columns}) VALUES "
@@ -383,9 +425,9 @@ def _sqlite_insert(cursor, qtable: str, columns: str, params: list[list]) -> Non
     n = len(params)
     whole = n - n % per
     for start in range(0, whole, per):
-        cursor.execute(full, list(flat(params[start : start + per])))
+        execute(full, list(flat(params[start : start + per])))
     if whole < n:
-        cursor.execute(head + ", ".join([one] * (n - whole)), list(flat(params[whole:])))
+        execute(head + ", ".join([one] * (n - whole)), list(flat(params[whole:])))
 
 
 def _sqlite_cursor(wrapper):

@@ -144,8 +144,11 @@ class JobProgress:
         failed: int | None = None,
         skipped: int | None = None,
         force: bool = False,
+        stored: bool = False,
     ) -> bool:
-        """Record counts in memory; write them when a percent step passed. Returns True if written."""
+        """Record counts in memory; write them when a percent step passed. Returns True if written.
+        ``stored``: the database has them already (an import's checkpoint, committed with its
+        batch, writes the same counts): keep them in memory only."""
         job = self.job
         job.processed = processed
         if succeeded is not None:
@@ -154,6 +157,8 @@ class JobProgress:
             job.failed = failed
         if skipped is not None:
             job.skipped = skipped
+        if stored:
+            return False
         now = self.clock()
         if job.total:
             percent = int(processed * 100 / job.total)
@@ -410,7 +415,7 @@ def job_log(*, job: DataJob, entries: Iterable[JobLogEntry | dict[str, Any]]) ->
                 row[a] = str(text)  # a lazy translation, a str subclass: stored as text
         rows.append(row)
     if rows:
-        inserter_for(JobLogEntry).insert(rows, now=timezone.now())
+        inserter_for(JobLogEntry).insert(rows, now=timezone.now(), keys=False)
     return len(rows)
 
 

@@ -1,6 +1,7 @@
-"""Batches written on the writer thread (wizard/engine/pipeline.py) while the run prepares the
-next: the outcome is the one of a run that does one batch after the other, down to each
-batch's checkpoint, and a failure anywhere leaves exactly the batches before it.
+"""Batches written by the writer (wizard/engine/pipeline.py: a thread on PostgreSQL, a process
+on SQLite) while the run prepares the next: the outcome is the one of a run that does one batch
+after the other, down to each batch's checkpoint, and a failure anywhere leaves exactly the
+batches before it.
 
 These tests run outside a test transaction (the writer has a connection of its own, which
 would not see the rows of a transaction the test holds open).
@@ -16,20 +17,17 @@ from django.db import DatabaseError, connection
 
 from business.models import Account, Contact
 from jobs.errors import JobCancelled
-from jobs.models import DataJob, JobLogEntry
+from jobs.models import JobLogEntry
 from tests.wizard.test_engine import csv_text, draft, media_in_tmp  # noqa: F401
 from tests.wizard.test_write_path import engine_run
 from wizard.engine import ImportRun, pipeline
 from wizard.engine.writing import InstanceFactory
 from wizard.models import ImportChange
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="batches are written on a thread of their own on PostgreSQL only",
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
+pg_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the writer thread (PostgreSQL's) only"
+)
 
 ENGINE_THREADS = ("ferry-writer", "ferry-read-ahead")
 HEADERS = ["Email", "First name", "Company", "Birth date"]
@@ -60,7 +58,10 @@ class _Writers:
     def __init__(self, monkeypatch):
         self.started = 0
         self.checkpoints: list[dict] = []
-        real_init = pipeline.BatchWriter.__init__
+        writer_class = (
+            pipeline.BatchWriter if connection.vendor == "postgresql" else pipeline.ProcessWriter
+        )
+        real_init = writer_class.__init__
         real_write = ImportRun.checkpoint_write
 
         def init(writer, run):
@@ -73,7 +74,7 @@ class _Writers:
             self.checkpoints.append({**checkpoint, "counts": counts})
             real_write(run, checkpoint)
 
-        monkeypatch.setattr(pipeline.BatchWriter, "__init__", init)
+        monkeypatch.setattr(writer_class, "__init__", init)
         monkeypatch.setattr(ImportRun, "checkpoint_write", write)
 
 
@@ -162,7 +163,9 @@ def _taken_over_at_third_checkpoint():
     def checkpoint_write(run, checkpoint):
         calls["n"] += 1
         if calls["n"] == 3:
-            DataJob.objects.filter(pk=run.job.pk).update(attempt=run.job.attempt + 1)
+            # The run's attempt is no longer the job's. Not written to the job's row here: on
+            # SQLite the writer process holds the write lock while the checkpoint is made.
+            run.job.attempt += 1
         real(run, checkpoint)
 
     return checkpoint_write
@@ -253,6 +256,7 @@ def test_it_writes_on_the_writer_thread_with_the_outcome_of_one_batch_after_the_
     assert s["unresolved"], "the unresolved company is tallied"
 
 
+@pg_only
 def test_the_writer_gets_the_gil_back_soon_while_it_runs_and_the_interval_is_put_back(
     org, owner, tmp_path, settings, monkeypatch, accounts
 ):
@@ -387,7 +391,7 @@ class _Progress:
     def check_cancel(self, force=False):
         pass
 
-    def update(self, force=False, **counts):
+    def update(self, force=False, stored=False, **counts):
         self.updates.append((threading.current_thread().name, counts))
 
 
@@ -474,6 +478,7 @@ def test_a_run_whose_writer_died_resumes_to_the_outcome_of_one_whole_run(
     assert [c["rows"] for c in writers.checkpoints] == list(range(16, 44, 4))
 
 
+@pg_only  # deferring a check and making a record on the batch's own connection
 def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
     org, owner, tmp_path, settings, accounts
 ):
@@ -499,6 +504,7 @@ def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
     assert job.processed == 8
 
 
+@pg_only  # a record changed on the writer's own connection
 def test_a_foreign_key_refused_when_checked_fails_the_run_as_at_the_commit(
     org, owner, tmp_path, settings, monkeypatch, accounts
 ):
@@ -525,42 +531,31 @@ def test_a_foreign_key_refused_when_checked_fails_the_run_as_at_the_commit(
     assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
 
 
-class _SomeoneElse:
-    """A progress whose third cancel check makes, on another connection's behalf, a contact
-    with the key of a later row: committed while the run goes on."""
-
-    def __init__(self, org):
-        self.org = org
-        self.checks = 0
-
-    def set_total(self, total):
-        pass
-
-    def update(self, **counts):
-        return False
-
-    def check_cancel(self, force=False):
-        self.checks += 1
-        if self.checks == 3:
-            Contact.objects.create(organization=self.org, email="p23@x.com", first_name="Theirs")
-
-
 def test_a_real_clash_with_a_record_made_meanwhile_is_written_row_by_row_alike(
-    org, owner, tmp_path, settings, accounts
+    org, owner, tmp_path, settings, monkeypatch, accounts
 ):
     """Not a refusal made up by the test: the database's own unique-key error, met by the
-    writer's COPY of a batch whose key someone else wrote after the run read the table's keys
-    (``Identity._present_keys``). The batch goes row by row and updates that record, one
-    batch after the other as on the writer thread."""
+    writer's insert of a batch whose key someone else wrote after the run read the table's
+    keys (``Identity._present_keys``; here: a record the keys read leave out). The batch goes
+    row by row and updates that record, on the writer as one batch after the other."""
+    from wizard.engine import matching
+
+    real = matching.existing_keys
+
+    def read_before_someone_else(**kwargs):
+        return {key for key in real(**kwargs) if key != ("p23@x.com",)}
+
+    monkeypatch.setattr(matching, "existing_keys", read_before_someone_else)
     settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
     outcomes = []
     for overlap in (True, False):
         _reset(org)
+        Contact.objects.create(organization=org, email="p23@x.com", first_name="Theirs")
         path = tmp_path / f"clash{overlap}.csv"
         path.write_text(csv_text(_rows()), encoding="utf-8")
         job = draft(org, owner, "contacts", path, on_duplicate="update")
-        run = engine_run(job, path, overlap=overlap, progress=_SomeoneElse(org))
-        run.row_estimate = 40  # the table's keys are read once (8 of them, beside 40 rows)
+        run = engine_run(job, path, overlap=overlap)
+        run.row_estimate = 40  # the table's keys are read once (9 of them, beside 40 rows)
         summary = run.execute()
         run.failed.close()
         assert Contact.objects.get(organization=org, email="p23@x.com").first_name == "F23"
@@ -568,3 +563,86 @@ def test_a_real_clash_with_a_record_made_meanwhile_is_written_row_by_row_alike(
         outcomes.append(_outcome(org, job)["table"])
     assert outcomes[:2] == outcomes[2:]
     assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writer process")
+def test_a_killed_writer_process_stops_the_run_with_the_batches_before_it(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    """The writer process is killed while it holds the third batch: the run stops with a message
+    a person can read, the two batches before it and their checkpoint stay, nothing of the
+    third, no process is left; the run resumed from the checkpoint ends where one whole run
+    ends."""
+    import os
+    import signal
+
+    from jobs.writer_process import WriterGone
+
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    rows = _rows()
+    _reset(org)
+    whole_job, whole, error, whole_failed = _run(
+        org, owner, tmp_path, rows, overlap=False, name="whole", on_duplicate="update"
+    )
+    assert error is None
+    expected = _outcome(org, whole_job)
+
+    writers = []
+    real_init = pipeline.ProcessWriter.__init__
+
+    def init(writer, run):
+        real_init(writer, run)
+        writers.append(writer)
+
+    calls = {"n": 0}
+    real_write = ImportRun.checkpoint_write
+
+    def checkpoint_write(run, checkpoint):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            process = writers[-1]._process
+            os.kill(process.pid, signal.SIGKILL)
+            process._proc.wait()
+        real_write(run, checkpoint)
+
+    monkeypatch.setattr(pipeline.ProcessWriter, "__init__", init)
+    monkeypatch.setattr(ImportRun, "checkpoint_write", checkpoint_write)
+    _reset(org)
+    job, _, error, _ = _run(
+        org, owner, tmp_path, rows, overlap=True, name="killed", on_duplicate="update"
+    )
+    monkeypatch.undo()
+    assert isinstance(error, WriterGone)
+    assert "writer process stopped (exit status -9)" in error.message
+    assert writers[-1]._process._proc.poll() is not None
+    job.refresh_from_db()
+    assert job.checkpoint["rows"] == 8
+    emails = set(Contact.objects.filter(organization=org).values_list("email", flat=True))
+    assert "p6@x.com" in emails and not {"p8@x.com", "p11@x.com"} & emails  # batch three's
+
+    run = engine_run(job, tmp_path / "killed.csv", overlap=True, resume=job.checkpoint)
+    summary = run.execute()
+    failed = run.failed.close()
+    assert summary == whole
+    assert open(failed, encoding="utf-8").read() == whole_failed  # noqa: SIM115
+    assert _outcome(org, job) == expected
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writer process")
+def test_the_writer_process_ends_with_the_run(
+    org, owner, tmp_path, settings, monkeypatch, accounts
+):
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    processes = []
+    real_init = pipeline.ProcessWriter.__init__
+
+    def init(writer, run):
+        real_init(writer, run)
+        processes.append(writer._process._proc)
+
+    monkeypatch.setattr(pipeline.ProcessWriter, "__init__", init)
+    _reset(org)
+    _, summary, error, _ = _run(org, owner, tmp_path, _rows(), overlap=True, name="ends")
+    assert error is None and summary["created"]
+    (process,) = processes
+    assert process.poll() == 0

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from jobs.errors import JobTakenOver
 from jobs.models import DataJob, JobLogEntry
+from jobs.writer_process import queryset_update
 from wizard.engine.validation import Row, rows_parse
 
 
@@ -51,11 +52,11 @@ class CheckpointMixin:
     def checkpoint_write(self, checkpoint: dict) -> None:
         # Only while this run's attempt is the job's: if the job was given to another worker
         # (this one was taken for dead), the batch rolls back instead of being written twice.
-        saved = DataJob.objects.filter(pk=self.job.pk, attempt=self.job.attempt).update(
-            checkpoint=checkpoint, heartbeat_at=timezone.now(), **checkpoint["job_counts"]
+        queryset_update(
+            DataJob.objects.filter(pk=self.job.pk, attempt=self.job.attempt),
+            {"checkpoint": checkpoint, "heartbeat_at": timezone.now(), **checkpoint["job_counts"]},
+            refused=JobTakenOver(),
         )
-        if not saved:
-            raise JobTakenOver()
 
     def _resume_skip(self, batches: Iterator[list[Row]]) -> Iterator[list[Row]]:
         """Skip the rows the checkpoint says are committed; yield the rest.

@@ -15,9 +15,11 @@ change log, row log and checkpoint commit together, in one transaction on this t
 ``ImportRun._batch`` does; the checkpoint counts exactly the batches it commits, so a run
 resumed after a dead worker counts nothing twice.
 
+On SQLite the writer is a process (``ProcessWriter``): the database works inside the process
+that calls it, so a thread would share the GIL with this one (measured slower than none).
+
 What a later batch's preparation would need from an earlier batch's uncommitted writes is
-never split this way (``ImportRun.overlap_allowed``), nor is a run on SQLite (measured slower:
-the database works inside this process): references created for missing keys,
+never split this way (``ImportRun.overlap_allowed``): references created for missing keys,
 records of the same file referenced by later rows, variants, "last row wins" repeats,
 all-or-nothing runs (one transaction, one connection), previews, and runs inside an outer
 transaction (tests): those run on one thread, one batch after the other.
@@ -25,15 +27,20 @@ transaction (tests): those run on one thread, one batch after the other.
 
 from __future__ import annotations
 
+import logging
 import queue
 import sys
 import threading
 from collections import Counter
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
+from jobs.writer_process import Script, WriterFailed, WriterProcess, capture
 from wizard.engine.writing import relaxed_commits
+
+logger = logging.getLogger(__name__)
 
 _STOP = object()
 _SENT = object()
@@ -142,8 +149,7 @@ class BatchWriter:
         here, on the run's thread, once the batch is known committed: on the writer, the
         critical path, it cost a statement and its commit a batch."""
         counts, self._handed = self._handed, None
-        if counts is not None and self.run.progress is not None:
-            self.run.progress.update(**counts)
+        _progress_committed(self.run, counts)
 
     def abort(self) -> None:
         """The run failed: roll back the batch in flight and end the thread."""
@@ -194,6 +200,158 @@ class BatchWriter:
 
 class _Stopped(Exception):
     pass
+
+
+def sqlite_writer_usable() -> bool:
+    """Whether another process can write this SQLite database: a file (a database in memory
+    is its connection's alone)."""
+    name = str(connection.settings_dict["NAME"])
+    return name != ":memory:" and "mode=memory" not in name
+
+
+def _progress_committed(run, counts: dict[str, int] | None) -> None:
+    """The job's progress (its page, a terminal's line) shows the counts of the batch just
+    committed. Its checkpoint, committed with it, wrote them to the job's row already."""
+    if counts is not None and run.progress is not None:
+        run.progress.update(**counts, stored=True)
+
+
+class ProcessWriter:
+    """SQLite: ``BatchWriter``'s part played by a process (``jobs/sqlite_writer.py``).
+
+    SQLite works inside the process that calls it: a writer thread would share this one's
+    interpreter lock, and measured slower than none. Here each batch's statements are made
+    on the run's thread, as they would be run (``jobs.bulk.capture``: keys reserved, values
+    converted), and sent; the process runs them while this thread prepares the next batch.
+    The order is ``BatchWriter``'s: a batch's outcome is known before it is recorded, and its
+    records, change log, row log and checkpoint commit together.
+
+    If the process finds that someone else wrote one of the batch's keys meanwhile, it rolls
+    the batch back, and the batch is written here row by row (``write_fallback``'s way),
+    its row log and checkpoint with it. If the process dies, the run fails with what it
+    committed (and its checkpoint) intact.
+    """
+
+    def __init__(self, run):
+        self.run = run
+        self._process = WriterProcess()
+        self._reserved: dict[str, int] = {}  # the keys given out (``Script.reserved``)
+        self._rows: list = []
+        self._refused: DatabaseError | None = None  # met while the batch's statements were made
+        self._handed: dict[str, int] | None = None
+        self._finishing = False  # a batch's commit sent, its answer not read yet
+        self._rolled_back = False  # the process rolled the batch in hand back
+        self._local = None  # the batch's transaction on this connection, when written here
+
+    def _script(self) -> Script:
+        return Script(self._reserved, self._process.limit)
+
+    def write(self, rows: list, plan) -> None:
+        run = self.run
+        run.now = timezone.now()
+        self._rows = rows
+        script = self._script()
+        try:
+            with capture(script):
+                run.write(rows, plan)
+        except DatabaseError as exc:  # refused while its statements were made: none is sent
+            self._refused = exc
+            return
+        self._process.send([("begin",), *script.ops, ("reply",)])
+
+    def written(self) -> bool:
+        """As ``BatchWriter.written``; the batch's failures are taken as ``write_stage`` takes
+        them: a key someone else wrote meanwhile, the batch written here row by row; any
+        other refusal, the reason on each of its rows."""
+        self._settle()
+        failure, self._refused = self._refused, None
+        if failure is None:
+            try:
+                self._process.reply()
+            except WriterFailed as exc:
+                failure = (IntegrityError if exc.kind == "integrity" else DatabaseError)(str(exc))
+            else:
+                self._rolled_back = False
+                return False
+        self._rolled_back = True  # the process holds no transaction for this batch
+        if isinstance(failure, IntegrityError):
+            return self._write_here(self._rows)
+        logger.warning(
+            "import job %s: a batch was refused by the database: %s", self.run.job.pk, failure
+        )
+        self.run.batch_refused(self._rows, failure)
+        return True
+
+    def _write_here(self, rows: list) -> bool:
+        """The batch, one row at a time, in a transaction of this connection that its row
+        log and checkpoint join (``finish``). The process is idle: the write lock is free."""
+        self._local = transaction.atomic()
+        self._local.__enter__()
+        try:
+            with transaction.atomic():
+                self.run.write_one_by_one(rows)
+        except DatabaseError as exc:
+            logger.warning(
+                "import job %s: a batch was refused by the database: %s", self.run.job.pk, exc
+            )
+            self.run.batch_refused(rows, exc)
+            return True
+        return False
+
+    def finish(self, *, entries: list[dict], checkpoint: dict[str, Any]) -> None:
+        from jobs.services import job_log
+
+        run = self.run
+        if self._local is not None:
+            local, self._local = self._local, None
+            try:
+                if entries:
+                    job_log(job=run.job, entries=entries)
+                run.checkpoint_write(checkpoint)
+            except BaseException as exc:
+                local.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            local.__exit__(None, None, None)
+            _progress_committed(run, checkpoint["job_counts"])
+            return
+        script = self._script()
+        with capture(script):
+            if entries:
+                job_log(job=run.job, entries=entries)
+            run.checkpoint_write(checkpoint)
+        begin = [("begin",)] if self._rolled_back else []
+        self._handed = checkpoint["job_counts"]
+        self._process.send([*begin, *script.ops, ("commit",), ("reply",)])
+        self._finishing = True
+
+    def _settle(self) -> None:
+        """Read the answer to the last batch's commit: raise as its commit would have."""
+        if not self._finishing:
+            return
+        self._finishing = False
+        try:
+            self._process.reply()
+        except WriterFailed as exc:
+            if exc.refused is not None:
+                raise exc.refused from None
+            raise (IntegrityError if exc.kind == "integrity" else DatabaseError)(str(exc)) from None
+        counts, self._handed = self._handed, None
+        _progress_committed(self.run, counts)
+
+    def close(self) -> None:
+        """After the last ``finish``: wait for its commit; raise what it met."""
+        try:
+            self._settle()
+        finally:
+            self._process.close()
+
+    def abort(self) -> None:
+        """The run failed: the batch in hand is rolled back, here and in the process."""
+        if self._local is not None:
+            local, self._local = self._local, None
+            error = RuntimeError("the run failed")
+            local.__exit__(RuntimeError, error, None)
+        self._process.close()
 
 
 def _deferred_checks() -> None:

@@ -43,7 +43,14 @@ from wizard.engine.matching import (
     ReferenceResolver,
     references_lookup,
 )
-from wizard.engine.pipeline import BatchLog, BatchWriter, counts_added, counts_minus
+from wizard.engine.pipeline import (
+    BatchLog,
+    BatchWriter,
+    ProcessWriter,
+    counts_added,
+    counts_minus,
+    sqlite_writer_usable,
+)
 from wizard.engine.problems import excel_date_candidates
 from wizard.engine.progress import SideProgress
 from wizard.engine.readahead import ReadAhead
@@ -295,9 +302,10 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         first = next(batches, [])
         self.compile([r.raw for r in first])
         ahead = None
-        if first and self.overlap_allowed():
-            # Only with the writer thread: reading ahead while this thread parses and checks
-            # the batch before (no database wait to fill) measured slower, GIL contention.
+        if first and self.overlap_allowed() and connection.vendor == "postgresql":
+            # Only with the writer thread, whose waits for the server it fills: reading ahead
+            # while this thread parses and checks the batch before (no database wait to fill)
+            # measured slower, GIL contention; so it did beside SQLite's writer process.
             parse = self._parse_ahead() if type(self).process is ImportRun.process else None
             if parse is not None:
                 parse(first)
@@ -373,10 +381,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         but what this run keeps in memory, and the run has its own transactions."""
         if not (self.overlap and self.checkpointing and type(self) is ImportRun):
             return False
-        if connection.vendor != "postgresql":
-            # SQLite works inside this process: a second connection has a page cache of its
-            # own to refill after every batch, and both threads' statements need the GIL.
-            # Measured slower than one thread (bench_import, 100k rows: 5.9 s against 4.8 s).
+        if connection.vendor == "sqlite" and not sqlite_writer_usable():
             return False
         if connection.in_atomic_block:
             return False  # inside someone else's transaction (tests): one connection only
@@ -400,7 +405,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         If reading or preparing N+1 fails (a reading error, the row limit, a cancel), N is
         still committed first, as it would be one batch after the other.
         """
-        writer = BatchWriter(self)
+        writer = ProcessWriter(self) if connection.vendor == "sqlite" else BatchWriter(self)
         sink, self.log = self.log, BatchLog()
         pending = None  # (rows, what preparing them added to counts, unresolved keys tallied)
         try:

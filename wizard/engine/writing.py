@@ -99,13 +99,17 @@ def changes_record(
     created = list(created)
     if created:
         ranges = ids_ranges(created)
-        ImportChange.objects.create(
-            job_id=job_id,
-            resource=resource,
-            object_id=ranges[0][0],
-            action=ImportChange.Action.CREATED,
-            ids=ranges,
-        )
+        row = {
+            "job_id": job_id,
+            "resource": resource,
+            "object_id": ranges[0][0],
+            "action": ImportChange.Action.CREATED,
+            "ids": ranges,
+        }
+        if fast_writer_enabled():
+            inserter_for(ImportChange).insert([row], now=None, keys=False)
+        else:
+            ImportChange.objects.create(**row)
     updated_rows = [
         {
             "job_id": job_id,
@@ -120,7 +124,7 @@ def changes_record(
     if not updated_rows:
         return
     if fast_writer_enabled():
-        inserter_for(ImportChange).insert(updated_rows, now=None)
+        inserter_for(ImportChange).insert(updated_rows, now=None, keys=False)
     else:
         ImportChange.objects.bulk_create(
             [ImportChange(**r) for r in updated_rows], batch_size=CHANGE_BATCH

@@ -1,0 +1,142 @@
+"""The SQLite writer process: runs the statements an import sends it, in its transactions.
+
+SQLite works inside the process that calls it, so an import on SQLite spent its one core on
+both its Python and SQLite's own work (inserting rows, updating their indexes, committing):
+a thread does not help, the two share one interpreter lock. This small program, started by
+the import (``jobs.bulk.WriterProcess``) with the database's path, is the second process:
+the import sends each batch's statements, already made (keys reserved, values converted),
+and goes on with the next batch while this one writes.
+
+Only the standard library: it starts in a few milliseconds, and nothing of Django runs here.
+
+Messages, both ways, are a 4-byte length and a pickle. The import sends lists of operations:
+
+- ``("begin",)``, ``("commit",)``, ``("rollback",)``: the transaction (``BEGIN IMMEDIATE``);
+- ``("run", sql, params)``, ``("many", sql, seq)``: one statement, or one for each of ``seq``;
+- ``("expect", sql, params, rowcount, error)``: one statement that must change ``rowcount``
+  rows, else the transaction fails with ``error`` (bytes the import made of an exception);
+- ``("reply",)``: send back what happened since the last reply: ``("ok",)``, or
+  ``("error", kind, message, error)`` with ``kind`` "integrity", "database" or "expect".
+  After a failure the transaction is rolled back and every operation up to the reply skipped.
+
+At the end of its input (the import finished, failed or died) whatever is not committed is
+rolled back, and the program ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import pickle
+import sqlite3
+import struct
+import sys
+
+_LENGTH = struct.Struct("!I")
+
+# The values Django's SQLite backend adapts (django/db/backends/sqlite3/base.py), adapted the
+# same way: a value stored from here reads back as one stored by Django.
+sqlite3.register_adapter(decimal.Decimal, str)
+sqlite3.register_adapter(dt.date, lambda value: value.isoformat())
+sqlite3.register_adapter(dt.datetime, lambda value: value.isoformat(" "))
+
+
+def message_read(stream) -> object | None:
+    """The next message, or None at the end of the stream."""
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        return None
+    (size,) = _LENGTH.unpack(head)
+    body = stream.read(size)
+    if len(body) < size:
+        return None
+    return pickle.loads(body)  # noqa: S301 - from the import that started this process
+
+
+def message_write(stream, message: object) -> None:
+    body = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(body)) + body)
+    stream.flush()
+
+
+def connect(params: dict, init_commands: list[str]) -> sqlite3.Connection:
+    """A connection set up as Django sets up its own (foreign keys on, the settings' init
+    commands), in autocommit: transactions are begun and ended by the messages."""
+    conn = sqlite3.connect(**params, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA legacy_alter_table = OFF")
+    for command in init_commands:
+        if command.strip():
+            conn.execute(command)
+    return conn
+
+
+class Writer:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.cursor = conn.cursor()
+        self.failure: tuple | None = None
+
+    def apply(self, ops: list[tuple], out) -> None:
+        for op in ops:
+            name = op[0]
+            if name == "reply":
+                message_write(out, self.failure or ("ok",))
+                self.failure = None
+                continue
+            if self.failure is not None:
+                continue  # the transaction failed: nothing more until the import hears so
+            try:
+                self._run(op)
+            except sqlite3.IntegrityError as exc:
+                self._fail("integrity", str(exc), None)
+            except sqlite3.DatabaseError as exc:
+                self._fail("database", str(exc), None)
+
+    def _run(self, op: tuple) -> None:
+        name = op[0]
+        if name == "run":
+            self.cursor.execute(op[1], op[2])
+        elif name == "many":
+            self.cursor.executemany(op[1], op[2])
+        elif name == "expect":
+            self.cursor.execute(op[1], op[2])
+            if self.cursor.rowcount != op[3]:
+                self._fail("expect", "", op[4])
+        elif name == "begin":
+            self.cursor.execute("BEGIN IMMEDIATE")
+        elif name == "commit":
+            self.cursor.execute("COMMIT")
+        elif name == "rollback":
+            if self.conn.in_transaction:
+                self.cursor.execute("ROLLBACK")
+        else:
+            raise ValueError(f"unknown operation {name!r}")
+
+    def _fail(self, kind: str, text: str, error: bytes | None) -> None:
+        self.failure = ("error", kind, text, error)
+        if self.conn.in_transaction:
+            self.conn.rollback()
+
+
+def main() -> int:
+    source, out = sys.stdin.buffer, sys.stdout.buffer
+    setup = message_read(source)
+    if setup is None:
+        return 0
+    writer = Writer(connect(setup["params"], setup["init_commands"]))
+    message_write(out, ("ok",))
+    try:
+        while True:
+            ops = message_read(source)
+            if ops is None or ops == [("exit",)]:
+                return 0
+            writer.apply(ops, out)
+    finally:
+        if writer.conn.in_transaction:
+            writer.conn.rollback()
+        writer.conn.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
