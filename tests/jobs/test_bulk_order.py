@@ -38,10 +38,10 @@ def test_rows_keep_their_own_keys_and_values(org, monkeypatch):
     if connection.vendor == "sqlite":
         insert = bulk._sqlite_insert
 
-        def spy(cursor, qtable, columns, params):
+        def spy(execute, limit, qtable, columns, params):
             if qtable.strip('"') == Contact._meta.db_table:
                 sent.extend(params)
-            return insert(cursor, qtable, columns, params)
+            return insert(execute, limit, qtable, columns, params)
 
         monkeypatch.setattr(bulk, "_sqlite_insert", spy)
     rows = _rows(300)
