@@ -24,6 +24,7 @@ to use Django's bulk_create instead (the benchmark compares both).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import sqlite3
@@ -65,7 +66,9 @@ class TableInserter:
         self.vendor = vendor
         converters: list[Any] = []
         for f in self.fields:
-            if isinstance(f, models.JSONField) or (
+            if vendor == "sqlite" and isinstance(f, models.JSONField):
+                converters.append(_json_prep(f))
+            elif isinstance(f, models.JSONField) or (
                 vendor == "sqlite" and isinstance(f, models.DateTimeField)
             ):
                 converters.append(_prep(f))
@@ -220,13 +223,8 @@ class TableInserter:
         qn = connection.ops.quote_name
         sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
         sql = f"UPDATE {self.qtable} SET {sets} WHERE {qn(self.pk_column)} = %s"
-        converters = [
-            _prep(f)
-            if isinstance(f, models.JSONField)
-            or (self.vendor == "sqlite" and isinstance(f, models.DateTimeField))
-            else None
-            for f in fields
-        ]
+        convert_of = dict(zip(self.attnames, self.converters, strict=True))
+        converters = [convert_of[f.attname] for f in fields]
         params = []
         for obj in objs:
             row = []
@@ -397,6 +395,21 @@ def _date_prep(field: models.DateField):
         return isoformat(value) if value.__class__ is dt.date else prep(value)
 
     return convert
+
+
+def _json_prep(field: models.JSONField):
+    """A JSONField's value as Django stores it on SQLite (``adapt_json_value``: its JSON text),
+    without the field's and the connection's layers for a plain object or list (the change log
+    stores two a record an import updates)."""
+    dumps, encoder, prep = json.dumps, field.encoder, _prep(field)
+
+    def convert(value):
+        return dumps(value, cls=encoder) if value.__class__ in _JSON_PLAIN else prep(value)
+
+    return convert
+
+
+_JSON_PLAIN = frozenset({dict, list})
 
 
 def _prep(field: models.Field):

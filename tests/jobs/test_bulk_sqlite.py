@@ -110,3 +110,42 @@ def test_rows_go_straight_to_sqlite3_not_through_djangos_query_rewriting(org, mo
     with transaction.atomic():
         ids = inserter_for(Contact).insert(rows, now=timezone.now(), defaults=_defaults(org))
     assert Contact.objects.filter(pk__in=ids).count() == 12
+
+
+def test_json_and_dates_are_stored_as_django_stores_them(org):
+    """The inserter makes a JSON object's text and a date's text itself (not through the
+    field's layers, nor the driver's adapter): the stored text is the one Django's save()
+    stores for the same values."""
+    from business.models import Product
+
+    values = {
+        "attributes": {"colour": "Zoë's blue", "sizes": [1, 2.5, None], "ok": True},
+        "name": "Reel",
+    }
+    saved = Product.objects.create(organization=org, sku="BY-DJANGO", **values)
+    base = InstanceFactory(Product, organization_id=org.pk, defaults={}).base
+    with transaction.atomic():
+        (pk,) = inserter_for(Product).insert(
+            [{"sku": "BY-INSERTER", **values}], now=timezone.now(), defaults=base
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attributes FROM business_product WHERE id IN (%s, %s) ORDER BY id",
+            [saved.pk, pk],
+        )
+        (django_text,), (inserter_text,) = cursor.fetchall()
+    assert inserter_text == django_text
+    born = dt.date(1815, 12, 10)
+    contact = Contact.objects.create(organization=org, email="d@x.com", birth_date=born)
+    ids, _ = _insert(org, [{"email": "i@x.com", "birth_date": born}])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT birth_date FROM business_contact WHERE id IN (%s, %s) ORDER BY id",
+            [contact.pk, ids[0]],
+        )
+        assert [r[0] for r in cursor.fetchall()] == [born, born]
+        cursor.execute(
+            "SELECT typeof(birth_date), birth_date || '' FROM business_contact WHERE id = %s",
+            [ids[0]],
+        )
+        assert cursor.fetchone() == ("text", "1815-12-10")
