@@ -270,7 +270,10 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                     f"The file has more than {self.max_rows:,} data rows, the most one import may "
                     "have. Split it into smaller files."
                 )
-            yield [self._row(sr) for sr in chunk]
+            if self.edits:
+                yield [self._row(sr) for sr in chunk]
+            else:  # the usual run: no call a row
+                yield [Row(sr.number, sr.values) for sr in chunk]
 
     def _row(self, source_row) -> Row:
         values = source_row.values
