@@ -27,7 +27,6 @@ transaction (tests): those run on one thread, one batch after the other.
 
 from __future__ import annotations
 
-import logging
 import queue
 import sys
 import threading
@@ -39,8 +38,6 @@ from django.utils import timezone
 
 from jobs.writer_process import Script, WriterFailed, WriterProcess, capture
 from wizard.engine.writing import relaxed_commits
-
-logger = logging.getLogger(__name__)
 
 _STOP = object()
 _SENT = object()
@@ -221,8 +218,9 @@ class ProcessWriter:
 
     SQLite works inside the process that calls it: a writer thread would share this one's
     interpreter lock, and measured slower than none. Here each batch's statements are made
-    on the run's thread, as they would be run (``jobs.bulk.capture``: keys reserved, values
-    converted), and sent; the process runs them while this thread prepares the next batch.
+    on the run's thread, as they would be run (``jobs.writer_process.capture``: keys reserved,
+    values converted), and sent; the process runs them while this thread prepares the next
+    batch.
     The order is ``BatchWriter``'s: a batch's outcome is known before it is recorded, and its
     records, change log, row log and checkpoint commit together.
 
@@ -276,9 +274,6 @@ class ProcessWriter:
         self._rolled_back = True  # the process holds no transaction for this batch
         if isinstance(failure, IntegrityError):
             return self._write_here(self._rows)
-        logger.warning(
-            "import job %s: a batch was refused by the database: %s", self.run.job.pk, failure
-        )
         self.run.batch_refused(self._rows, failure)
         return True
 
@@ -291,9 +286,6 @@ class ProcessWriter:
             with transaction.atomic():
                 self.run.write_one_by_one(rows)
         except DatabaseError as exc:
-            logger.warning(
-                "import job %s: a batch was refused by the database: %s", self.run.job.pk, exc
-            )
             self.run.batch_refused(rows, exc)
             return True
         return False

@@ -517,9 +517,6 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         try:
             self.write_fallback(rows, plan)
         except DatabaseError as exc:
-            logger.warning(
-                "import job %s: a batch was refused by the database: %s", self.job.pk, exc
-            )
             self.batch_refused(rows, exc)
             return True
         return False
@@ -586,9 +583,6 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             with transaction.atomic():
                 work()
         except DatabaseError as exc:
-            logger.warning(
-                "import job %s: a batch was refused by the database: %s", self.job.pk, exc
-            )
             self.references_created, parents, unresolved = saved
             self.counts["parents_created"] = parents
             self.unresolved = defaultdict(Counter, unresolved)
@@ -598,9 +592,9 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                     resolver.cache.clear()
             self.batch_refused(rows, exc)
 
-    @staticmethod
-    def batch_refused(rows: list[Row], exc: DatabaseError) -> None:
-        """Every row of a batch the database refused fails with its reason."""
+    def batch_refused(self, rows: list[Row], exc: DatabaseError) -> None:
+        """Every row of a batch the database refused fails with its reason (logged)."""
+        logger.warning("import job %s: a batch was refused by the database: %s", self.job.pk, exc)
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         for row in rows:
             if row.status in (ImportRow.Status.NEW, ImportRow.Status.UPDATE) or (
