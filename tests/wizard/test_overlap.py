@@ -432,20 +432,36 @@ def test_the_progress_shows_committed_batches_only_from_the_runs_thread(
     assert [c["processed"] for _, c in progress.updates] == [4, 8]
 
 
+def _whole_run(org, owner, tmp_path, settings):
+    """The rows, in batches of four, imported one batch after the other from the starting
+    state: the rows, and what the run ended with (summary, failed rows, outcome)."""
+    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
+    rows = _rows()
+    _reset(org)
+    job, summary, error, failed = _run(
+        org, owner, tmp_path, rows, overlap=False, name="whole", on_duplicate="update"
+    )
+    assert error is None
+    return rows, (summary, failed, _outcome(org, job))
+
+
+def _resumed_ends_as_whole(org, job, path, whole) -> None:
+    """The run of ``job`` resumed from its checkpoint ends as the whole run did."""
+    run = engine_run(job, path, overlap=True, resume=job.checkpoint)
+    summary = run.execute()
+    failed = run.failed.close()
+    assert summary == whole[0]
+    assert open(failed, encoding="utf-8").read() == whole[1]  # noqa: SIM115
+    assert _outcome(org, job) == whole[2]
+
+
 def test_a_run_whose_writer_died_resumes_to_the_outcome_of_one_whole_run(
     org, owner, tmp_path, settings, monkeypatch, accounts
 ):
     """The writer stops after committing three batches (a worker taken for dead); the run
     resumed from the job's checkpoint, overlapped again, ends where one uninterrupted run
     ends: the same records, row log, change log, counts and failed rows, nothing twice."""
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
-    rows = _rows()
-    _reset(org)
-    whole_job, whole, error, whole_failed = _run(
-        org, owner, tmp_path, rows, overlap=False, name="whole", on_duplicate="update"
-    )
-    assert error is None
-    expected = _outcome(org, whole_job)
+    rows, whole = _whole_run(org, owner, tmp_path, settings)
 
     calls = {"n": 0}
     real = ImportRun.checkpoint_write
@@ -466,15 +482,9 @@ def test_a_run_whose_writer_died_resumes_to_the_outcome_of_one_whole_run(
     job.refresh_from_db()
     assert job.checkpoint["rows"] == 12
 
-    path = tmp_path / "dies.csv"
     writers = _Writers(monkeypatch)
-    run = engine_run(job, path, overlap=True, resume=job.checkpoint)
-    summary = run.execute()
-    failed = run.failed.close()
+    _resumed_ends_as_whole(org, job, tmp_path / "dies.csv", whole)
     assert writers.started == 1
-    assert summary == whole
-    assert open(failed, encoding="utf-8").read() == whole_failed  # noqa: SIM115
-    assert _outcome(org, job) == expected
     assert [c["rows"] for c in writers.checkpoints] == list(range(16, 44, 4))
 
 
@@ -578,14 +588,7 @@ def test_a_killed_writer_process_stops_the_run_with_the_batches_before_it(
 
     from jobs.writer_process import WriterGone
 
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
-    rows = _rows()
-    _reset(org)
-    whole_job, whole, error, whole_failed = _run(
-        org, owner, tmp_path, rows, overlap=False, name="whole", on_duplicate="update"
-    )
-    assert error is None
-    expected = _outcome(org, whole_job)
+    rows, whole = _whole_run(org, owner, tmp_path, settings)
 
     writers = []
     real_init = pipeline.ProcessWriter.__init__
@@ -620,12 +623,7 @@ def test_a_killed_writer_process_stops_the_run_with_the_batches_before_it(
     emails = set(Contact.objects.filter(organization=org).values_list("email", flat=True))
     assert "p6@x.com" in emails and not {"p8@x.com", "p11@x.com"} & emails  # batch three's
 
-    run = engine_run(job, tmp_path / "killed.csv", overlap=True, resume=job.checkpoint)
-    summary = run.execute()
-    failed = run.failed.close()
-    assert summary == whole
-    assert open(failed, encoding="utf-8").read() == whole_failed  # noqa: SIM115
-    assert _outcome(org, job) == expected
+    _resumed_ends_as_whole(org, job, tmp_path / "killed.csv", whole)
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writer process")
