@@ -486,7 +486,11 @@ def child(args) -> None:
     measure.django_setup()
     from django.db import connection
 
-    meter = measure.Meter(connection)
+    # On SQLite the import's only child process is its writer (jobs/sqlite_writer.py).
+    meter = measure.Meter(
+        connection,
+        children_are_database=connection.vendor == "sqlite" and args.child.startswith("ferry"),
+    )
     {
         "ferry": child_ferry,
         "ferry-serial": child_ferry,
