@@ -34,29 +34,40 @@ import sys
 
 _LENGTH = struct.Struct("!I")
 
-# The values Django's SQLite backend adapts (django/db/backends/sqlite3/base.py), adapted the
-# same way: a value stored from here reads back as one stored by Django.
-sqlite3.register_adapter(decimal.Decimal, str)
-sqlite3.register_adapter(dt.date, lambda value: value.isoformat())
-sqlite3.register_adapter(dt.datetime, lambda value: value.isoformat(" "))
+
+def frame(body: bytes) -> bytes:
+    """A message on the wire, either way: its length (4 bytes), then its bytes."""
+    return _LENGTH.pack(len(body)) + body
 
 
-def message_read(stream) -> object | None:
-    """The next message, or None at the end of the stream."""
+def frame_read(stream) -> bytes | None:
+    """The next message's bytes, or None at the end of the stream."""
     head = stream.read(_LENGTH.size)
     if len(head) < _LENGTH.size:
         return None
     (size,) = _LENGTH.unpack(head)
     body = stream.read(size)
-    if len(body) < size:
-        return None
-    return pickle.loads(body)  # noqa: S301 - from the import that started this process
+    return body if len(body) == size else None
+
+
+def message_read(stream) -> object | None:
+    """The next message, or None at the end of the stream."""
+    body = frame_read(stream)
+    return None if body is None else pickle.loads(body)  # noqa: S301 - from the import
 
 
 def message_write(stream, message: object) -> None:
-    body = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(body)) + body)
+    stream.write(frame(pickle.dumps(message, pickle.HIGHEST_PROTOCOL)))
     stream.flush()
+
+
+def adapters_register() -> None:
+    """The values Django's SQLite backend adapts (django/db/backends/sqlite3/base.py), adapted
+    the same way: a value stored from here reads back as one stored by Django. Called by this
+    program only: the import imports this module for its wire format."""
+    sqlite3.register_adapter(decimal.Decimal, str)
+    sqlite3.register_adapter(dt.date, lambda value: value.isoformat())
+    sqlite3.register_adapter(dt.datetime, lambda value: value.isoformat(" "))
 
 
 def connect(params: dict, init_commands: list[str]) -> sqlite3.Connection:
@@ -120,6 +131,7 @@ class Writer:
 
 
 def main() -> int:
+    adapters_register()
     source, out = sys.stdin.buffer, sys.stdout.buffer
     setup = message_read(source)
     if setup is None:

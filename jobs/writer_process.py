@@ -13,7 +13,6 @@ import fcntl
 import io
 import pickle
 import sqlite3
-import struct
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from typing import Any
 from django.db import connection
 
 from jobs.errors import FerryError
+from jobs.sqlite_writer import frame, frame_read
 
 _capture = threading.local()
 
@@ -133,7 +133,6 @@ class _PlainPickler(pickle.Pickler):
         raise TypeError(f"a {type(obj).__name__} cannot be sent to the writer process")
 
 
-_LENGTH = struct.Struct("!I")
 _PIPE_SIZE = 1 << 20  # Linux's default ceiling for a pipe (fs.pipe-max-size)
 _PROGRAM = Path(__file__).with_name("sqlite_writer.py")
 
@@ -170,19 +169,17 @@ class WriterProcess:
         _PlainPickler(buffer, pickle.HIGHEST_PROTOCOL).dump(message)
         body = buffer.getvalue()
         try:
-            self._proc.stdin.write(_LENGTH.pack(len(body)) + body)
+            self._proc.stdin.write(frame(body))
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._gone() from None
 
     def reply(self) -> None:
         """Wait for the next answer; raise ``WriterFailed`` if it reports a failure."""
-        out = self._proc.stdout
-        head = out.read(_LENGTH.size)
-        if len(head) < _LENGTH.size:
+        body = frame_read(self._proc.stdout)
+        if body is None:
             raise self._gone()
-        (size,) = _LENGTH.unpack(head)
-        answer = pickle.loads(out.read(size))  # noqa: S301 - from our own writer process
+        answer = pickle.loads(body)  # noqa: S301 - from our own writer process
         if answer[0] == "ok":
             return
         _, kind, message, refused = answer
