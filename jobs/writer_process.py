@@ -110,6 +110,15 @@ class WriterFailed(Exception):
         self.kind = kind
         self.refused = refused
 
+    def error(self) -> Exception:
+        """The exception the statement would have raised here: Django's database error of its
+        kind, or the one an ``expect`` was sent with."""
+        if self.refused is not None:
+            return self.refused
+        from django.db import DatabaseError, IntegrityError
+
+        return (IntegrityError if self.kind == "integrity" else DatabaseError)(str(self))
+
 
 class WriterGone(FerryError):
     """The writer process ended without answering (killed, or it failed to start)."""

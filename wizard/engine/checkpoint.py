@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from jobs.errors import JobTakenOver
 from jobs.models import DataJob, JobLogEntry
+from jobs.services import job_log
 from jobs.writer_process import queryset_update
 from wizard.engine.validation import Row, rows_parse
 
@@ -48,6 +49,12 @@ class CheckpointMixin:
             "errors": list(self.errors_sample),
             "job_counts": job_counts,
         }
+
+    def batch_log_and_checkpoint(self, entries: list[dict], checkpoint: dict) -> None:
+        """What commits with a batch its writer wrote: the batch's row log and its checkpoint."""
+        if entries:
+            job_log(job=self.job, entries=entries)
+        self.checkpoint_write(checkpoint)
 
     def checkpoint_write(self, checkpoint: dict) -> None:
         # Only while this run's attempt is the job's: if the job was given to another worker

@@ -165,8 +165,6 @@ class BatchWriter:
     def _work(self) -> None:
         from django.db import transaction
 
-        from jobs.services import job_log
-
         run = self.run
         try:
             relaxed_commits(session=True)
@@ -181,10 +179,7 @@ class BatchWriter:
                     handed = self._inbox.get()
                     if handed is _STOP:
                         raise _Stopped()
-                    entries, checkpoint = handed
-                    if entries:
-                        job_log(job=run.job, entries=entries)
-                    run.checkpoint_write(checkpoint)
+                    run.batch_log_and_checkpoint(*handed)
                     self._outbox.put(_SENT)
         except _Stopped:
             return
@@ -267,7 +262,7 @@ class ProcessWriter:
             try:
                 self._process.reply()
             except WriterFailed as exc:
-                failure = (IntegrityError if exc.kind == "integrity" else DatabaseError)(str(exc))
+                failure = exc.error()
             else:
                 self._rolled_back = False
                 return False
@@ -283,23 +278,18 @@ class ProcessWriter:
         self._local = transaction.atomic()
         self._local.__enter__()
         try:
-            with transaction.atomic():
-                self.run.write_one_by_one(rows)
+            self.run.write_one_by_one(rows)
         except DatabaseError as exc:
             self.run.batch_refused(rows, exc)
             return True
         return False
 
     def finish(self, *, entries: list[dict], checkpoint: dict[str, Any]) -> None:
-        from jobs.services import job_log
-
         run = self.run
         if self._local is not None:
             local, self._local = self._local, None
             try:
-                if entries:
-                    job_log(job=run.job, entries=entries)
-                run.checkpoint_write(checkpoint)
+                run.batch_log_and_checkpoint(entries, checkpoint)
             except BaseException as exc:
                 local.__exit__(type(exc), exc, exc.__traceback__)
                 raise
@@ -308,9 +298,7 @@ class ProcessWriter:
             return
         script = self._script()
         with capture(script):
-            if entries:
-                job_log(job=run.job, entries=entries)
-            run.checkpoint_write(checkpoint)
+            run.batch_log_and_checkpoint(entries, checkpoint)
         begin = [("begin",)] if self._rolled_back else []
         self._handed = checkpoint["job_counts"]
         self._process.send([*begin, *script.ops, ("commit",), ("reply",)])
@@ -324,9 +312,7 @@ class ProcessWriter:
         try:
             self._process.reply()
         except WriterFailed as exc:
-            if exc.refused is not None:
-                raise exc.refused from None
-            raise (IntegrityError if exc.kind == "integrity" else DatabaseError)(str(exc)) from None
+            raise exc.error() from None
         counts, self._handed = self._handed, None
         _progress_committed(self.run, counts)
 

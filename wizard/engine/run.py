@@ -554,8 +554,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             with transaction.atomic():
                 self.write(rows, plan)
         except IntegrityError:
-            with transaction.atomic():
-                self.write_one_by_one(rows)
+            self.write_one_by_one(rows)
 
     def prepare(self, rows: list[Row]) -> None:
         """References resolved (missing ones created unless simulating), rows classified."""
@@ -757,22 +756,25 @@ class ImportRun(CheckpointMixin, ResultsMixin):
             self.model._base_manager.bulk_update(fixed, sorted(fields), batch_size=500)
 
     def write_one_by_one(self, rows: list[Row]) -> None:
-        # Re-read the duplicates: the clash means the database changed under us (so the keys
-        # read at the start no longer say which records exist).
-        self.identity.present_trusted = False
-        for row in rows:
-            if row.status in (ImportRow.Status.NEW, ImportRow.Status.UPDATE):
-                row.obj = None
-        self.classify([r for r in rows if r.status != ImportRow.Status.INVALID])
-        for row in rows:
-            if row.status not in (ImportRow.Status.NEW, ImportRow.Status.UPDATE):
-                continue
-            try:
-                with transaction.atomic():
-                    self.write([row])
-            except IntegrityError as exc:
-                row.error("", "", f"could not be saved: {str(exc).splitlines()[0]}")
-                row.status = ImportRow.Status.INVALID
+        """The batch a row at a time, after its writes clashed with someone else's, in a
+        savepoint of its own: a row that clashes again fails alone."""
+        with transaction.atomic():
+            # Re-read the duplicates: the clash means the database changed under us (so the keys
+            # read at the start no longer say which records exist).
+            self.identity.present_trusted = False
+            for row in rows:
+                if row.status in (ImportRow.Status.NEW, ImportRow.Status.UPDATE):
+                    row.obj = None
+            self.classify([r for r in rows if r.status != ImportRow.Status.INVALID])
+            for row in rows:
+                if row.status not in (ImportRow.Status.NEW, ImportRow.Status.UPDATE):
+                    continue
+                try:
+                    with transaction.atomic():
+                        self.write([row])
+                except IntegrityError as exc:
+                    row.error("", "", f"could not be saved: {str(exc).splitlines()[0]}")
+                    row.status = ImportRow.Status.INVALID
 
 
 @dataclasses.dataclass
