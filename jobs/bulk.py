@@ -78,7 +78,8 @@ class TableInserter:
                 converters.append(_date_prep(f))
             else:
                 converters.append(None)
-        self.converters = converters
+        # Per attribute: what its value is converted with before it is sent (None: as it is).
+        self.convert_of = dict(zip(self.attnames, converters, strict=True))
         self.order = _unique_order(model)
         qn = connection.ops.quote_name
         self.columns = ", ".join(qn(c) for c in [self.pk_column, *(f.column for f in self.fields)])
@@ -165,7 +166,7 @@ class TableInserter:
         varying = [a for a in self.attnames if a in first and a not in auto]
         rest = [a for a in self.attnames if a not in varying]
         order = varying + rest
-        convert_of = dict(zip(self.attnames, self.converters, strict=True))
+        convert_of = self.convert_of
         tail = []
         for a in rest:
             convert = convert_of[a]
@@ -223,8 +224,7 @@ class TableInserter:
         qn = connection.ops.quote_name
         sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
         sql = f"UPDATE {self.qtable} SET {sets} WHERE {qn(self.pk_column)} = %s"
-        convert_of = dict(zip(self.attnames, self.converters, strict=True))
-        converters = [convert_of[f.attname] for f in fields]
+        converters = [self.convert_of[f.attname] for f in fields]
         params = []
         for obj in objs:
             row = []
