@@ -176,6 +176,55 @@ def test_values_put_out_of_order_in_one_batch_keep_the_last(monkeypatch):
     assert repeats.detail(5) is None
 
 
+def test_a_conflict_reads_values_without_packing_the_batch_so_far():
+    # Each conflict used to pack the batch's pending values first: with a repeat every few
+    # rows, a batch was packed in dozens of pieces.
+    repeats = Repeats()
+    for n in range(3):
+        repeats.first_or_put(n, 1, n, (f"v{n}",))
+    repeats.detail_write()
+    for n in range(3, 6):
+        repeats.first_or_put(n, 1, n, (f"v{n}", dt.date(2020, 1, n)))
+    assert repeats.detail(1) == ("v1",)  # written before
+    assert repeats.detail(4) == ("v4", dt.date(2020, 1, 4))  # this batch's, as put
+    assert repeats._detail_numbers == [3, 4, 5]  # still waiting to be packed together
+    repeats.put(4, values_hash=2, row=9, values=("newer",))  # out of order: packed first
+    assert repeats.detail(4) == ("newer",)
+    assert repeats._detail_numbers == []
+    assert [repeats.detail(n) for n in (3, 5)] == [
+        ("v3", dt.date(2020, 1, 3)),
+        ("v5", dt.date(2020, 1, 5)),
+    ]
+
+
+def test_new_keys_put_together_are_as_if_put_one_by_one(small, monkeypatch):
+    monkeypatch.setattr(identity, "REPEAT_DETAIL_LIMIT", 6)
+    together, alone = Repeats(), Repeats()
+    lots = [[0, 1, 2], [3], [4, 5, 6, 7, 8], [], [10, 11]]  # pages of 4; 9 is never put
+    for numbers in lots:
+        hashes = [100 + n for n in numbers]
+        rows = [10 + n for n in numbers]
+        values = [(f"v{n}",) for n in numbers]
+        together.firsts_put(numbers, hashes, rows, values)
+        for n, h, r, v in zip(numbers, hashes, rows, values, strict=True):
+            assert alone.first_or_put(n, h, r, v) is None
+    for repeats in (together, alone):
+        assert [repeats.first_or_put(n, 7, 99, ()) for n in (0, 3, 5, 8, 11)] == [
+            (10, 100, 0),
+            (13, 103, 0),
+            (15, 105, 0),
+            (18, 108, 0),
+            (21, 111, 0),
+        ]
+        assert [repeats.detail(n) for n in (0, 4, 5, 6, 10)] == [
+            ("v0",),
+            ("v4",),
+            ("v5",),
+            None,
+            None,
+        ]
+
+
 def _rows(n):
     rng = random.Random(11)
     rows = [["Email", "First name", "Phone", "Birth date"]]

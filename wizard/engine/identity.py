@@ -95,6 +95,10 @@ class Repeats:
         # Values put since the last ``detail_write``: packed together (cheaper than one by one).
         self._detail_numbers: list[int] = []
         self._detail_values: list[tuple] = []
+        # Whether those numbers are consecutive, each key's first values (only new keys were
+        # put since): ``detail`` then finds a key's values among them, or knows they are not
+        # there, without packing them first.
+        self._detail_ordered = True
 
     def first_or_put(
         self, number: int, values_hash: int, row: int, values: tuple, /
@@ -122,6 +126,31 @@ class Repeats:
         self.put(number, values_hash=values_hash, row=row, values=values)
         return None
 
+    def firsts_put(
+        self, numbers: list[int], hashes: list[int], rows: list[int], values: list[tuple]
+    ) -> None:
+        """``first_or_put`` of keys that were new (numbered in this order, none put since):
+        in one go where they follow the last key put within the live page, as they do."""
+        if not numbers:
+            return
+        count, live = len(numbers), self._hashes
+        first = numbers[0]
+        if (
+            first - self._base == len(live)
+            and numbers[-1] - first == count - 1
+            and len(live) + count < self._page
+        ):
+            live.extend(hashes)
+            self._rows.extend(rows)
+            self._flags.extend(bytes(count))
+            kept = min(count, REPEAT_DETAIL_LIMIT - first)
+            if kept > 0:
+                self._detail_numbers += numbers[:kept] if kept < count else numbers
+                self._detail_values += values[:kept] if kept < count else values
+            return
+        for number, values_hash, row, parts in zip(numbers, hashes, rows, values, strict=True):
+            self.first_or_put(number, values_hash, row, parts)
+
     def put(self, number: int, *, values_hash: int, row: int, values: tuple | None) -> None:
         while number >= self._base + len(self._hashes):  # a key numbered past the last put
             more = min(number + 1 - self._base, self._page) - len(self._hashes)
@@ -140,6 +169,7 @@ class Repeats:
         if values is not None and number < REPEAT_DETAIL_LIMIT:
             self._detail_numbers.append(number)
             self._detail_values.append(values)
+            self._detail_ordered = False
 
     def flag(self, number: int, flag: int) -> None:
         local = number - self._base
@@ -174,7 +204,14 @@ class Repeats:
 
     def detail(self, number: int) -> tuple | None:
         """The compared values of the key's first row, when kept."""
-        self.detail_write()
+        numbers = self._detail_numbers
+        if numbers:
+            if not self._detail_ordered:
+                self.detail_write()
+            elif 0 <= number - numbers[0] < len(numbers):
+                return self._detail_values[number - numbers[0]]
+            # Otherwise the key's values are written already: packing the batch's pending
+            # values for each conflict (1 % of a file's rows, say) cost more than all the rest.
         at = self._detail_at
         if number < 0 or number >= len(at) or at[number] < 0:
             return None
@@ -186,6 +223,7 @@ class Repeats:
         if not numbers:
             return
         self._detail_numbers, self._detail_values = [], []
+        self._detail_ordered = True
         records = _pack_many(values)
         at, size = self._detail_at, self._detail_size
         top = max(numbers) + 1
@@ -383,6 +421,11 @@ class Identity:
         no_key = 0
         index = self.keys.index
         first_or_put = self.repeats.first_or_put
+        # Keys new to the file (most rows): put together (``firsts_put``) before any lookup.
+        new_numbers: list[int] = []
+        new_hashes: list[int] = []
+        new_rows: list[int] = []
+        new_values: list[tuple] = []
         compare = self.compare
         take = self.compare_take
         numbered = self.numbered is not None
@@ -423,7 +466,10 @@ class Identity:
                 vh = _values_hash(parts)
             if number < 0:  # a key not seen before: this row is its first
                 number = ~number
-                first_or_put(number, vh, row.number, parts)
+                new_numbers.append(number)
+                new_hashes.append(vh)
+                new_rows.append(row.number)
+                new_values.append(parts)
                 if last:
                     in_batch[number] = row
                     if numbers is not None:
@@ -431,12 +477,16 @@ class Identity:
                 continue
             if numbers is not None:
                 numbers[row.number] = number
+            if new_numbers:  # the key may be one of them
+                self.repeats.firsts_put(new_numbers, new_hashes, new_rows, new_values)
+                new_numbers, new_hashes, new_rows, new_values = [], [], [], []
             found = first_or_put(number, vh, row.number, parts)
             if found is None:
                 if last:
                     in_batch[number] = row
                 continue
             self._repeat(row, key, keyset, number, vh, parts, found, in_batch)
+        self.repeats.firsts_put(new_numbers, new_hashes, new_rows, new_values)
         self.repeats.detail_write()  # the batch's first rows' values, packed together
         if counting:
             counts = self.run.counts
