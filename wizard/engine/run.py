@@ -24,7 +24,7 @@ import logging
 import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import islice, starmap
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -272,8 +272,8 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                 )
             if self.edits:
                 yield [self._row(sr) for sr in chunk]
-            else:  # the usual run: no call a row
-                yield [Row(sr.number, sr.values) for sr in chunk]
+            else:  # the usual run: (number, values) pairs made rows in one C loop
+                yield list(starmap(Row, chunk))
 
     def _row(self, source_row) -> Row:
         values = source_row.values

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from jobs.errors import FerryError
 
@@ -130,12 +132,23 @@ class FileInfo:
         )
 
 
-@dataclass
-class SourceRow:
-    """One data row. ``values`` is not padded or cut to the headers: ragged rows stay ragged."""
+class SourceRow(NamedTuple):
+    """One data row. ``values`` is not padded or cut to the headers: ragged rows stay ragged.
+
+    A tuple: a reader makes one per row of the file, and ``source_rows`` makes them from
+    (number, values) pairs without a call per row."""
 
     number: int
     values: list
+
+
+# SourceRow from a (number, values) pair, in C: ``tuple.__new__`` is what ``_make`` calls.
+_source_row = partial(tuple.__new__, SourceRow)
+
+
+def source_rows(records: Iterable[tuple[int, list]]) -> Iterator[SourceRow]:
+    """``SourceRow``s of (number, values) pairs, lazily."""
+    return map(_source_row, records)
 
 
 def json_safe(value: Any) -> Any:

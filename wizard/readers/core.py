@@ -23,6 +23,7 @@ from wizard.readers.base import (
     SourceRow,
     is_blank,
     json_safe,
+    source_rows,
 )
 from wizard.readers.detect import file_sniff_format
 from wizard.readers.header import header_names
@@ -105,8 +106,7 @@ def _rows_csv(path: str | PathLike, info: FileInfo) -> Iterator[SourceRow]:
     records = csv_reader.csv_records(
         path, encoding=info.encoding or "utf-8", delimiter=info.delimiter or ","
     )
-    for number, values in data_records(records, info.header_row):
-        yield SourceRow(number=number, values=values)
+    return source_rows(data_records(records, info.header_row))
 
 
 # --- Excel -------------------------------------------------------------------------------
