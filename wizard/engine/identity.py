@@ -275,17 +275,21 @@ def _pack(values: tuple) -> bytes:
 def _pack_many(rows: list[tuple]) -> tuple[bytes, list[int]] | None:
     """The records ``_pack`` gives each row, one after the other, and their sizes; None when
     some row needs pickle (packed one by one) or the rows differ in length."""
-    kinds = set(map(type, chain.from_iterable(rows)))
+    if len(set(map(len, rows))) == 1:  # the usual batch: each column's types, one pass
+        columns = list(zip(*rows, strict=True))
+        found = [set(map(type, column)) for column in columns]
+        kinds = set().union(*found)
+    else:
+        columns = None
+        kinds = set(map(type, chain.from_iterable(rows)))
     if kinds <= _PLAIN:
         kind = _MARSHAL
-    elif kinds <= _PLAIN_DATES and len(set(map(len, rows))) == 1:
+    elif kinds <= _PLAIN_DATES and columns is not None:
         kind = _DATES
-        columns = list(zip(*rows, strict=True))
         for n, column in enumerate(columns):
-            found = set(map(type, column))
-            if found == {dt.date}:  # every date: 1-tuples of ordinals, in C
+            if found[n] == {dt.date}:  # every date: 1-tuples of ordinals, in C
                 columns[n] = zip(map(_TO_ORDINAL, column))
-            elif dt.date in found:
+            elif dt.date in found[n]:
                 columns[n] = [(v.toordinal(),) if type(v) is dt.date else v for v in column]
         rows = zip(*columns, strict=True)
     else:

@@ -637,15 +637,17 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         self.identity.existing(rows, self.mapped_attnames)
         policy = self.settings.on_duplicate
         attnames = self.mapped_attnames
+        status = ImportRow.Status
+        invalid, merged, created = status.INVALID, status.MERGED, status.NEW  # once a batch
         for row in rows:
             if row.errors:
-                row.status = ImportRow.Status.INVALID
+                row.status = invalid
                 continue
-            if row.status == ImportRow.Status.MERGED:
+            if row.status == merged:
                 continue
             obj = row.existing
             if obj is None:
-                row.status = ImportRow.Status.NEW
+                row.status = created
                 continue
             if row.extra and row.extra.get("repeat_last"):
                 row.status = ImportRow.Status.UNCHANGED  # settled by the identity

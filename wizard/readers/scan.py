@@ -89,9 +89,17 @@ def table_scan(
 
 
 def data_records(records: Iterable[Record], header_row: int) -> Iterator[Record]:
-    for number, values in records:
-        if number > header_row and not row_blank(values):
-            yield number, values
+    for record in records:
+        if record[0] > header_row:
+            values = record[1]
+            if values:
+                # The usual row says at once that it is not blank: its first cell has text.
+                first = values[0]
+                if first.__class__ is str and first.strip():
+                    yield record
+                    continue
+            if not row_blank(values):
+                yield record
 
 
 def scan_warnings(scan: TableScan) -> list[str]:
