@@ -343,6 +343,8 @@ def _score(fmt: str, texts: Sequence[str], most_misses: float) -> int:
     """How many of ``texts`` the format reads, counted until it has missed more than
     ``most_misses``: past that its count cannot decide the guess, and most formats miss
     every text of a column (their ``strptime`` costs ~8 µs a miss)."""
+    if most_misses < 0:
+        return 0
     read = _date_reader(fmt)
     score = misses = 0
     for text in texts:
@@ -378,7 +380,16 @@ def date_format_guess(values: Iterable[Any]) -> tuple[str | None, str | None]:
     # The format reading the most samples wins (a few bad cells must not hide it); ties keep
     # the order of DATE_FORMATS, so day-first beats month-first, and that tie is reported.
     # A format missing more than half reads fewer than the winner must: it is not counted on.
-    scores = {f: _score(f, texts, len(texts) / 2) for f in DATE_FORMATS}
+    # A month's name (strptime's, in the C locale Ferry runs in) has letters: a format with
+    # one misses every text without any, so those are not tried.
+    lettered = [t for t in texts if t.lower() != t.upper()]
+    half = len(texts) / 2
+    scores = {
+        f: _score(f, lettered, half - (len(texts) - len(lettered)))
+        if "%b" in f or "%B" in f
+        else _score(f, texts, half)
+        for f in DATE_FORMATS
+    }
     top = max(scores.values())
     if top == 0 or top < len(texts) / 2:
         return None, None

@@ -270,3 +270,39 @@ def test_it_drops_the_apostrophe_that_a_formula_injection_guard_added():
     assert parse("'tis the season") == "'tis the season"
     assert parse("''=x") == "''=x"
     assert parse("'") == "'"
+
+
+def _guess_counting_everything(texts):
+    """date_format_guess as it was first written: every format tried on every text."""
+    from wizard.parsing import AMBIGUOUS, DATE_FORMATS, _date_reader
+
+    def reads(fmt, text):
+        try:
+            _date_reader(fmt)(text)
+        except ValueError:
+            return False
+        return True
+
+    scores = {f: sum(reads(f, t) for t in texts) for f in DATE_FORMATS}
+    top = max(scores.values())
+    if top == 0 or top < len(texts) / 2:
+        return None, None
+    best = next(f for f in DATE_FORMATS if scores[f] == top)
+    other = AMBIGUOUS.get(best)
+    return (best, other) if other and scores.get(other) == top else (best, None)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["03/04/2024"] * 10,  # ambiguous
+        ["03/04/2024"] * 5 + ["x"] * 5,  # exactly half
+        ["03/04/2024"] * 4 + ["x"] * 6,  # fewer than half
+        ["12 Mar 2024"] * 6 + ["12/03/2024"] * 4,  # month names win
+        ["12 Mar 2024"] * 5 + ["12/03/2024"] * 5,  # a tie, DATE_FORMATS' order decides
+        ["Mar 12, 2024", "March 12, 2024", "12-Mar-24", "20240312", "2024.03.12", ""],
+        ["31/12/24", "01/02/24", "nonsense", "12/31/24"],
+    ],
+)
+def test_the_guess_is_the_same_as_counting_every_format_on_every_text(texts):
+    assert date_format_guess(texts) == _guess_counting_everything([t for t in texts if t])
