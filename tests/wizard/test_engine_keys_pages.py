@@ -200,7 +200,8 @@ def test_a_conflict_reads_values_without_packing_the_batch_so_far():
 def test_new_keys_put_together_are_as_if_put_one_by_one(small, monkeypatch):
     monkeypatch.setattr(identity, "REPEAT_DETAIL_LIMIT", 6)
     together, alone = Repeats(), Repeats()
-    lots = [[0, 1, 2], [3], [4, 5, 6, 7, 8], [], [10, 11]]  # pages of 4; 9 is never put
+    # Pages of 4; 9 is never put; 13 before 12 (the one-by-one way).
+    lots = [[0, 1, 2], [3], [4, 5, 6, 7, 8], [], [10, 11], [13, 12]]
     for numbers in lots:
         hashes = [100 + n for n in numbers]
         rows = [10 + n for n in numbers]
@@ -209,12 +210,14 @@ def test_new_keys_put_together_are_as_if_put_one_by_one(small, monkeypatch):
         for n, h, r, v in zip(numbers, hashes, rows, values, strict=True):
             assert alone.first_or_put(n, h, r, v) is None
     for repeats in (together, alone):
-        assert [repeats.first_or_put(n, 7, 99, ()) for n in (0, 3, 5, 8, 11)] == [
+        assert [repeats.first_or_put(n, 7, 99, ()) for n in (0, 3, 5, 8, 11, 12, 13)] == [
             (10, 100, 0),
             (13, 103, 0),
             (15, 105, 0),
             (18, 108, 0),
             (21, 111, 0),
+            (22, 112, 0),
+            (23, 113, 0),
         ]
         assert [repeats.detail(n) for n in (0, 4, 5, 6, 10)] == [
             ("v0",),

@@ -137,8 +137,8 @@ class Repeats:
         first = numbers[0]
         if (
             first - self._base == len(live)
-            and numbers[-1] - first == count - 1
             and len(live) + count < self._page
+            and numbers == list(range(first, first + count))
         ):
             live.extend(hashes)
             self._rows.extend(rows)
