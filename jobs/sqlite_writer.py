@@ -33,7 +33,6 @@ import struct
 import sys
 
 _LENGTH = struct.Struct("!I")
-CACHE_KIB = 64 * 1024  # the writer's page cache (SQLite's default: 2 MB)
 
 
 def frame(body: bytes) -> bytes:
@@ -80,10 +79,6 @@ def connect(params: dict, init_commands: list[str]) -> sqlite3.Connection:
     for command in init_commands:
         if command.strip():
             conn.execute(command)
-    # This connection writes whole batches into the tables and their indexes: with SQLite's
-    # default 2 MB of cached pages it read the same index pages back from the system's cache
-    # again and again (a system call each). The process lives for one import.
-    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     return conn
 
 
