@@ -391,7 +391,7 @@ def date_format_guess(values: Iterable[Any]) -> tuple[str | None, str | None]:
         for f in DATE_FORMATS
     }
     top = max(scores.values())
-    if top == 0 or top < len(texts) / 2:
+    if top == 0 or top < half:
         return None, None
     best = next(f for f in DATE_FORMATS if scores[f] == top)
     other = AMBIGUOUS.get(best)

@@ -637,8 +637,10 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         self.identity.existing(rows, self.mapped_attnames)
         policy = self.settings.on_duplicate
         attnames = self.mapped_attnames
+        # The statuses read once a batch, not per row.
         status = ImportRow.Status
-        invalid, merged, created = status.INVALID, status.MERGED, status.NEW  # once a batch
+        invalid, merged, created = status.INVALID, status.MERGED, status.NEW
+        unchanged, update = status.UNCHANGED, status.UPDATE
         for row in rows:
             if row.errors:
                 row.status = invalid
@@ -650,7 +652,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                 row.status = created
                 continue
             if row.extra and row.extra.get("repeat_last"):
-                row.status = ImportRow.Status.UNCHANGED  # settled by the identity
+                row.status = unchanged  # settled by the identity
                 continue
             if policy == "create":
                 plan = self.key_plans[0]
@@ -661,7 +663,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                     "exists, and it must be unique, so a new one cannot be created (choose skip or update)",
                     "exists",
                 )
-                row.status = ImportRow.Status.INVALID
+                row.status = invalid
                 continue
             changes = {}
             values = row.values
@@ -672,10 +674,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                 if old != new:
                     changes[attname] = (old, new)
             row.changes = changes
-            if policy == "skip" or not changes:
-                row.status = ImportRow.Status.UNCHANGED
-            else:
-                row.status = ImportRow.Status.UPDATE
+            row.status = unchanged if policy == "skip" or not changes else update
 
     @staticmethod
     def _keys(rows: list[Row], attnames: list[str]) -> list[tuple]:
