@@ -74,12 +74,6 @@ SIDE_DOES = {
 
 
 # --- parent: database, seeds, orchestration --------------------------------------------------
-def database_ready() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-
-
 def seed(slug: str, rows: int) -> None:
     import datetime as dt
 
@@ -145,7 +139,7 @@ def parent(args) -> None:
     measure.django_setup()
     from django.db import connection
 
-    database_ready()
+    measure.database_ready()
     if args.drop:
         drop()
         return

@@ -134,7 +134,7 @@ def setup(args):
     from accounts.permissions import Role
     from api.tokens import token_create
 
-    call_command("migrate", verbosity=0, interactive=False)
+    measure.database_ready()
     call_command("collectstatic", verbosity=0, interactive=False)
     seed(ORG_SLUG, args.contacts)
     org = Organization.objects.get(slug=ORG_SLUG)
@@ -434,7 +434,7 @@ def cpu_run(args) -> None:
     from accounts.permissions import Role
     from jobs.models import DataJob
 
-    call_command("migrate", verbosity=0, interactive=False)
+    measure.database_ready()
     call_command("collectstatic", verbosity=0, interactive=False)
     org, _ = Organization.objects.get_or_create(
         slug=CPU_ORG_SLUG, defaults={"name": "Bench web CPU"}

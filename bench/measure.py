@@ -36,6 +36,22 @@ def django_setup() -> None:
     settings.DEBUG = False
 
 
+def database_ready() -> None:
+    """The database the settings name, created if PostgreSQL has none of that name yet (the
+    benchmarks that start a web server or workers need one those processes can open: a test
+    database would be theirs alone), then migrated. SQLite makes its file itself."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        name = connection.settings_dict["NAME"]
+        with connection._nodb_cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+    call_command("migrate", verbosity=0, interactive=False)
+
+
 def vm_hwm_mb(pid: int | str = "self") -> float:
     """Peak RSS of one process since its exec (ru_maxrss would include the parent's)."""
     try:
