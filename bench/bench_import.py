@@ -16,9 +16,8 @@ interleaved round by round, from the same starting state:
 - ``ferry``: the engine end to end (read, map, validate, dedupe, resolve accounts, write, row log
   and change log for undo) with skip-invalid and update-on-duplicate.
 - ``ferry-serial``: the same with FERRY_IMPORT_OVERLAP=0: each batch read, prepared and written
-  on the run's thread, one after the other, instead of read ahead on one thread and written on
-  another while the next is prepared (what the overlap is worth; not run unless asked with
-  --only).
+  on the run's thread, one after the other, instead of written by the writer process while the
+  next is prepared (what the overlap is worth; not run unless asked with --only).
 - ``django-import-export``: a minimal ModelResource for contacts (e-mail as the id field, the
   account by name through ForeignKeyWidget, dates and booleans through its widgets),
   ``use_bulk``, the whole file as a tablib Dataset: what a Django developer would reach for.
@@ -486,7 +485,9 @@ def child(args) -> None:
     measure.django_setup()
     from django.db import connection
 
-    # On SQLite the import's only child process is its writer (jobs/sqlite_writer.py).
+    # The import's only child process is its writer (jobs/db_writer.py). On SQLite it does
+    # the database's work, shown as DB CPU; on PostgreSQL its Python counts as the import's
+    # and its server process's CPU as the database's (measure.Backends).
     meter = measure.Meter(
         connection,
         children_are_database=connection.vendor == "sqlite" and args.child.startswith("ferry"),

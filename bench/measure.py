@@ -86,8 +86,8 @@ def backend_pid(connection) -> int | None:
 
 
 class Backends:
-    """CPU of every PostgreSQL backend this process uses while measured: the main connection's
-    and those other threads open (an import's writer thread), read from /proc before each
+    """CPU of every PostgreSQL backend this process uses while measured: the main connection's,
+    those other threads open, and an import's writer process's, read from /proc before each
     closes (its process is gone after)."""
 
     def __init__(self):
@@ -113,6 +113,24 @@ class Backends:
             return close(wrapper)
 
         DatabaseWrapper.close = closing
+
+        # An import's writer process has a connection of its own: its backend is noted when
+        # the process has started, and read before the process ends (which ends it).
+        from jobs.writer_process import WriterProcess
+
+        started, ending = WriterProcess.__init__, WriterProcess.close
+
+        def writer_started(process):
+            started(process)
+            if backends.active:
+                backends._note(process.backend_pid)
+
+        def writer_ending(process):
+            if backends.active and process.backend_pid is not None:
+                backends._settle(process.backend_pid)
+            return ending(process)
+
+        WriterProcess.__init__, WriterProcess.close = writer_started, writer_ending
 
     def _note(self, pid: int | None) -> None:
         cpu = process_cpu(pid)

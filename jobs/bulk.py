@@ -103,7 +103,7 @@ class TableInserter:
         """
         if not rows:
             return []
-        script = capturing() if self.vendor == "sqlite" else None
+        script = capturing()
         if self.vendor == "sqlite" and script is None and not connection.in_atomic_block:
             # Reserving keys above MAX(id) is only safe while holding the write lock.
             with transaction.atomic():
@@ -118,7 +118,17 @@ class TableInserter:
                 ids, *self._params(rows, ids, now=now, defaults=defaults, shared=shared)
             )
         if script is not None:
-            _sqlite_insert(script.execute, script.limit, self.qtable, staged.columns, staged.params)
+            if self.vendor == "postgresql":
+                # The writer process runs COPY with the rows formatted here, by this
+                # connection's adapters, as they would be sent from here.
+                data = staged.payload if staged.payload is not None else _copy_text(staged.params)
+                if data is None:
+                    raise RuntimeError("this psycopg cannot format COPY's rows ahead")
+                script.copy(f"COPY {self.qtable} ({staged.columns}) FROM STDIN", data)
+            else:
+                _sqlite_insert(
+                    script.execute, script.limit, self.qtable, staged.columns, staged.params
+                )
             return staged.ids
         # The driver's own cursor: its errors are raised as Django's (IntegrityError for a
         # key someone else wrote meanwhile), which is what the import's callers catch.
@@ -141,10 +151,11 @@ class TableInserter:
     def stage(
         self, rows: Sequence[dict[str, Any]], *, now, defaults: dict[str, Any] | None = None
     ) -> Staged:
-        """PostgreSQL: ``insert``'s work up to the database's, done ahead on this thread's
-        connection (keys reserved from the sequence, which no transaction holds back; rows
-        in COPY's text format), so that another thread's ``insert(staged=…)`` only sends
-        them. The import's writer thread is its critical path (wizard/engine/pipeline.py)."""
+        """PostgreSQL: ``insert``'s work up to the database's, done ahead on this connection
+        (keys reserved from the sequence, which no transaction holds back; rows in COPY's text
+        format), so that ``insert(staged=…)`` only sends them: the import makes its batch's
+        writes ready while the batch is prepared (``ImportRun.prepare_stage``), and its writer
+        process only runs them (wizard/engine/pipeline.py)."""
         if self.vendor != "postgresql":
             raise ValueError("only PostgreSQL's keys may be reserved outside the write")
         ids = self._reserve(len(rows))
@@ -233,34 +244,44 @@ class TableInserter:
                 row.append(value if convert is None or value is None else convert(value))
             row.append(obj.pk)
             params.append(row)
-        script = capturing() if self.vendor == "sqlite" else None
+        script = capturing()
+        if self.vendor != "postgresql":
+            sql = sql.replace("%s", "?")
+            if script is not None:
+                script.executemany(sql, params)
+                return
+            with connection.cursor() as cursor, connection.wrap_database_errors:
+                _sqlite_cursor(cursor.cursor).executemany(sql, params)
+            return
+        casts = array_casts(fields)
+        pks = [row[-1] for row in params]
+        if casts is None or len(set(pks)) != len(pks):
+            many = (sql, params)
+        else:
+            # One statement for the batch: the new values travel as one array per column.
+            # Row by row, each UPDATE is parsed and planned again (Django binds parameters
+            # client-side), which cost the server more than the writes.
+            names = [f"c{i}" for i in range(len(fields))]
+            sets = ", ".join(f"{qn(f.column)} = v.{n}" for f, n in zip(fields, names, strict=True))
+            arrays = ", ".join(f"%s::{c}[]" for c in casts)
+            one = (
+                f"UPDATE {self.qtable} SET {sets} "
+                f"FROM unnest({arrays}, %s::bigint[]) AS v({', '.join(names)}, pk) "
+                f"WHERE {self.qtable}.{qn(self.pk_column)} = v.pk",
+                [*map(list, zip(*params, strict=True))],
+            )
+            many = None
         if script is not None:
-            script.executemany(sql.replace("%s", "?"), params)
+            if many is not None:
+                script.executemany(*many)
+            else:
+                script.execute(*one)
             return
         with connection.cursor() as cursor, connection.wrap_database_errors:
-            raw = cursor.cursor
-            if self.vendor == "postgresql":
-                casts = array_casts(fields)
-                pks = [row[-1] for row in params]
-                if casts is None or len(set(pks)) != len(pks):
-                    raw.executemany(sql, params)
-                    return
-                # One statement for the batch: the new values travel as one array per column.
-                # Row by row, each UPDATE is parsed and planned again (Django binds
-                # parameters client-side), which cost the server more than the writes.
-                names = [f"c{i}" for i in range(len(fields))]
-                sets = ", ".join(
-                    f"{qn(f.column)} = v.{n}" for f, n in zip(fields, names, strict=True)
-                )
-                arrays = ", ".join(f"%s::{c}[]" for c in casts)
-                cursor.execute(
-                    f"UPDATE {self.qtable} SET {sets} "
-                    f"FROM unnest({arrays}, %s::bigint[]) AS v({', '.join(names)}, pk) "
-                    f"WHERE {self.qtable}.{qn(self.pk_column)} = v.pk",
-                    [*map(list, zip(*params, strict=True))],
-                )
+            if many is not None:
+                cursor.cursor.executemany(*many)
             else:
-                _sqlite_cursor(raw).executemany(sql.replace("%s", "?"), params)
+                cursor.execute(*one)
 
     def _reserve(self, n: int) -> list[int]:
         with connection.cursor() as cursor:

@@ -1,16 +1,18 @@
-"""The import's side of the SQLite writer process (``jobs/sqlite_writer.py``).
+"""The import's side of its writer process (``jobs/db_writer.py``).
 
-SQLite works inside the process that calls it, so on SQLite an import hands each batch's writes
-to a process of their own (``wizard.engine.pipeline.ProcessWriter``). The statements are made on
-the import's thread exactly as they would be run there (``jobs.bulk.TableInserter`` and
-``queryset_update`` write into a ``Script`` while ``capture`` is on) and sent to the process,
-which runs them in the batch's transaction while the import prepares the next batch.
+An import hands each batch's writes to a process of their own
+(``wizard.engine.pipeline.ProcessWriter``; why a process, not a thread, is in db_writer.py).
+The statements are made on the import's thread exactly as they would be run there
+(``jobs.bulk.TableInserter`` and ``queryset_update`` write into a ``Script`` while ``capture``
+is on) and sent to the process, which runs them in the batch's transaction while the import
+prepares the next batch.
 """
 
 from __future__ import annotations
 
 import fcntl
 import io
+import json
 import pickle
 import sqlite3
 import subprocess
@@ -23,8 +25,8 @@ from typing import Any
 
 from django.db import connection
 
+from jobs.db_writer import frame, frame_read
 from jobs.errors import FerryError
-from jobs.sqlite_writer import frame, frame_read
 
 _capture = threading.local()
 
@@ -46,6 +48,10 @@ class Script:
     def executemany(self, sql: str, seq: list) -> None:
         self.ops.append(("many", sql, seq))
 
+    def copy(self, sql: str, data: bytes) -> None:
+        """PostgreSQL: ``COPY … FROM STDIN`` with ``data``, rows in COPY's text format."""
+        self.ops.append(("copy", sql, data))
+
     def expect(self, sql: str, params: Sequence[Any], *, rowcount: int, refused: Exception):
         """A statement that must change ``rowcount`` rows, else its transaction fails and the
         import raises ``refused``."""
@@ -58,7 +64,7 @@ def capturing() -> Script | None:
 
 @contextmanager
 def capture(script: Script):
-    """Within: this thread's SQLite inserts and updates (``TableInserter``, ``queryset_update``)
+    """Within: this thread's inserts and updates (``TableInserter``, ``queryset_update``)
     go to ``script`` instead of this connection. Any other write on this connection is refused
     with an error: it would be made outside the batch, and take the write lock the writer
     process needs (a wait until the busy timeout)."""
@@ -82,7 +88,7 @@ def _refuse_writes(execute, sql, params, many, context):
 def queryset_update(queryset, values: dict[str, Any], *, refused: Exception) -> None:
     """``queryset.update(**values)``, which must change one row, else ``refused`` is raised
     (while capturing: when the writer process runs it, failing that batch's transaction)."""
-    script = capturing() if connection.vendor == "sqlite" else None
+    script = capturing()
     if script is None:
         if queryset.update(**values) != 1:
             raise refused
@@ -97,7 +103,8 @@ def queryset_update(queryset, values: dict[str, Any], *, refused: Exception) -> 
         sql, params = query.get_compiler(queryset.db).as_sql()
     except EmptyResultSet:  # the filter matches no row whatever the table holds
         raise refused from None
-    sql = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+    if connection.vendor == "sqlite":
+        sql = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
     script.expect(sql, list(params), rowcount=1, refused=refused)
 
 
@@ -127,8 +134,9 @@ class WriterGone(FerryError):
 class _PlainPickler(pickle.Pickler):
     """Values as the writer process, which imports nothing of Ferry, can read them: a str or
     int subclass (a TextChoices member, a safe string) as the plain value it is stored as;
-    the standard library's dates and decimals as they are; anything else is refused here
-    rather than fail in the process."""
+    the standard library's dates and decimals as they are; a JSON value Django made ready for
+    PostgreSQL (psycopg's ``Jsonb``) as its JSON text, which PostgreSQL reads into the jsonb
+    column it is bound to; anything else is refused here rather than fail in the process."""
 
     _STANDARD = frozenset({"datetime", "decimal", "uuid"})
 
@@ -139,24 +147,44 @@ class _PlainPickler(pickle.Pickler):
             return int, (int(obj),)
         if type(obj).__module__ in self._STANDARD or isinstance(obj, type):
             return NotImplemented
+        text = _json_text(obj)
+        if text is not None:
+            return str, (text,)
         raise TypeError(f"a {type(obj).__name__} cannot be sent to the writer process")
 
 
+def _json_text(obj) -> str | None:
+    try:
+        from psycopg.types.json import Json, Jsonb
+    except ImportError:
+        return None
+    if isinstance(obj, Json | Jsonb):
+        return (obj.dumps or json.dumps)(obj.obj)
+    return None
+
+
 _PIPE_SIZE = 1 << 20  # Linux's default ceiling for a pipe (fs.pipe-max-size)
-_PROGRAM = Path(__file__).with_name("sqlite_writer.py")
+_PROGRAM = Path(__file__).with_name("db_writer.py")
 
 
 class WriterProcess:
-    """The import's side of ``jobs/sqlite_writer.py``: started with this connection's database
+    """The import's side of ``jobs/db_writer.py``: started with this connection's database
     and settings; ``send`` a list of operations; ``reply`` waits for the next answer."""
 
     def __init__(self):
         connection.ensure_connection()
-        params = dict(connection.get_connection_params())
-        params.pop("detect_types", None)  # nothing is read back there
-        params.pop("check_same_thread", None)
-        self.limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        # -I: the standard library only, whatever the environment says; it needs nothing else.
+        vendor = connection.vendor
+        if vendor == "postgresql":
+            params, init_commands = _postgresql_params(), []
+            self.limit = 65535  # a statement's parameters in PostgreSQL's protocol
+        else:
+            params = dict(connection.get_connection_params())
+            params.pop("detect_types", None)  # nothing is read back there
+            params.pop("check_same_thread", None)
+            init_commands = list(connection.init_commands)
+            self.limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        # -I: the standard library (and psycopg, installed beside it) only, whatever the
+        # environment says; it needs nothing else.
         self._proc = subprocess.Popen(  # noqa: S603 - our own program, by absolute path
             [sys.executable, "-I", str(_PROGRAM)],
             stdin=subprocess.PIPE,
@@ -166,8 +194,9 @@ class WriterProcess:
         # does not wait while the process commits the batch before.
         with suppress(OSError, AttributeError):
             fcntl.fcntl(self._proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
-        self.send({"params": params, "init_commands": list(connection.init_commands)})
-        self.reply()
+        self.send({"vendor": vendor, "params": params, "init_commands": init_commands})
+        # The PostgreSQL server process serving the writer's connection (None on SQLite).
+        self.backend_pid: int | None = self.reply()
 
     @property
     def pid(self) -> int:
@@ -183,14 +212,15 @@ class WriterProcess:
         except (BrokenPipeError, OSError):
             raise self._gone() from None
 
-    def reply(self) -> None:
-        """Wait for the next answer; raise ``WriterFailed`` if it reports a failure."""
+    def reply(self) -> Any:
+        """Wait for the next answer; raise ``WriterFailed`` if it reports a failure. Returns
+        what an "ok" carries (the set-up's: the server process's id), else None."""
         body = frame_read(self._proc.stdout)
         if body is None:
             raise self._gone()
         answer = pickle.loads(body)  # noqa: S301 - from our own writer process
         if answer[0] == "ok":
-            return
+            return answer[1] if len(answer) > 1 else None
         _, kind, message, refused = answer
         raise WriterFailed(kind, message, pickle.loads(refused) if refused else None)  # noqa: S301
 
@@ -217,3 +247,17 @@ class WriterProcess:
             + (f" (exit status {code})" if code is not None else "")
             + "; the import stopped there. The batches saved before it are kept (undo removes them)."
         )
+
+
+def _postgresql_params() -> dict[str, Any]:
+    """This connection's psycopg parameters, as the writer process can take them: Django's
+    cursor class as psycopg's it extends (client-side binding, unless the settings ask for the
+    server's), Django's adapters left out (they read values; the process only writes)."""
+    import psycopg
+
+    params = dict(connection.get_connection_params())
+    params.pop("context", None)
+    factory = params.pop("cursor_factory", None)
+    server = factory is not None and not issubclass(factory, psycopg.ClientCursor)
+    params["cursor_factory"] = psycopg.Cursor if server else psycopg.ClientCursor
+    return params

@@ -1,7 +1,7 @@
-"""Batches written by the writer (wizard/engine/pipeline.py: a thread on PostgreSQL, a process
-on SQLite) while the run prepares the next: the outcome is the one of a run that does one batch
-after the other, down to each batch's checkpoint, and a failure anywhere leaves exactly the
-batches before it.
+"""Batches written by the writer process (wizard/engine/pipeline.py, jobs/db_writer.py) while
+the run prepares the next: the outcome is the one of a run that does one batch after the
+other, down to each batch's checkpoint, and a failure anywhere leaves exactly the batches
+before it.
 
 These tests run outside a test transaction (the writer has a connection of its own, which
 would not see the rows of a transaction the test holds open).
@@ -9,7 +9,6 @@ would not see the rows of a transaction the test holds open).
 
 from __future__ import annotations
 
-import sys
 import threading
 
 import pytest
@@ -18,18 +17,14 @@ from django.db import DatabaseError, connection
 from business.models import Account, Contact
 from jobs.errors import JobCancelled
 from jobs.models import JobLogEntry
+from jobs.writer_process import capturing
 from tests.wizard.test_engine import csv_text, draft, media_in_tmp  # noqa: F401
-from tests.wizard.test_write_path import engine_run
+from tests.wizard.test_write_path import engine_run, writers_left
 from wizard.engine import ImportRun, pipeline
 from wizard.engine.writing import InstanceFactory
 from wizard.models import ImportChange
 
 pytestmark = pytest.mark.django_db(transaction=True)
-pg_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the writer thread (PostgreSQL's) only"
-)
-
-ENGINE_THREADS = ("ferry-writer", "ferry-read-ahead")
 HEADERS = ["Email", "First name", "Company", "Birth date"]
 
 
@@ -53,14 +48,12 @@ def accounts(org):
 
 
 class _Writers:
-    """Counts the writer threads started, and keeps each checkpoint the run commits."""
+    """Counts the writer processes started, and keeps each checkpoint the run commits."""
 
     def __init__(self, monkeypatch):
         self.started = 0
         self.checkpoints: list[dict] = []
-        writer_class = (
-            pipeline.BatchWriter if connection.vendor == "postgresql" else pipeline.ProcessWriter
-        )
+        writer_class = pipeline.ProcessWriter
         real_init = writer_class.__init__
         real_write = ImportRun.checkpoint_write
 
@@ -129,7 +122,7 @@ def _insert_refusing(error: Exception, when):
 
 
 def _both_with_insert(org, owner, tmp_path, settings, monkeypatch, insert, name) -> list[dict]:
-    """The same import (batches of four) with the writer thread, then one batch after the
+    """The same import (batches of four) with the writer process, then one batch after the
     other, ``InstanceFactory.insert`` replaced by ``insert`` for each: what each way did."""
     settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
     results = []
@@ -172,7 +165,7 @@ def _taken_over_at_third_checkpoint():
 
 
 def _stops_after_two_batches(org, owner, tmp_path, settings, name, checkpoint_write, error):
-    """Import the rows in batches of four on the writer thread with
+    """Import the rows in batches of four with the writer process and
     ``ImportRun.checkpoint_write`` replaced (its third call makes the run fail with ``error``):
     exactly the first two batches stay. The job."""
     settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
@@ -193,7 +186,7 @@ def _stops_after_two_batches(org, owner, tmp_path, settings, name, checkpoint_wr
     assert job.checkpoint["rows"] == 8
     written = set(Contact.objects.values_list("email", flat=True))
     assert written and all(int(e[1:].split("@")[0]) < 8 for e in written if e.startswith("p"))
-    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+    assert not writers_left()
     return job
 
 
@@ -234,11 +227,11 @@ def _both(org, owner, tmp_path, settings, monkeypatch, rows, limit=None, **confi
             }
         )
         monkeypatch.undo()
-    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+    assert not writers_left()
     return results
 
 
-def test_it_writes_on_the_writer_thread_with_the_outcome_of_one_batch_after_the_other(
+def test_it_writes_in_the_writer_process_with_the_outcome_of_one_batch_after_the_other(
     org, owner, tmp_path, settings, monkeypatch, accounts
 ):
     overlapped, serial = _both(
@@ -254,37 +247,6 @@ def test_it_writes_on_the_writer_thread_with_the_outcome_of_one_batch_after_the_
     s = serial["summary"]
     assert s["created"] and s["updated"] and s["failed"] and s["repeats_merged"]
     assert s["unresolved"], "the unresolved company is tallied"
-
-
-@pg_only
-def test_the_writer_gets_the_gil_back_soon_while_it_runs_and_the_interval_is_put_back(
-    org, owner, tmp_path, settings, monkeypatch, accounts
-):
-    """While a writer runs, the process's GIL switch interval is short (the writer waits for
-    the GIL after every statement); after the run it is what it was, also after a failure."""
-    settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
-    before = sys.getswitchinterval()
-    seen = []
-    real = ImportRun.checkpoint_write
-
-    def write(run, checkpoint):
-        seen.append(sys.getswitchinterval())
-        real(run, checkpoint)
-
-    monkeypatch.setattr(ImportRun, "checkpoint_write", write)
-    _reset(org)
-    _run(org, owner, tmp_path, _rows(), overlap=True, name="handoff", on_duplicate="update")
-    assert seen and set(seen) == {pipeline.HANDOFF_INTERVAL}
-    assert sys.getswitchinterval() == before
-
-    def refuse(run, checkpoint):
-        raise DatabaseError("disk full")
-
-    monkeypatch.setattr(ImportRun, "checkpoint_write", refuse)
-    _reset(org)
-    *_, error, _ = _run(org, owner, tmp_path, _rows(), overlap=True, name="refused")
-    assert isinstance(error, DatabaseError)
-    assert sys.getswitchinterval() == before
 
 
 def test_a_batch_the_database_refuses_fails_its_rows_alike(
@@ -343,7 +305,7 @@ def test_a_cancel_commits_the_batch_in_flight_and_stops(org, owner, tmp_path, se
     # Three batches were read and prepared before the fourth's cancel: all three committed.
     assert job.checkpoint["rows"] == 12
     assert job.processed == 12
-    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+    assert not writers_left()
 
 
 def test_a_failure_while_writing_rolls_back_that_batch_only(
@@ -399,8 +361,8 @@ def test_the_progress_shows_committed_batches_only_from_the_runs_thread(
     org, owner, tmp_path, settings, monkeypatch, accounts
 ):
     """Each batch's counts reach the job's progress once its checkpoint is committed, in the
-    order of the checkpoints, never from the writer thread (its statements are the run's
-    critical path); a batch the writer could not commit is never shown."""
+    order of the checkpoints, from the run's thread; a batch the writer could not commit is
+    never shown."""
     from jobs.errors import JobTakenOver
 
     settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": 4}
@@ -488,13 +450,21 @@ def test_a_run_whose_writer_died_resumes_to_the_outcome_of_one_whole_run(
     assert [c["rows"] for c in writers.checkpoints] == list(range(16, 44, 4))
 
 
-@pg_only  # deferring a check and making a record on the batch's own connection
+def _sent_with_the_batch(sql: str, params: list) -> None:
+    """``sql`` run in the writer process's transaction of the batch being made, as the run's
+    own statements are."""
+    script = capturing()
+    assert script is not None, "made while the batch's statements are"
+    script.execute(sql.replace("%s", "?") if connection.vendor == "sqlite" else sql, params)
+
+
 def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
     org, owner, tmp_path, settings, accounts
 ):
-    """The run's thread goes on once the writer has sent a batch's row log and checkpoint, not
-    once it committed them: a commit the database refuses (here a deferred foreign key)
-    still stops the run with its error, the batches before it committed, nothing of it."""
+    """The run's thread goes on once the writer has been sent a batch's row log and
+    checkpoint, not once it committed them: a commit the database refuses (here a foreign
+    key, which both databases check at the commit) still stops the run with its error, the
+    batches before it committed, nothing of it."""
     from django.db import IntegrityError
 
     calls = {"n": 0}
@@ -504,9 +474,10 @@ def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
         real(run, checkpoint)
         calls["n"] += 1
         if calls["n"] == 3:  # checked only when the batch commits
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            Contact.objects.create(organization=org, email="ghost@x.com", account_id=10**9)
+            _sent_with_the_batch(
+                "UPDATE business_contact SET account_id = %s WHERE email = %s",
+                [10**9, "p1@x.com"],  # written by the first batch
+            )
 
     job = _stops_after_two_batches(
         org, owner, tmp_path, settings, "commit", checkpoint_write, IntegrityError
@@ -514,12 +485,11 @@ def test_a_batch_whose_commit_fails_leaves_the_batches_before_it(
     assert job.processed == 8
 
 
-@pg_only  # a record changed on the writer's own connection
-def test_a_foreign_key_refused_when_checked_fails_the_run_as_at_the_commit(
+def test_a_foreign_key_refused_at_the_commit_fails_the_run_as_one_batch_after_the_other(
     org, owner, tmp_path, settings, monkeypatch, accounts
 ):
-    """The writer makes the checks the database defers to a batch's commit once the batch
-    is written: a key refused there (an account deleted meanwhile, here a key that never
+    """The database checks a batch's foreign keys when the batch commits (Django declares them
+    deferred): a key refused there (an account deleted meanwhile, here a key that never
     was) stops the run with the batches before it committed, as one batch after the other
     does at that batch's commit."""
     real = InstanceFactory.insert
@@ -527,7 +497,12 @@ def test_a_foreign_key_refused_when_checked_fails_the_run_as_at_the_commit(
     def insert(self, rows, *, now, staged=None):
         ids = real(self, rows, now=now, staged=staged)
         if any(r.get("email") == "p13@x.com" for r in rows):
-            Contact.objects.filter(pk=ids[0]).update(account_id=10**9)
+            if capturing() is not None:
+                _sent_with_the_batch(
+                    "UPDATE business_contact SET account_id = %s WHERE id = %s", [10**9, ids[0]]
+                )
+            else:
+                Contact.objects.filter(pk=ids[0]).update(account_id=10**9)
         return ids
 
     overlapped, serial = [
@@ -538,7 +513,7 @@ def test_a_foreign_key_refused_when_checked_fails_the_run_as_at_the_commit(
     assert overlapped[1:] == serial[1:]
     assert overlapped[1].__name__ == "IntegrityError"
     assert overlapped[2]["job"][0] == 12  # three batches of four committed
-    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+    assert not writers_left()
 
 
 def test_a_real_clash_with_a_record_made_meanwhile_is_written_row_by_row_alike(
@@ -572,10 +547,9 @@ def test_a_real_clash_with_a_record_made_meanwhile_is_written_row_by_row_alike(
         outcomes.append((summary["created"], summary["updated"], summary["failed"]))
         outcomes.append(_outcome(org, job)["table"])
     assert outcomes[:2] == outcomes[2:]
-    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+    assert not writers_left()
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writer process")
 def test_a_killed_writer_process_stops_the_run_with_the_batches_before_it(
     org, owner, tmp_path, settings, monkeypatch, accounts
 ):
@@ -626,7 +600,6 @@ def test_a_killed_writer_process_stops_the_run_with_the_batches_before_it(
     _resumed_ends_as_whole(org, job, tmp_path / "killed.csv", whole)
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writer process")
 def test_the_writer_process_ends_with_the_run(
     org, owner, tmp_path, settings, monkeypatch, accounts
 ):

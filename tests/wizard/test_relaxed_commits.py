@@ -1,12 +1,12 @@
 """An import's batches commit without waiting for PostgreSQL's WAL flush: for one transaction
-on the run's shared connection, for every later one on the writer thread's own."""
+on the run's shared connection, for every later one on the writer process's own."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
 
-from wizard.engine.writing import relaxed_commits
+from wizard.engine.writing import RELAXED_COMMITS, relaxed_commits
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,8 +29,8 @@ def test_one_batch_relaxes_its_own_transaction_only():
 
 def test_the_writers_connection_relaxes_every_later_commit():
     try:
-        with transaction.atomic():
-            relaxed_commits(session=True)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(RELAXED_COMMITS)
         with transaction.atomic():
             assert _setting() == "off"
     finally:

@@ -1,22 +1,26 @@
-"""Writing each batch on a thread of its own while the run prepares the next one.
+"""Writing each batch in a process of its own while the run prepares the next one.
 
-A skip-invalid import spends about as long waiting for the database (COPY, updates, change
+A skip-invalid import spends about as long waiting for the database (inserts, updates, change
 log, row log, checkpoint, commit) as it spends in Python (parsing, keys, lookups). Done one
 after the other, the two add up and one of the machine's cores idles. Here the run's thread
-prepares batch N+1 (parse, keys, references, existing records: reads only; then its new
-records made ready to send, keys reserved and rows in COPY's format) while this thread writes
-batch N on a connection of its own; psycopg lets go of the GIL while the database works, so
-the two overlap. This thread is the run's critical path: what can be done before the write
-is done on the run's thread.
+prepares batch N+1 (parse, keys, references, existing records: reads only; then its writes
+made as statements: keys reserved, values converted, COPY's rows formatted) while the writer
+process (``jobs/db_writer.py``) runs batch N's statements on a connection of its own.
+
+Why a process and not a thread: on SQLite the database works inside the process that calls
+it, so a thread would share this one's interpreter lock (measured slower than none). On
+PostgreSQL a writer thread did overlap the server's work, but each of its ~35 waits a batch
+for the server ended in a wait for the lock the run's thread held (~0.8 ms each: a quarter of
+the writer's time, and the writer was the critical path). Against that thread, and a thread
+reading the next batches ahead, the process took 300k contacts in 6.3-6.5 s instead of 8.1 s
+(COPY alone: 4.2 s), with reading ahead left out: beside a writer that needs no lock it only
+took the lock from the run's thread.
 
 The order of what a person sees is kept: a batch's outcome (written, or refused by the
 database with its reason on every row) is known before the run records it; its records,
-change log, row log and checkpoint commit together, in one transaction on this thread, as
+change log, row log and checkpoint commit together, in one transaction of the writer's, as
 ``ImportRun._batch`` does; the checkpoint counts exactly the batches it commits, so a run
 resumed after a dead worker counts nothing twice.
-
-On SQLite the writer is a process (``ProcessWriter``): the database works inside the process
-that calls it, so a thread would share the GIL with this one (measured slower than none).
 
 What a later batch's preparation would need from an earlier batch's uncommitted writes is
 never split this way (``ImportRun.overlap_allowed``): references created for missing keys,
@@ -27,9 +31,6 @@ transaction (tests): those run on one thread, one batch after the other.
 
 from __future__ import annotations
 
-import queue
-import sys
-import threading
 from collections import Counter
 from typing import Any
 
@@ -37,43 +38,11 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from jobs.writer_process import Script, WriterFailed, WriterProcess, capture
-from wizard.engine.writing import relaxed_commits
-
-_STOP = object()
-_SENT = object()
-
-# How long the run's thread may keep the GIL while the writer thread waits for it, while any
-# writer runs. Python's default (5 ms) is paid by the writer after every statement, since the
-# run's thread is busy in Python when the database answers: ~10 statements a batch made the
-# writer, the critical path, wait ~50 ms a batch for nothing. At 0.5 ms, 100k rows on
-# PostgreSQL took 2.2-2.6x COPY's wall time against 2.8-4.4x at 5 ms (bench_import, same
-# runs interleaved). Shorter still (0.1 ms) measured slower: the handoffs themselves cost.
-# The interval is the process's: set while the first writer runs, put back after the last.
-HANDOFF_INTERVAL = 0.0005
-_handoff_lock = threading.Lock()
-_handoff_users = 0
-_handoff_saved = 0.0
-
-
-def _handoff_enter() -> None:
-    global _handoff_users, _handoff_saved
-    with _handoff_lock:
-        if _handoff_users == 0:
-            _handoff_saved = sys.getswitchinterval()
-            sys.setswitchinterval(min(_handoff_saved, HANDOFF_INTERVAL))
-        _handoff_users += 1
-
-
-def _handoff_exit() -> None:
-    global _handoff_users
-    with _handoff_lock:
-        _handoff_users -= 1
-        if _handoff_users == 0:
-            sys.setswitchinterval(_handoff_saved)
+from wizard.engine.writing import RELAXED_COMMITS
 
 
 class BatchLog:
-    """The run's row log while batches are written on the writer thread: each batch's entries
+    """The run's row log while batches are written by the writer process: each batch's entries
     are held until the batch is handed over, then written in the batch's transaction."""
 
     deferred = False
@@ -87,111 +56,6 @@ class BatchLog:
     def take(self) -> list[dict]:
         entries, self.entries = self.entries, []
         return entries
-
-
-class BatchWriter:
-    """The writer thread of one run: ``write(rows)`` starts a batch's transaction and writes
-    its records; ``written()`` waits for that outcome; ``finish(...)`` hands over the batch's
-    row log and checkpoint, which commit with it (the job's progress shows its counts)."""
-
-    def __init__(self, run):
-        self.run = run
-        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._error: BaseException | None = None
-        self._joined = False
-        # The job counts of the batch last handed over (``finish``), until known committed.
-        self._handed: dict[str, int] | None = None
-        self._thread = threading.Thread(target=self._work, name="ferry-writer", daemon=True)
-        _handoff_enter()
-        self._thread.start()
-
-    # --- the run's side -----------------------------------------------------------------
-
-    def write(self, rows: list, plan) -> None:
-        """``plan``: its writes made ready on the run's thread (``prepare_stage``)."""
-        self._inbox.put((rows, plan))
-
-    def written(self) -> bool:
-        """Wait until the batch last given to ``write`` is written (not yet committed); True
-        if the database refused it (its rows say why)."""
-        item = self._outbox.get()
-        if isinstance(item, BaseException):
-            raise item
-        # The writer commits a batch before it writes the next: the one before is committed.
-        self._committed()
-        return item
-
-    def finish(self, *, entries: list[dict], checkpoint: dict[str, Any]) -> None:
-        """Hand over, and wait while the writer sends them (not for the commit): their few
-        short statements each need the GIL back when the database answers, which this
-        thread, preparing the next batch, would hold (measured: 0.6 s for 0.16 s of work
-        a 100k run); the commit, a long wait on the database, still overlaps."""
-        self._handed = checkpoint["job_counts"]
-        self._inbox.put((entries, checkpoint))
-        item = self._outbox.get()
-        if isinstance(item, BaseException):
-            raise item
-
-    def close(self) -> None:
-        """After the last ``finish``: wait for its commit; raise what stopped the writer."""
-        self._inbox.put(_STOP)
-        self._join()
-        if self._error is not None:
-            raise self._error
-        self._committed()
-
-    def _committed(self) -> None:
-        """The job's progress shows the counts the last committed checkpoint stored. Written
-        here, on the run's thread, once the batch is known committed: on the writer, the
-        critical path, it cost a statement and its commit a batch."""
-        counts, self._handed = self._handed, None
-        _progress_committed(self.run, counts)
-
-    def abort(self) -> None:
-        """The run failed: roll back the batch in flight and end the thread."""
-        self._inbox.put(_STOP)
-        self._inbox.put(_STOP)
-        self._join()
-
-    def _join(self) -> None:
-        self._thread.join()
-        if not self._joined:  # close() then abort() when the last batch's commit failed
-            self._joined = True
-            _handoff_exit()
-
-    # --- the thread ---------------------------------------------------------------------
-
-    def _work(self) -> None:
-        from django.db import transaction
-
-        run = self.run
-        try:
-            relaxed_commits(session=True)
-            while True:
-                item = self._inbox.get()
-                if item is _STOP:
-                    return
-                rows, plan = item
-                with transaction.atomic():
-                    self._outbox.put(run.write_stage(rows, plan))
-                    _deferred_checks()
-                    handed = self._inbox.get()
-                    if handed is _STOP:
-                        raise _Stopped()
-                    run.batch_log_and_checkpoint(*handed)
-                    self._outbox.put(_SENT)
-        except _Stopped:
-            return
-        except BaseException as exc:  # raised again on the run's thread
-            self._error = exc
-            self._outbox.put(exc)
-        finally:
-            connection.close()  # this thread's own connection
-
-
-class _Stopped(Exception):
-    pass
 
 
 def sqlite_writer_usable() -> bool:
@@ -209,15 +73,14 @@ def _progress_committed(run, counts: dict[str, int] | None) -> None:
 
 
 class ProcessWriter:
-    """SQLite: ``BatchWriter``'s part played by a process (``jobs/sqlite_writer.py``).
+    """The run's writer: each batch's statements are made on the run's thread, as they would
+    be run (``jobs.writer_process.capture``: keys reserved, values converted, COPY's rows
+    formatted), and sent; the process runs them while this thread prepares the next batch.
 
-    SQLite works inside the process that calls it: a writer thread would share this one's
-    interpreter lock, and measured slower than none. Here each batch's statements are made
-    on the run's thread, as they would be run (``jobs.writer_process.capture``: keys reserved,
-    values converted), and sent; the process runs them while this thread prepares the next
-    batch.
-    The order is ``BatchWriter``'s: a batch's outcome is known before it is recorded, and its
-    records, change log, row log and checkpoint commit together.
+    ``write(rows, plan)`` sends a batch's writes in a transaction of the process's;
+    ``written()`` waits for their outcome; ``finish(...)`` sends the batch's row log and
+    checkpoint, which commit with it (the job's progress shows its counts once it is known
+    committed); ``close()`` after the last batch, ``abort()`` if the run failed.
 
     If the process finds that someone else wrote one of the batch's keys meanwhile, it rolls
     the batch back, and the batch is written here row by row (``write_fallback``'s way),
@@ -228,6 +91,11 @@ class ProcessWriter:
     def __init__(self, run):
         self.run = run
         self._process = WriterProcess()
+        if connection.vendor == "postgresql":
+            # The process's connection is the run's alone, so it says this once, for every
+            # batch's commit (``relaxed_commits``: the batches of a skip-invalid run stand alone).
+            self._process.send([("run", RELAXED_COMMITS, []), ("reply",)])
+            self._process.reply()
         self._reserved: dict[str, int] = {}  # the keys given out (``Script.reserved``)
         self._rows: list = []
         self._refused: DatabaseError | None = None  # met while the batch's statements were made
@@ -253,9 +121,10 @@ class ProcessWriter:
         self._process.send([("begin",), *script.ops, ("reply",)])
 
     def written(self) -> bool:
-        """As ``BatchWriter.written``; the batch's failures are taken as ``write_stage`` takes
-        them: a key someone else wrote meanwhile, the batch written here row by row; any
-        other refusal, the reason on each of its rows."""
+        """Wait until the batch last given to ``write`` is written (not yet committed); True
+        if the database refused it (its rows say why). A key someone else wrote meanwhile:
+        the batch is written here row by row; any other refusal: the reason on each of its
+        rows. The batch before is known committed by then."""
         self._settle()
         failure, self._refused = self._refused, None
         if failure is None:
@@ -330,17 +199,6 @@ class ProcessWriter:
             error = RuntimeError("the run failed")
             local.__exit__(RuntimeError, error, None)
         self._process.close()
-
-
-def _deferred_checks() -> None:
-    """PostgreSQL: the checks the batch's foreign keys (deferred, as Django declares them)
-    would make at its commit, made now, while the run's thread records the batch and this
-    thread would only wait for its row log: the commit, on the critical path, is left
-    short (100k contacts: the commit took ~0.7 s of database CPU, the wait ~0.2-0.4 s). A
-    refused key fails the batch's transaction, as at its commit."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def counts_minus(counts: Counter, delta: Counter) -> dict[str, int]:

@@ -45,7 +45,6 @@ from wizard.engine.matching import (
 )
 from wizard.engine.pipeline import (
     BatchLog,
-    BatchWriter,
     ProcessWriter,
     counts_added,
     counts_minus,
@@ -53,7 +52,6 @@ from wizard.engine.pipeline import (
 )
 from wizard.engine.problems import excel_date_candidates
 from wizard.engine.progress import SideProgress
-from wizard.engine.readahead import ReadAhead
 from wizard.engine.results import ResultsMixin
 from wizard.engine.settings import ImportSettings
 from wizard.engine.sinks import FailedRows, LogSink, NullLogSink
@@ -73,8 +71,8 @@ from wizard.parsing import EXCEL_DATE_FORMATS, quote
 logger = logging.getLogger(__name__)
 
 # FERRY_IMPORT_OVERLAP=0 does everything on the run's thread, one batch after the other: no
-# read-ahead thread (readahead.py), no writer thread (pipeline.py). For comparing
-# (bench/bench_import.py), or a machine with one core.
+# writer process (pipeline.py). For comparing (bench/bench_import.py), or a machine with one
+# core.
 OVERLAP = os.environ.get("FERRY_IMPORT_OVERLAP", "1") != "0"
 
 
@@ -151,12 +149,10 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         self.key_plans: list[FieldPlan] = []
         self.date_formats: dict[str, str] = {}
         self.now = timezone.now()
-        # Where the run allows it (``overlap_allowed``), rows are read and parsed one batch
-        # ahead on a thread (``ReadAhead``) and written on another (``BatchWriter``).
+        # Where the run allows it (``overlap_allowed``), each batch is written by a process of
+        # its own while the next is prepared (``ProcessWriter``).
         self.overlap = OVERLAP if overlap is None else overlap
-        # Set when every batch reaching ``process`` was parsed on the read-ahead thread.
-        self.parsed_ahead = False
-        # While batches are written on the writer thread: the unresolved keys the batch being
+        # While batches are written by the writer process: the unresolved keys the batch being
         # prepared tallied, taken back if the database refuses that batch.
         self.tallied: list[tuple[str, str]] | None = None
         # Analyzed when its statistics would send the key lookups down another index.
@@ -304,44 +300,13 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         batches = self.batches()
         first = next(batches, [])
         self.compile([r.raw for r in first])
-        ahead = None
-        if first and self.overlap_allowed() and connection.vendor == "postgresql":
-            # Only with the writer thread, whose waits for the server it fills: reading ahead
-            # while this thread parses and checks the batch before (no database wait to fill)
-            # measured slower, GIL contention; so it did beside SQLite's writer process.
-            parse = self._parse_ahead() if type(self).process is ImportRun.process else None
-            if parse is not None:
-                parse(first)
-                self.parsed_ahead = True
-            ahead = ReadAhead(batches, parse)
-            batches = iter(ahead)
         # The first batch is held only until it is processed, not for the whole run.
         all_batches = _chain_first([first], batches)
         del first
         if self.resume:
             all_batches = self._resume_skip(all_batches)
-        try:
-            self._execute(all_batches)
-        finally:
-            if ahead is not None:
-                ahead.close()
+        self._execute(all_batches)
         return self.finish()
-
-    def _parse_ahead(self):
-        """Parsing for the read-ahead thread: pure Python, no database. A subclass that
-        overrides ``process`` parses its own way, so this is used for ``ImportRun``'s only.
-        Rows a resumed run replays (``_resume_skip``) are left to the replay, which parses them."""
-        plans, width = self.plans, self.width
-        skip = int(self.resume.get("rows") or 0) if self.resume else 0
-        seen = 0
-
-        def parse(rows: list[Row]) -> None:
-            nonlocal seen
-            start = min(len(rows), max(0, skip - seen))
-            seen += len(rows)
-            rows_parse(plans, rows[start:] if start else rows, width)
-
-        return parse
 
     def _execute(self, all_batches: Iterator[list[Row]]) -> None:
         if self.atomic:
@@ -379,7 +344,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
                 del batch  # not held while the next one is read
 
     def overlap_allowed(self) -> bool:
-        """Whether batches may be written on the writer thread (pipeline.py) while the next
+        """Whether batches may be written by the writer process (pipeline.py) while the next
         is prepared: only where preparing a batch needs nothing of an earlier batch's writes
         but what this run keeps in memory, and the run has its own transactions."""
         if not (self.overlap and self.checkpointing and type(self) is ImportRun):
@@ -401,14 +366,14 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         return True
 
     def _execute_overlapped(self, batches: Iterator[list[Row]]) -> None:
-        """Each batch prepared here while the one before is written on the writer thread.
+        """Each batch prepared here while the one before is written by the writer process.
 
         Per batch, in this order: prepare N+1 (reads) | the writer writes N → N's outcome →
         record N (counts, row log, failed rows) → N's row log and checkpoint commit with it.
         If reading or preparing N+1 fails (a reading error, the row limit, a cancel), N is
         still committed first, as it would be one batch after the other.
         """
-        writer = ProcessWriter(self) if connection.vendor == "sqlite" else BatchWriter(self)
+        writer = ProcessWriter(self)
         sink, self.log = self.log, BatchLog()
         pending = None  # (rows, what preparing them added to counts, unresolved keys tallied)
         try:
@@ -447,7 +412,7 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         finally:
             self.log = sink
 
-    def _hand_over(self, writer: BatchWriter, pending: tuple, prepared: tuple | None) -> None:
+    def _hand_over(self, writer: ProcessWriter, pending: tuple, prepared: tuple | None) -> None:
         """Batch ``pending`` is written: record it and give the writer what commits with it.
         ``prepared``: the next batch, prepared meanwhile, whose counts are not this one's."""
         rows, _, tallied = pending
@@ -495,11 +460,10 @@ class ImportRun(CheckpointMixin, ResultsMixin):
     # --- one batch -------------------------------------------------------------------------
 
     def prepare_stage(self, rows: list[Row]) -> WritePlan:
-        """What the run's thread does for a batch the writer thread will write: parse, keys,
+        """What the run's thread does for a batch the writer process will write: parse, keys,
         references and existing records (reads only), then everything of the write that
-        needs no database (``WritePlan``: the new records' keys reserved and rows formatted,
-        the updated records and their change log's values): the writer, the critical path,
-        only sends them. Python there would wait for the GIL this thread holds."""
+        needs no database (``WritePlan``: the new records' keys reserved and, on PostgreSQL,
+        their rows in COPY's format; the updated records and their change log's values)."""
         self.parse(rows)
         self.keys_check(rows)
         self.prepare(rows)
@@ -508,22 +472,8 @@ class ImportRun(CheckpointMixin, ResultsMixin):
         plan.staged = self.factory.stage([r.values for r in plan.new], now=now)
         return plan
 
-    def write_stage(self, rows: list[Row], plan: WritePlan) -> bool:
-        """The writer thread's part of a batch prepared by ``prepare_stage``, in the batch's
-        transaction: its writes, or, if the database refuses them, the reason on every row
-        (then True). Its commits are relaxed once for the writer's connection, not per batch:
-        each statement the writer sends costs it a wait for the GIL when the answer comes."""
-        self.now = timezone.now()
-        try:
-            self.write_fallback(rows, plan)
-        except DatabaseError as exc:
-            self.batch_refused(rows, exc)
-            return True
-        return False
-
     def parse(self, rows: list[Row]) -> None:
-        if not self.parsed_ahead:
-            rows_parse(self.plans, rows, self.width)
+        rows_parse(self.plans, rows, self.width)
 
     def process(self, rows: list[Row]) -> None:
         self.parse(rows)

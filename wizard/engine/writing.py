@@ -25,19 +25,21 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def relaxed_commits(*, session: bool = False) -> None:
-    """PostgreSQL: the batch's commit need not wait for its WAL flush; with ``session``, every
-    later commit of this connection either (the import's writer thread owns its connection,
-    so it says so once rather than in each batch's transaction, a statement a batch fewer).
+def relaxed_commits() -> None:
+    """PostgreSQL: the batch's commit need not wait for its WAL flush.
 
     A crash could lose the last fraction of a second of committed batches, never a part of
     one (data and change log commit together, so undo stays exact); in exchange each batch
     stops paying a disk flush. Only for skip-invalid runs, whose batches stand alone anyway.
+    The writer process's connection is the run's alone: it says so once, for every commit
+    (``RELAXED_COMMITS``, wizard/engine/pipeline.py), a statement a batch fewer.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            scope = "" if session else "LOCAL "
-            cursor.execute(f"SET {scope}synchronous_commit TO OFF")
+            cursor.execute(RELAXED_COMMITS.replace("SET ", "SET LOCAL ", 1))
+
+
+RELAXED_COMMITS = "SET synchronous_commit TO OFF"
 
 
 class InstanceFactory:

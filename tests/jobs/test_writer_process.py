@@ -1,0 +1,133 @@
+"""What an import sends its writer process (jobs/db_writer.py) reads back exactly as the same
+writes made on the import's own connection, on both databases: inserts (COPY's rows on
+PostgreSQL, INSERTs on SQLite) of text with tabs, newlines, backslashes and accents, blanks
+and NULLs, JSON; updates of JSON values (sent row by row: JSON has no plain array form);
+the checkpoint's update, which must change its one row."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from jobs.bulk import inserter_for
+from jobs.errors import JobTakenOver
+from jobs.models import DataJob, JobLogEntry
+from jobs.services import job_log
+from jobs.writer_process import Script, WriterFailed, WriterProcess, capture, queryset_update
+from wizard.models import ImportChange
+
+# The process has a connection of its own: it sees only what is committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AWKWARD = ["tab\there", "line\nbreak\r\nmore", "back\\slash \\N", "Zoë Ørsted — 東京", "", "'\"%"]
+
+
+def _logs() -> list[dict]:
+    return [
+        {"row_number": i, "column": "Notes", "value": t, "message": f"{i}: {t}"}
+        for i, t in enumerate(AWKWARD)
+    ]
+
+
+def _changes(job, resource: str = "contacts") -> list[dict]:
+    return [
+        {
+            "job_id": job.pk,
+            "resource": resource,
+            "object_id": i,
+            "action": "updated",
+            "before": {"notes": text, "raw": [text, None, 1.5, True]},
+            "after": {"notes": None, "when": "2026-11-30T05:00:00+00:00"},
+        }
+        for i, text in enumerate(AWKWARD)
+    ]
+
+
+def _writes(job, now) -> None:
+    """The writes an import's batch makes: its row log, its change log, values set again (here
+    the JSON of the change log committed before, ``_earlier``), its checkpoint."""
+    job_log(job=job, entries=_logs())
+    inserter_for(ImportChange).insert(_changes(job), now=None, keys=False)
+    changes = list(ImportChange.objects.filter(job=job, resource="accounts").order_by("object_id"))
+    for change, text in zip(changes, AWKWARD, strict=True):
+        change.after = {"notes": text, "list": [text, {"deep": text}]}
+    inserter_for(ImportChange).update(changes, ["after"])
+    queryset_update(
+        DataJob.objects.filter(pk=job.pk, attempt=job.attempt),
+        {"checkpoint": {"rows": 6, "note": AWKWARD}, "heartbeat_at": now},
+        refused=JobTakenOver(),
+    )
+
+
+def _read(job) -> tuple:
+    job.refresh_from_db()
+    return (
+        sorted(
+            JobLogEntry.objects.filter(job=job).values_list(
+                "row_number", "column", "value", "message"
+            )
+        ),
+        sorted(
+            ImportChange.objects.filter(job=job).values_list("object_id", "before", "after"),
+            key=lambda c: c[0],
+        ),
+        job.checkpoint,
+        job.heartbeat_at,
+    )
+
+
+def _earlier(job) -> None:
+    """A fresh start: no row log, a change log committed before (to be updated), no
+    checkpoint."""
+    JobLogEntry.objects.filter(job=job).delete()
+    ImportChange.objects.filter(job=job).delete()
+    DataJob.objects.filter(pk=job.pk).update(checkpoint={}, heartbeat_at=None)
+    inserter_for(ImportChange).insert(_changes(job, "accounts"), now=None, keys=False)
+
+
+def test_what_the_process_writes_reads_back_as_written_here(org, owner, make_job):
+    job = make_job(org, owner)
+    now = timezone.now()
+    _earlier(job)
+    with transaction.atomic():
+        _writes(job, now)
+    here = _read(job)
+    assert here[2] == {"rows": 6, "note": AWKWARD}
+    assert ("tab\there", None) in {(c[2]["notes"], None) for c in here[1]}
+
+    _earlier(job)
+    process = WriterProcess()
+    try:
+        script = Script({}, process.limit)
+        with capture(script):
+            _writes(job, now)
+        assert {op[0] for op in script.ops} >= (
+            {"copy"} if connection.vendor == "postgresql" else {"run"}
+        )
+        process.send([("begin",), *script.ops, ("commit",), ("reply",)])
+        process.reply()
+    finally:
+        process.close()
+    assert _read(job) == here
+
+
+def test_a_checkpoint_that_changes_no_row_fails_the_batch_with_its_error(org, owner, make_job):
+    """The job was given to another worker meanwhile (its attempt moved on): the process rolls
+    the batch back, and the import hears the error the checkpoint was sent with."""
+    job = make_job(org, owner)
+    _earlier(job)
+    before = _read(job)
+    DataJob.objects.filter(pk=job.pk).update(attempt=job.attempt + 1)
+    process = WriterProcess()
+    try:
+        script = Script({}, process.limit)
+        with capture(script):
+            _writes(job, timezone.now())
+        process.send([("begin",), *script.ops, ("commit",), ("reply",)])
+        with pytest.raises(WriterFailed) as failed:
+            process.reply()
+    finally:
+        process.close()
+    assert isinstance(failed.value.error(), JobTakenOver)
+    assert _read(job) == before  # nothing of the batch: no row log, change log as it was
