@@ -104,6 +104,11 @@ class Writer:
     def in_transaction(self) -> bool:
         return self.conn.in_transaction
 
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process serving this connection: none, SQLite is in this one."""
+        return None
+
     def apply(self, ops: list[tuple], out) -> None:
         for op in ops:
             name = op[0]
@@ -176,6 +181,10 @@ class PostgresWriter(Writer):
     def in_transaction(self) -> bool:
         return self.conn.info.transaction_status != self._idle
 
+    @property
+    def backend_pid(self) -> int | None:
+        return self.conn.info.backend_pid
+
 
 def main() -> int:
     adapters_register()
@@ -189,7 +198,7 @@ def main() -> int:
         writer = Writer(connect(setup["params"], setup["init_commands"]))
     # The set-up's answer names the server process that serves this one (PostgreSQL), so that
     # the import can tell its CPU from the others' (bench/measure.py).
-    message_write(out, ("ok", getattr(writer.conn, "info", None) and writer.conn.info.backend_pid))
+    message_write(out, ("ok", writer.backend_pid))
     try:
         while True:
             ops = message_read(source)

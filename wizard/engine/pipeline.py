@@ -94,8 +94,12 @@ class ProcessWriter:
         if connection.vendor == "postgresql":
             # The process's connection is the run's alone, so it says this once, for every
             # batch's commit (``relaxed_commits``: the batches of a skip-invalid run stand alone).
-            self._process.send([("run", RELAXED_COMMITS, []), ("reply",)])
-            self._process.reply()
+            try:
+                self._process.send([("run", RELAXED_COMMITS, []), ("reply",)])
+                self._process.reply()
+            except BaseException:
+                self._process.close()
+                raise
         self._reserved: dict[str, int] = {}  # the keys given out (``Script.reserved``)
         self._rows: list = []
         self._refused: DatabaseError | None = None  # met while the batch's statements were made
