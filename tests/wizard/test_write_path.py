@@ -1,6 +1,6 @@
 """The write path end to end on 20k rows: the table, the row log, the change log and undo come
 out exactly as the rules say, whatever the engine does to write faster (batched change log,
-rows read and parsed ahead on a thread, COPY on PostgreSQL).
+batches written by the writer process while the next is prepared, COPY on PostgreSQL).
 
 The expected outcome is worked out here from the file's rules, row by row, not read back from
 the engine: a write path that drops, doubles or misplaces a row fails.
@@ -20,6 +20,7 @@ from jobs.models import JobLogEntry
 from tests.wizard.test_engine import csv_text, draft, media_in_tmp, run_import  # noqa: F401
 from wizard.engine import ImportRun
 from wizard.engine.params import ImportParams
+from wizard.engine.pipeline import ProcessWriter
 from wizard.engine.undo import changes_created_ids
 from wizard.models import ImportChange
 from wizard.readers import FileInfo, ReadOptions, rows_read
@@ -96,8 +97,27 @@ def existing(org):
     return accounts
 
 
-def test_it_writes_logs_and_undoes_20k_rows_exactly(org, owner, tmp_path, settings, existing):
+@pytest.mark.parametrize(
+    "writers",
+    [
+        # Inside the test's transaction: one batch after the other, on the run's connection.
+        pytest.param(0, marks=pytest.mark.django_db, id="one-batch-after-the-other"),
+        # Committed for real: each batch written by the writer process, as in production.
+        pytest.param(1, marks=pytest.mark.django_db(transaction=True), id="writer-process"),
+    ],
+)
+def test_it_writes_logs_and_undoes_20k_rows_exactly(
+    org, owner, tmp_path, settings, existing, monkeypatch, writers
+):
     settings.FERRY = {**settings.FERRY, "IMPORT_BATCH_SIZE": BATCH}
+    started = []
+    real_init = ProcessWriter.__init__
+
+    def init(writer, run):
+        started.append(writer)
+        real_init(writer, run)
+
+    monkeypatch.setattr(ProcessWriter, "__init__", init)
     rows, errors = _file()
     before = _table(org)
 
@@ -121,6 +141,7 @@ def test_it_writes_logs_and_undoes_20k_rows_exactly(org, owner, tmp_path, settin
     job = run_import(org, owner, "contacts", tmp_path, rows, on_duplicate="update")
 
     assert job.status == "completed", job.error_message
+    assert len(started) == writers
     s = job.summary
     assert (s["created"], s["updated"], s["skipped"], s["failed"]) == (
         len(created),
