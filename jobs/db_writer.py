@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import os
 import pickle
+import signal
 import sqlite3
 import struct
 import sys
+from contextlib import suppress
 
 _LENGTH = struct.Struct("!I")
 
@@ -186,7 +189,25 @@ class PostgresWriter(Writer):
         return self.conn.info.backend_pid
 
 
+def die_with_parent(parent: int) -> bool:
+    """Linux: be killed the moment the import's process ends, however it ends (strictly: the
+    thread that started this one; an import starts and closes its writer on one thread).
+    Without it, a worker killed mid-run would leave this process to run what was already in
+    its pipe: a batch committed after the worker died, while the job's state was being read.
+    False if the parent is already gone (then there is nothing to write for)."""
+    with suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    return os.getppid() == parent
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and not die_with_parent(int(sys.argv[1])):
+        return 0
     adapters_register()
     source, out = sys.stdin.buffer, sys.stdout.buffer
     setup = message_read(source)

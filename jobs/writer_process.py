@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import io
 import json
+import os
 import pickle
 import sqlite3
 import subprocess
@@ -186,7 +187,7 @@ class WriterProcess:
         # -I: the standard library (and psycopg, installed beside it) only, whatever the
         # environment says; it needs nothing else.
         self._proc = subprocess.Popen(  # noqa: S603 - our own program, by absolute path
-            [sys.executable, "-I", str(_PROGRAM)],
+            [sys.executable, "-I", str(_PROGRAM), str(os.getpid())],  # it dies with us
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

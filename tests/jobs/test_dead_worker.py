@@ -12,12 +12,15 @@ import csv
 import subprocess
 import sys
 import time
+from contextlib import suppress
+from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from business.models import Contact
 from conftest import ROOT, consumer_env
+from jobs import writer_process
 from jobs.models import DataJob, JobLogEntry
 from jobs.selectors import workers_state
 from jobs.tasks import worker_check_queue
@@ -96,6 +99,22 @@ def wait_done(job: DataJob, *procs, timeout: float = 120) -> DataJob:
     return job
 
 
+def writers_running() -> list[int]:
+    """This checkout's import writer processes (jobs/db_writer.py) still running, whoever
+    started them (a killed worker's are adopted by another process)."""
+    program = str(writer_process._PROGRAM).encode()
+    running = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with suppress(OSError):
+            if program in (entry / "cmdline").read_bytes():
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    running.append(int(entry.name))
+    return running
+
+
 def kill(proc: subprocess.Popen) -> None:
     proc.kill()  # SIGKILL: no clean-up of any kind runs in the worker
     proc.wait(timeout=10)
@@ -138,6 +157,8 @@ def test_it_resumes_a_skip_invalid_import_whose_worker_was_killed(
     wait_until(midway, timeout=90, what="the import reaching row 1,200", procs=[first])
     assert workers_state().any_alive
     kill(first)
+    # Its writer process went with it: nothing is committed after the worker died.
+    wait_until(lambda: not writers_running(), timeout=5, what="the writer process ending")
     job.refresh_from_db()
     assert job.status == DataJob.Status.RUNNING, "the file was imported before the kill"
     committed = job.checkpoint["rows"]

@@ -2,14 +2,22 @@
 writes made on the import's own connection, on both databases: inserts (COPY's rows on
 PostgreSQL, INSERTs on SQLite) of text with tabs, newlines, backslashes and accents, blanks
 and NULLs, JSON; updates of JSON values (sent row by row: JSON has no plain array form);
-the checkpoint's update, which must change its one row."""
+the checkpoint's update, which must change its one row. And the process ends with the
+process that started it, even with work still in its pipe."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from jobs import writer_process
 from jobs.bulk import inserter_for
 from jobs.errors import JobTakenOver
 from jobs.models import DataJob, JobLogEntry
@@ -18,7 +26,7 @@ from jobs.writer_process import Script, WriterFailed, WriterProcess, capture, qu
 from wizard.models import ImportChange
 
 # The process has a connection of its own: it sees only what is committed.
-pytestmark = pytest.mark.django_db(transaction=True)
+committed = pytest.mark.django_db(transaction=True)
 
 AWKWARD = ["tab\there", "line\nbreak\r\nmore", "back\\slash \\N", "Zoë Ørsted — 東京", "", "'\"%"]
 
@@ -86,6 +94,7 @@ def _earlier(job) -> None:
     inserter_for(ImportChange).insert(_changes(job, "accounts"), now=None, keys=False)
 
 
+@committed
 def test_what_the_process_writes_reads_back_as_written_here(org, owner, make_job):
     job = make_job(org, owner)
     now = timezone.now()
@@ -112,6 +121,7 @@ def test_what_the_process_writes_reads_back_as_written_here(org, owner, make_job
     assert _read(job) == here
 
 
+@committed
 def test_a_checkpoint_that_changes_no_row_fails_the_batch_with_its_error(org, owner, make_job):
     """The job was given to another worker meanwhile (its attempt moved on): the process rolls
     the batch back, and the import hears the error the checkpoint was sent with."""
@@ -131,3 +141,51 @@ def test_a_checkpoint_that_changes_no_row_fails_the_batch_with_its_error(org, ow
         process.close()
     assert isinstance(failed.value.error(), JobTakenOver)
     assert _read(job) == before  # nothing of the batch: no row log, change log as it was
+
+
+_STARTER = """
+import os, subprocess, sys, time
+program, fd = sys.argv[1], int(sys.argv[2])
+writer = subprocess.Popen(
+    [sys.executable, "-I", program, str(os.getpid())], stdin=fd, stdout=subprocess.DEVNULL
+)
+print(writer.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for whoever adopted it to reap it is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_writer_process_dies_with_the_process_that_started_it():
+    """A worker killed mid-run: its writer process goes at once, not when its pipe runs dry
+    (here the pipe never does: this test holds it open), so no batch is committed after the
+    worker died."""
+    read_end, write_end = os.pipe()
+    starter = subprocess.Popen(  # noqa: S603 - this interpreter, our own program
+        [sys.executable, "-c", _STARTER, str(writer_process._PROGRAM), str(read_end)],
+        pass_fds=(read_end,),
+        stdout=subprocess.PIPE,
+    )
+    os.close(read_end)
+    try:
+        writer = int(starter.stdout.readline())
+        time.sleep(0.3)
+        assert _alive(writer), "waiting for its set-up"
+        starter.kill()  # SIGKILL: nothing of the starter's runs
+        starter.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while _alive(writer) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(writer)
+    finally:
+        os.close(write_end)
+        if starter.poll() is None:
+            starter.kill()
+        starter.stdout.close()
