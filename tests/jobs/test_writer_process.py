@@ -95,7 +95,23 @@ def _earlier(job) -> None:
 
 
 @committed
-def test_what_the_process_writes_reads_back_as_written_here(org, owner, make_job):
+@pytest.mark.parametrize(
+    "binding",
+    [
+        "client",
+        pytest.param(
+            "server",
+            marks=pytest.mark.skipif(
+                connection.vendor != "postgresql", reason="PostgreSQL's server-side binding"
+            ),
+        ),
+    ],
+)
+def test_what_the_process_writes_reads_back_as_written_here(
+    org, owner, make_job, monkeypatch, binding
+):
+    """``binding``: how the process binds its statements' values, as Django's settings ask
+    (``OPTIONS["server_side_binding"]``); the run's own connection is left as it is."""
     job = make_job(org, owner)
     now = timezone.now()
     _earlier(job)
@@ -103,10 +119,17 @@ def test_what_the_process_writes_reads_back_as_written_here(org, owner, make_job
         _writes(job, now)
     here = _read(job)
     assert here[2] == {"rows": 6, "note": AWKWARD}
-    assert ("tab\there", None) in {(c[2]["notes"], None) for c in here[1]}
+    assert "tab\there" in {c[2]["notes"] for c in here[1]}
 
     _earlier(job)
+    if binding == "server":
+        options = {**connection.settings_dict["OPTIONS"], "server_side_binding": True}
+        monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
+        import psycopg
+
+        assert writer_process._postgresql_params()["cursor_factory"] is psycopg.Cursor
     process = WriterProcess()
+    monkeypatch.undo()
     try:
         script = Script({}, process.limit)
         with capture(script):
