@@ -11,10 +11,12 @@ made (keys reserved, values converted, COPY's rows formatted), and goes on with 
 batch while this one writes.
 
 Nothing of Django or Ferry runs here: the standard library for SQLite, and psycopg for
-PostgreSQL (imported only then). It starts in a few milliseconds.
+PostgreSQL (imported only then). It starts in a few milliseconds (tens with psycopg). Its one
+argument is the import's process id: it dies with that process (``die_with_parent``).
 
 Messages, both ways, are a 4-byte length and a pickle. The import sends a set-up message
-(``{"vendor", "params", "init_commands"}``), then lists of operations:
+(``{"vendor", "params", "init_commands"}``, answered ``("ok", backend_pid)``: the PostgreSQL
+server process serving this one, or None), then lists of operations:
 
 - ``("begin",)``, ``("commit",)``, ``("rollback",)``: the transaction (``BEGIN IMMEDIATE`` on
   SQLite);
