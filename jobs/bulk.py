@@ -255,33 +255,25 @@ class TableInserter:
             return
         casts = array_casts(fields)
         pks = [row[-1] for row in params]
-        if casts is None or len(set(pks)) != len(pks):
-            many = (sql, params)
-        else:
+        many = casts is None or len(set(pks)) != len(pks)
+        if not many:
             # One statement for the batch: the new values travel as one array per column.
             # Row by row, each UPDATE is parsed and planned again (Django binds parameters
             # client-side), which cost the server more than the writes.
             names = [f"c{i}" for i in range(len(fields))]
             sets = ", ".join(f"{qn(f.column)} = v.{n}" for f, n in zip(fields, names, strict=True))
             arrays = ", ".join(f"%s::{c}[]" for c in casts)
-            one = (
+            sql = (
                 f"UPDATE {self.qtable} SET {sets} "
                 f"FROM unnest({arrays}, %s::bigint[]) AS v({', '.join(names)}, pk) "
-                f"WHERE {self.qtable}.{qn(self.pk_column)} = v.pk",
-                [*map(list, zip(*params, strict=True))],
+                f"WHERE {self.qtable}.{qn(self.pk_column)} = v.pk"
             )
-            many = None
+            params = [*map(list, zip(*params, strict=True))]
         if script is not None:
-            if many is not None:
-                script.executemany(*many)
-            else:
-                script.execute(*one)
+            (script.executemany if many else script.execute)(sql, params)
             return
         with connection.cursor() as cursor, connection.wrap_database_errors:
-            if many is not None:
-                cursor.cursor.executemany(*many)
-            else:
-                cursor.execute(*one)
+            (cursor.cursor.executemany if many else cursor.execute)(sql, params)
 
     def _reserve(self, n: int) -> list[int]:
         with connection.cursor() as cursor:

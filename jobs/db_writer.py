@@ -15,8 +15,9 @@ PostgreSQL (imported only then). It starts in a few milliseconds (tens with psyc
 argument is the import's process id: it dies with that process (``die_with_parent``).
 
 Messages, both ways, are a 4-byte length and a pickle. The import sends a set-up message
-(``{"vendor", "params", "init_commands"}``, answered ``("ok", backend_pid)``: the PostgreSQL
-server process serving this one, or None), then lists of operations:
+(``{"vendor", "params", "init_commands"}``, the last SQLite's only; answered
+``("ok", backend_pid)``: the PostgreSQL server process serving this one, or None), then lists
+of operations:
 
 - ``("begin",)``, ``("commit",)``, ``("rollback",)``: the transaction (``BEGIN IMMEDIATE`` on
   SQLite);
@@ -171,14 +172,10 @@ class PostgresWriter(Writer):
 
     begin_sql = "BEGIN"
 
-    def __init__(self, params: dict, init_commands: list[str]):
+    def __init__(self, params: dict):
         import psycopg
 
-        conn = psycopg.connect(**params, autocommit=True)
-        for command in init_commands:
-            if command.strip():
-                conn.execute(command)
-        super().__init__(conn)
+        super().__init__(psycopg.connect(**params, autocommit=True))
         self.integrity_error, self.database_error = psycopg.IntegrityError, psycopg.DatabaseError
         self._idle = psycopg.pq.TransactionStatus.IDLE
 
@@ -210,14 +207,14 @@ _PR_SET_PDEATHSIG = 1
 def main() -> int:
     if len(sys.argv) > 1 and not die_with_parent(int(sys.argv[1])):
         return 0
-    adapters_register()
     source, out = sys.stdin.buffer, sys.stdout.buffer
     setup = message_read(source)
     if setup is None:
         return 0
     if setup.get("vendor") == "postgresql":
-        writer = PostgresWriter(setup["params"], setup["init_commands"])
+        writer = PostgresWriter(setup["params"])  # psycopg adapts values as Django's does
     else:
+        adapters_register()
         writer = Writer(connect(setup["params"], setup["init_commands"]))
     # The set-up's answer names the server process that serves this one (PostgreSQL), so that
     # the import can tell its CPU from the others' (bench/measure.py).
